@@ -1,1 +1,3 @@
-export {}
+export * from './zone-map.js'
+export * from './k8s.js'
+export * from './boundaries.js'

@@ -1,0 +1,109 @@
+import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs'
+import { join, relative, resolve, dirname } from 'node:path'
+import type { ZoneMap } from './zone-map.js'
+
+/** A dependency or import that crosses a zone boundary it must not. */
+export interface BoundaryViolation {
+  /** Workspace folder of the offending package, e.g. `services/cards`. */
+  pkg: string
+  /** What it reaches: a package name or a file path. */
+  target: string
+  rule: string
+}
+
+/** Zone of a workspace folder: a group number, 'neutral' (packages/), or 'tools' (dev only). */
+type Zone = number | 'neutral' | 'tools'
+
+const LIBRARY_ZONES: Record<string, number> = { connectors: 2, 'vault-plugins': 4 }
+
+function workspaceFolders(root: string): string[] {
+  const out: string[] = []
+  for (const top of ['packages', 'services', 'cde', 'vault-plugins', 'proxy', 'connectors', 'tools']) {
+    const dir = join(root, top)
+    if (!existsSync(dir)) continue
+    for (const name of readdirSync(dir)) {
+      if (existsSync(join(dir, name, 'package.json'))) out.push(`${top}/${name}`)
+    }
+  }
+  return out
+}
+
+function zoneOf(map: ZoneMap, folder: string): Zone {
+  const top = folder.split('/')[0]!
+  if (top === 'packages') return 'neutral'
+  if (top === 'tools') return 'tools'
+  if (top in LIBRARY_ZONES) return LIBRARY_ZONES[top]!
+  const svc = map.services.find((s) => s.dir === folder)
+  if (!svc) throw new Error(`${folder} is not in the zone map; add it to k8s/zones.yaml`)
+  return svc.group
+}
+
+/**
+ * Why `from` may not depend on `to`, or undefined when it may. Services use zone-neutral packages and
+ * libraries of their own group only, never another service's code; nothing shipped depends on tools/.
+ */
+function rule(map: ZoneMap, from: string, to: string): string | undefined {
+  const zf = zoneOf(map, from)
+  const zt = zoneOf(map, to)
+  if (zf === 'tools') return undefined
+  if (zt === 'tools') return 'only tools/ may depend on tools/ (dev tooling is not shipped)'
+  if (zt === 'neutral') return undefined
+  if (zf === 'neutral') return 'zone-neutral packages/ must not depend on zone code'
+  const toIsLibrary = to.split('/')[0]! in LIBRARY_ZONES
+  if (!toIsLibrary) return `service code is never a dependency (${to} is a service)`
+  if (zf !== zt) return `group ${zf} must not use group ${zt} library ${to}`
+  return undefined
+}
+
+function sourceFiles(dir: string): string[] {
+  if (!existsSync(dir)) return []
+  const out: string[] = []
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue
+    const p = join(dir, name)
+    if (statSync(p).isDirectory()) out.push(...sourceFiles(p))
+    else if (/\.(ts|js|mjs|cjs)$/.test(name)) out.push(p)
+  }
+  return out
+}
+
+const IMPORT_RE = /(?:from\s+|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g
+
+/** Check every workspace package's dependencies and relative imports against the zone rules. */
+export function checkBoundaries(root: string, map: ZoneMap): BoundaryViolation[] {
+  const folders = workspaceFolders(root)
+  const byName = new Map<string, string>()
+  for (const f of folders) {
+    const pj = JSON.parse(readFileSync(join(root, f, 'package.json'), 'utf8')) as { name: string }
+    byName.set(pj.name, f)
+  }
+  const violations: BoundaryViolation[] = []
+  for (const f of folders) {
+    const pj = JSON.parse(readFileSync(join(root, f, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>
+      devDependencies?: Record<string, string>
+    }
+    // Runtime dependencies follow the zone rules; dev dependencies may pull tools/ for tests, nothing else.
+    for (const [dep, kind] of [
+      ...Object.keys(pj.dependencies ?? {}).map((d) => [d, 'dependency'] as const),
+      ...Object.keys(pj.devDependencies ?? {}).map((d) => [d, 'devDependency'] as const),
+    ]) {
+      const target = byName.get(dep)
+      if (!target) continue
+      if (kind === 'devDependency' && target.startsWith('tools/')) continue
+      const why = rule(map, f, target)
+      if (why) violations.push({ pkg: f, target: dep, rule: why })
+    }
+    // A relative import that leaves the package is a dependency the package.json does not show.
+    const pkgDir = join(root, f)
+    for (const file of sourceFiles(pkgDir)) {
+      const text = readFileSync(file, 'utf8')
+      for (const m of text.matchAll(IMPORT_RE)) {
+        const abs = resolve(dirname(file), m[1]!)
+        if (!relative(pkgDir, abs).startsWith('..')) continue
+        violations.push({ pkg: f, target: relative(root, abs), rule: `relative import leaves the package (${relative(root, file)})` })
+      }
+    }
+  }
+  return violations
+}
