@@ -1,0 +1,165 @@
+import { arpcMethod1Bytes, arpcMethod2Bytes } from './emv-cryptogram.js'
+import { commonR, commonSessionKeyBytes, iccMasterKeyBytes, type IccDerivationOption } from './emv-keys.js'
+import { PaymentCryptoError } from './errors.js'
+import { fromHex, hexEqual, keyFromHex, toHex } from './hex.js'
+import { retailMacBytes, type MacPadding } from './mac.js'
+
+/** Scheme cryptogram versions supported by {@link verifyArqcProfile}. */
+export type ArqcProfile = 'visa-cvn10' | 'visa-cvn18' | 'visa-cvn22' | 'mc-cvn16' | 'mc-cvn17'
+
+interface ProfileSpec {
+  /** ICC master key derivation (EMV Book 2 A1.4). */
+  option: IccDerivationOption
+  /** How R for the common session key is formed; 'none' = the ICC master key is used directly. */
+  session: 'none' | 'atc' | 'atc-un'
+  padding: MacPadding
+  /** ARPC method and which key computes it. */
+  arpc: { method: 1; key: 'icc-mk' } | { method: 2; key: 'session' }
+  /** What follows the ten common data elements in the MAC input, cut from the IAD (9F10). */
+  iadParts: readonly (readonly [start: number, end: number] | 'all')[]
+}
+
+// Sources: Visa VIS 1.5 / VCPS (CVN 10, 18, 22) and Mastercard M/Chip 4 / M/Chip Advance (CVN 16,
+// 17) as summarised by pyemv's cvn module; CVN 22 differs from 18 only in secure messaging.
+const PROFILES: Record<ArqcProfile, ProfileSpec> = {
+  'visa-cvn10': { option: 'A', session: 'none', padding: 1, arpc: { method: 1, key: 'icc-mk' }, iadParts: [[3, 7]] },
+  'visa-cvn18': { option: 'B', session: 'atc', padding: 2, arpc: { method: 2, key: 'session' }, iadParts: ['all'] },
+  'visa-cvn22': { option: 'B', session: 'atc', padding: 2, arpc: { method: 2, key: 'session' }, iadParts: ['all'] },
+  'mc-cvn16': { option: 'A', session: 'atc-un', padding: 2, arpc: { method: 1, key: 'icc-mk' }, iadParts: [[2, 8]] },
+  'mc-cvn17': {
+    option: 'A',
+    session: 'atc-un',
+    padding: 2,
+    arpc: { method: 1, key: 'icc-mk' },
+    iadParts: [
+      [2, 8],
+      [10, 18],
+    ],
+  },
+}
+
+/** The ten terminal/card data elements every profile MACs first, in this order, with their byte lengths. */
+export const COMMON_AC_TAGS = [
+  ['9F02', 6],
+  ['9F03', 6],
+  ['9F1A', 2],
+  ['95', 5],
+  ['5F2A', 2],
+  ['9A', 3],
+  ['9C', 1],
+  ['9F37', 4],
+  ['82', 2],
+  ['9F36', 2],
+] as const
+
+/** Tag values (hex) for {@link cryptogramData}: the ten common tags and the issuer application data 9F10. */
+export type CryptogramTags = Record<(typeof COMMON_AC_TAGS)[number][0] | '9F10', string>
+
+function profileSpec(profile: ArqcProfile): ProfileSpec {
+  const spec = (PROFILES as Record<string, ProfileSpec | undefined>)[profile]
+  if (spec === undefined) throw new PaymentCryptoError('invalid_argument', 'unknown ARQC profile', 'profile')
+  return spec
+}
+
+/**
+ * Builds the MAC input (the `cdolData` of {@link verifyArqcProfile}) from tag values:
+ * 9F02 ‖ 9F03 ‖ 9F1A ‖ 95 ‖ 5F2A ‖ 9A ‖ 9C ‖ 9F37 ‖ 82 ‖ 9F36, then from the IAD (9F10):
+ * Visa CVN 10 the CVR (IAD bytes 3–6, with its length byte); Visa CVN 18/22 the whole IAD;
+ * Mastercard CVN 16 the CVR (IAD bytes 2–7); Mastercard CVN 17 the CVR and the counters (IAD bytes 10–17).
+ */
+export function cryptogramData(input: { profile: ArqcProfile; tags: CryptogramTags }): string {
+  const spec = profileSpec(input.profile)
+  const parts: Buffer[] = []
+  for (const [tag, len] of COMMON_AC_TAGS) parts.push(fromHex(input.tags[tag], `tags.${tag}`, len))
+  const iad = fromHex(input.tags['9F10'], 'tags.9F10')
+  for (const part of spec.iadParts) {
+    if (part === 'all') {
+      parts.push(iad)
+      continue
+    }
+    if (iad.length < part[1]) throw new PaymentCryptoError('invalid_argument', 'tags.9F10 is too short for this profile', 'tags.9F10')
+    parts.push(iad.subarray(part[0], part[1]))
+  }
+  return toHex(Buffer.concat(parts))
+}
+
+/** Input to {@link verifyArqcProfile}. */
+export interface VerifyArqcProfileInput {
+  profile: ArqcProfile
+  /** 32 hex: issuer master key for application cryptograms (IMK-AC). */
+  imk: string
+  /** 12–19 digits. */
+  pan: string
+  /** 2 digits (5F34), default `00`. */
+  psn?: string
+  /** 4 hex: ATC (9F36). */
+  atc: string
+  /** 8 hex: unpredictable number (9F37); required by the Mastercard profiles' session key. */
+  un?: string
+  /** Hex MAC input, as {@link cryptogramData} builds it. */
+  cdolData: string
+  /** 16 hex: the ARQC (9F26) to verify. */
+  arqc: string
+  /** 4 hex: ARPC response code, for method-1 profiles (Visa CVN 10, Mastercard CVN 16/17). */
+  arc?: string
+  /** 8 hex: card status update, for method-2 profiles (Visa CVN 18/22). */
+  csu?: string
+  /** 0–16 hex: proprietary authentication data for method 2. */
+  proprietaryAuthData?: string
+}
+
+/** Result of {@link verifyArqcProfile}: `arpc` is null when the ARQC failed or no ARC/CSU was given. */
+export interface VerifyArqcProfileResult {
+  ok: boolean
+  arpc: string | null
+}
+
+/**
+ * Verifies an ARQC by scheme profile and, when it is good, computes the ARPC:
+ * - visa-cvn10: ICC MK option A used directly as the AC key; padding method 1; ARPC method 1 under the ICC MK.
+ * - visa-cvn18 / visa-cvn22: ICC MK option B; common session key R = ATC ‖ 000000000000; padding
+ *   method 2; ARPC method 2 (CSU) under the session key.
+ * - mc-cvn16 / mc-cvn17: ICC MK option A; common session key R = ATC ‖ 0000 ‖ UN; padding method 2;
+ *   ARPC method 1 under the ICC MK.
+ */
+export function verifyArqcProfile(input: VerifyArqcProfileInput): VerifyArqcProfileResult {
+  const spec = profileSpec(input.profile)
+  const imk = keyFromHex(input.imk, 'imk', [16])
+  const data = fromHex(input.cdolData, 'cdolData')
+  const arqc = fromHex(input.arqc, 'arqc', 8)
+  const iccMk = iccMasterKeyBytes(imk, input.pan, input.psn ?? '00', spec.option)
+  let acKey = iccMk
+  if (spec.session !== 'none') {
+    if (spec.session === 'atc-un' && input.un === undefined) {
+      throw new PaymentCryptoError('invalid_argument', 'un is required for this profile', 'un')
+    }
+    const r = commonR(input.atc, spec.session === 'atc-un' ? input.un : undefined, undefined)
+    acKey = commonSessionKeyBytes(iccMk, r)
+  }
+  const expected = retailMacBytes(acKey, data, spec.padding)
+  const ok = hexEqual(toHex(expected), toHex(arqc))
+  if (!ok) return { ok, arpc: null }
+  if (spec.arpc.method === 1) {
+    if (input.arc === undefined) return { ok, arpc: null }
+    return { ok, arpc: toHex(arpcMethod1Bytes(iccMk, arqc, fromHex(input.arc, 'arc', 2))) }
+  }
+  if (input.csu === undefined) return { ok, arpc: null }
+  const pad = fromHex(input.proprietaryAuthData ?? '', 'proprietaryAuthData', [0, 1, 2, 3, 4, 5, 6, 7, 8])
+  return { ok, arpc: toHex(arpcMethod2Bytes(acKey, arqc, fromHex(input.csu, 'csu', 4), pad)) }
+}
+
+/** Generates the ARQC a card of this profile would produce (for tests, simulators and card personalisation checks). */
+export function generateArqcProfile(input: Omit<VerifyArqcProfileInput, 'arqc' | 'arc' | 'csu' | 'proprietaryAuthData'>): string {
+  const spec = profileSpec(input.profile)
+  const imk = keyFromHex(input.imk, 'imk', [16])
+  const data = fromHex(input.cdolData, 'cdolData')
+  const iccMk = iccMasterKeyBytes(imk, input.pan, input.psn ?? '00', spec.option)
+  let acKey = iccMk
+  if (spec.session !== 'none') {
+    if (spec.session === 'atc-un' && input.un === undefined) {
+      throw new PaymentCryptoError('invalid_argument', 'un is required for this profile', 'un')
+    }
+    acKey = commonSessionKeyBytes(iccMk, commonR(input.atc, spec.session === 'atc-un' ? input.un : undefined, undefined))
+  }
+  return toHex(retailMacBytes(acKey, data, spec.padding))
+}
