@@ -1,1 +1,8 @@
-export {}
+export * from './spiffe-id.js'
+export * from './types.js'
+export * from './jwt-svid-error.js'
+export * from './validate-jwt-svid.js'
+export * from './fastify-spiffe-auth.js'
+export { spiffeAuth as default } from './fastify-spiffe-auth.js'
+export * from './workload-proto.js'
+export * from './workload-api-client.js'

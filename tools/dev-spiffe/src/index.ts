@@ -1,1 +1,1 @@
-export {}
+export * from './dev-spiffe-server.js'
