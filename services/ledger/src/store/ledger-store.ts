@@ -1,0 +1,401 @@
+import { randomUUID } from 'node:crypto'
+import { and, eq, lte, sql } from 'drizzle-orm'
+import type { Money } from '@cardplane/contracts'
+import type { LedgerDb } from '../db/client.js'
+import { accounts, entries, holdOperations, holds } from '../db/schema.js'
+import { planCapture, planHold, planRelease } from '../domain/holds.js'
+import type { AccountView, CreditResult, HoldOperationResult, HoldView, PlaceHoldResult } from '../domain/views.js'
+import {
+  AccountConflictError,
+  AccountNotFoundError,
+  CurrencyMismatchError,
+  HoldNotActiveError,
+  HoldNotFoundError,
+  IdempotencyConflictError,
+} from '../errors.js'
+
+type Tx = Parameters<Parameters<LedgerDb['transaction']>[0]>[0]
+type AccountRow = typeof accounts.$inferSelect
+type HoldRow = typeof holds.$inferSelect
+
+/** Options of the ledger store. */
+export interface LedgerStoreOptions {
+  /** How long a hold counts against the balance before it expires (seconds). */
+  holdTtlSeconds: number
+  /** Clock (tests). */
+  now?: () => Date
+}
+
+const m = (minor: number, currency: string): Money => ({ minor, currency })
+
+function accountView(a: AccountRow): AccountView {
+  return {
+    id: a.id,
+    currency: a.currency,
+    balance: m(a.balanceMinor, a.currency),
+    held: m(a.heldMinor, a.currency),
+    available: m(a.balanceMinor - a.heldMinor, a.currency),
+    createdAt: a.createdAt.toISOString(),
+  }
+}
+
+function holdView(h: HoldRow): HoldView {
+  return {
+    id: h.id,
+    authorizationId: h.authorizationId,
+    accountId: h.accountId,
+    status: h.status,
+    amount: m(h.amountMinor, h.currency),
+    requested: m(h.requestedMinor, h.currency),
+    captured: m(h.capturedMinor, h.currency),
+    released: m(h.releasedMinor, h.currency),
+    forced: h.forced,
+    expiresAt: h.expiresAt.toISOString(),
+    createdAt: h.createdAt.toISOString(),
+  }
+}
+
+/** Inputs of placeHold. */
+export interface PlaceHoldInput {
+  authorizationId: string
+  accountId: string
+  amount: Money
+  allowPartial?: boolean
+  force?: boolean
+}
+
+/** Inputs of incrementHold. */
+export interface IncrementHoldInput {
+  holdId: string
+  incrementId: string
+  amount: Money
+  allowPartial?: boolean
+  force?: boolean
+}
+
+/**
+ * Every money movement of the ledger. Each operation is one PostgreSQL transaction that first locks the
+ * account row (`SELECT ... FOR UPDATE`): operations on one account are serialised, operations on different
+ * accounts run in parallel. Idempotency keys are unique in the database, so even a race that slips past
+ * the replay checks fails instead of moving money twice.
+ */
+export class LedgerStore {
+  private readonly now: () => Date
+
+  constructor(
+    private readonly db: LedgerDb,
+    private readonly opts: LedgerStoreOptions,
+  ) {
+    this.now = opts.now ?? (() => new Date())
+  }
+
+  /** Create an account; with a caller-chosen id, a repeat with the same currency returns the existing one. */
+  async createAccount(input: { id?: string; currency: string }): Promise<{ account: AccountView; created: boolean }> {
+    const id = input.id ?? `acc_${randomUUID()}`
+    const inserted = await this.db
+      .insert(accounts)
+      .values({ id, currency: input.currency })
+      .onConflictDoNothing()
+      .returning()
+    if (inserted[0]) return { account: accountView(inserted[0]), created: true }
+    const existing = await this.getAccountRow(this.db, id)
+    if (existing.currency !== input.currency) throw new AccountConflictError(id)
+    return { account: accountView(existing), created: false }
+  }
+
+  /** An account with its balance, held and available amounts (expired holds no longer count). */
+  async getAccount(id: string): Promise<AccountView> {
+    return this.db.transaction(async (tx) => {
+      const account = await this.lockAccount(tx, id)
+      return accountView(await this.expireDue(tx, account))
+    })
+  }
+
+  /** Credit an account (funding). Idempotent by key: a repeat returns the account without crediting again. */
+  async credit(input: { accountId: string; idempotencyKey: string; amount: Money }): Promise<CreditResult> {
+    return this.db.transaction(async (tx) => {
+      let account = await this.lockAccount(tx, input.accountId)
+      const previous = await tx
+        .select()
+        .from(entries)
+        .where(and(eq(entries.kind, 'credit'), eq(entries.reference, input.idempotencyKey)))
+      if (previous[0]) {
+        const p = previous[0]
+        if (p.accountId !== input.accountId || p.amountMinor !== input.amount.minor || p.currency !== input.amount.currency) {
+          throw new IdempotencyConflictError('credit', input.idempotencyKey)
+        }
+        return { idempotencyKey: input.idempotencyKey, account: accountView(account), replayed: true }
+      }
+      if (account.currency !== input.amount.currency) throw new CurrencyMismatchError(account.id)
+      const balance = account.balanceMinor + input.amount.minor
+      ;[account] = (await tx
+        .update(accounts)
+        .set({ balanceMinor: balance, updatedAt: this.now() })
+        .where(eq(accounts.id, account.id))
+        .returning()) as [AccountRow]
+      await tx.insert(entries).values({
+        id: `ent_${randomUUID()}`,
+        accountId: account.id,
+        kind: 'credit',
+        reference: input.idempotencyKey,
+        amountMinor: input.amount.minor,
+        currency: account.currency,
+        balanceAfterMinor: balance,
+      })
+      return { idempotencyKey: input.idempotencyKey, account: accountView(account), replayed: false }
+    })
+  }
+
+  /**
+   * Place a hold for one authorisation, atomically and idempotently: the authorizationId is the key; a
+   * repeat returns the stored hold (`replayed: true`). Insufficient funds leave no state, so a retry after
+   * funding is evaluated afresh.
+   */
+  async placeHold(input: PlaceHoldInput): Promise<PlaceHoldResult> {
+    const replay = await this.replayHold(this.db, input)
+    if (replay) return replay
+    return this.db.transaction(async (tx) => {
+      let account = await this.lockAccount(tx, input.accountId)
+      // A concurrent duplicate may have committed while we waited for the lock.
+      const raced = await this.replayHold(tx, input)
+      if (raced) return raced
+      if (account.currency !== input.amount.currency) throw new CurrencyMismatchError(account.id)
+      account = await this.expireDue(tx, account)
+      const available = account.balanceMinor - account.heldMinor
+      const plan = planHold({
+        requested: input.amount.minor,
+        available,
+        allowPartial: input.allowPartial ?? false,
+        force: input.force ?? false,
+      })
+      if (plan.kind === 'insufficient') {
+        return { result: 'insufficient_funds', available: m(available, account.currency), replayed: false }
+      }
+      const now = this.now()
+      const [hold] = (await tx
+        .insert(holds)
+        .values({
+          id: `hold_${randomUUID()}`,
+          authorizationId: input.authorizationId,
+          accountId: account.id,
+          currency: account.currency,
+          requestedMinor: input.amount.minor,
+          amountMinor: plan.amount,
+          status: 'active',
+          forced: input.force ?? false,
+          partial: plan.kind === 'partial',
+          expiresAt: new Date(now.getTime() + this.opts.holdTtlSeconds * 1000),
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning()) as [HoldRow]
+      const held = account.heldMinor + plan.amount
+      await tx.update(accounts).set({ heldMinor: held, updatedAt: now }).where(eq(accounts.id, account.id))
+      return {
+        result: plan.kind === 'full' ? 'placed' : 'partial',
+        hold: holdView(hold),
+        available: m(account.balanceMinor - held, account.currency),
+        replayed: false,
+      }
+    })
+  }
+
+  /** A hold by id. */
+  async getHold(holdId: string): Promise<HoldView> {
+    const [hold] = await this.db.select().from(holds).where(eq(holds.id, holdId))
+    if (!hold) throw new HoldNotFoundError(holdId)
+    return holdView(hold)
+  }
+
+  /** A hold by the authorisation that placed it, if any. */
+  async findHoldByAuthorization(authorizationId: string): Promise<HoldView | undefined> {
+    const [hold] = await this.db.select().from(holds).where(eq(holds.authorizationId, authorizationId))
+    return hold ? holdView(hold) : undefined
+  }
+
+  /** Add to an active hold (incremental authorisation), idempotent by incrementId. */
+  async incrementHold(input: IncrementHoldInput): Promise<HoldOperationResult> {
+    return this.holdOperation(input.holdId, input.incrementId, 'increment', async (tx, account, hold) => {
+      if (hold.status !== 'active') throw new HoldNotActiveError(hold.id, hold.status)
+      if (hold.currency !== input.amount.currency) throw new CurrencyMismatchError(account.id)
+      const available = account.balanceMinor - account.heldMinor
+      const plan = planHold({
+        requested: input.amount.minor,
+        available,
+        allowPartial: input.allowPartial ?? false,
+        force: input.force ?? false,
+      })
+      if (plan.kind === 'insufficient') return { result: 'insufficient_funds', moved: 0, hold }
+      const now = this.now()
+      const [updated] = (await tx
+        .update(holds)
+        .set({
+          amountMinor: hold.amountMinor + plan.amount,
+          requestedMinor: hold.requestedMinor + input.amount.minor,
+          forced: hold.forced || (input.force ?? false),
+          updatedAt: now,
+        })
+        .where(eq(holds.id, hold.id))
+        .returning()) as [HoldRow]
+      await tx
+        .update(accounts)
+        .set({ heldMinor: account.heldMinor + plan.amount, updatedAt: now })
+        .where(eq(accounts.id, account.id))
+      return { result: plan.kind === 'full' ? 'applied' : 'partial', moved: plan.amount, hold: updated }
+    })
+  }
+
+  /**
+   * Release all of a hold, or part of it (partial reversal), idempotent by releaseId. Releasing a hold that
+   * is no longer active is not an error: it answers `not_active` and moves nothing.
+   */
+  async releaseHold(input: { holdId: string; releaseId: string; amount?: Money }): Promise<HoldOperationResult> {
+    return this.holdOperation(input.holdId, input.releaseId, 'release', async (tx, account, hold) => {
+      if (hold.status !== 'active') return { result: 'not_active', moved: 0, hold }
+      if (input.amount && input.amount.currency !== hold.currency) throw new CurrencyMismatchError(account.id)
+      const plan = planRelease(hold.amountMinor, input.amount?.minor)
+      const now = this.now()
+      const [updated] = (await tx
+        .update(holds)
+        .set({
+          amountMinor: plan.remaining,
+          releasedMinor: hold.releasedMinor + plan.release,
+          status: plan.remaining === 0 ? 'released' : 'active',
+          updatedAt: now,
+        })
+        .where(eq(holds.id, hold.id))
+        .returning()) as [HoldRow]
+      await tx
+        .update(accounts)
+        .set({ heldMinor: account.heldMinor - plan.release, updatedAt: now })
+        .where(eq(accounts.id, account.id))
+      return { result: 'applied', moved: plan.release, hold: updated }
+    })
+  }
+
+  /** Capture (clearing) against a hold: debits the balance; `final` releases what is left. Idempotent by captureId. */
+  async captureHold(input: { holdId: string; captureId: string; amount: Money; final: boolean }): Promise<HoldOperationResult> {
+    return this.holdOperation(input.holdId, input.captureId, 'capture', async (tx, account, hold) => {
+      if (hold.status !== 'active') throw new HoldNotActiveError(hold.id, hold.status)
+      if (input.amount.currency !== hold.currency) throw new CurrencyMismatchError(account.id)
+      const plan = planCapture(hold.amountMinor, input.amount.minor, input.final)
+      const now = this.now()
+      const [updated] = (await tx
+        .update(holds)
+        .set({
+          amountMinor: plan.remaining,
+          capturedMinor: hold.capturedMinor + plan.debit,
+          releasedMinor: hold.releasedMinor + plan.released,
+          status: plan.remaining === 0 ? 'captured' : 'active',
+          updatedAt: now,
+        })
+        .where(eq(holds.id, hold.id))
+        .returning()) as [HoldRow]
+      const balance = account.balanceMinor - plan.debit
+      await tx
+        .update(accounts)
+        .set({ balanceMinor: balance, heldMinor: account.heldMinor - plan.fromHold - plan.released, updatedAt: now })
+        .where(eq(accounts.id, account.id))
+      await tx.insert(entries).values({
+        id: `ent_${randomUUID()}`,
+        accountId: account.id,
+        kind: 'capture',
+        reference: input.captureId,
+        amountMinor: -plan.debit,
+        currency: hold.currency,
+        balanceAfterMinor: balance,
+      })
+      return { result: 'applied', moved: plan.debit, hold: updated }
+    })
+  }
+
+  private async holdOperation(
+    holdId: string,
+    operationId: string,
+    kind: HoldOperationResult['kind'],
+    apply: (
+      tx: Tx,
+      account: AccountRow,
+      hold: HoldRow,
+    ) => Promise<{ result: HoldOperationResult['result']; moved: number; hold: HoldRow }>,
+  ): Promise<HoldOperationResult> {
+    const replay = async (db: LedgerDb | Tx): Promise<HoldOperationResult | undefined> => {
+      const [op] = await db.select().from(holdOperations).where(eq(holdOperations.operationId, operationId))
+      if (!op) return undefined
+      if (op.holdId !== holdId || op.kind !== kind) throw new IdempotencyConflictError(kind, operationId)
+      return { ...(op.result as HoldOperationResult), replayed: true }
+    }
+    const early = await replay(this.db)
+    if (early) return early
+    return this.db.transaction(async (tx) => {
+      const [ref] = await tx.select({ accountId: holds.accountId }).from(holds).where(eq(holds.id, holdId))
+      if (!ref) throw new HoldNotFoundError(holdId)
+      const account = await this.expireDue(tx, await this.lockAccount(tx, ref.accountId))
+      const raced = await replay(tx)
+      if (raced) return raced
+      const [hold] = (await tx.select().from(holds).where(eq(holds.id, holdId))) as [HoldRow]
+      const applied = await apply(tx, account, hold)
+      const result: HoldOperationResult = {
+        operationId,
+        kind,
+        result: applied.result,
+        amount: m(applied.moved, hold.currency),
+        hold: holdView(applied.hold),
+        replayed: false,
+      }
+      await tx.insert(holdOperations).values({ operationId, holdId, kind, result })
+      return result
+    })
+  }
+
+  private async replayHold(db: LedgerDb | Tx, input: PlaceHoldInput): Promise<PlaceHoldResult | undefined> {
+    const [hold] = await db.select().from(holds).where(eq(holds.authorizationId, input.authorizationId))
+    if (!hold) return undefined
+    if (
+      hold.accountId !== input.accountId ||
+      hold.currency !== input.amount.currency ||
+      hold.requestedMinor < input.amount.minor
+    ) {
+      // requestedMinor grows with increments, so only a larger first amount is a real conflict.
+      throw new IdempotencyConflictError('hold', input.authorizationId)
+    }
+    const [account] = await db.select().from(accounts).where(eq(accounts.id, hold.accountId))
+    const available = account ? account.balanceMinor - account.heldMinor : 0
+    return {
+      result: hold.partial ? 'partial' : 'placed',
+      hold: holdView(hold),
+      available: m(available, hold.currency),
+      replayed: true,
+    }
+  }
+
+  private async lockAccount(tx: Tx, id: string): Promise<AccountRow> {
+    const [account] = await tx.select().from(accounts).where(eq(accounts.id, id)).for('update')
+    if (!account) throw new AccountNotFoundError(id)
+    return account
+  }
+
+  private async getAccountRow(db: LedgerDb | Tx, id: string): Promise<AccountRow> {
+    const [account] = await db.select().from(accounts).where(eq(accounts.id, id))
+    if (!account) throw new AccountNotFoundError(id)
+    return account
+  }
+
+  /** Expire the account's due holds (caller holds the account lock) and return the refreshed account. */
+  private async expireDue(tx: Tx, account: AccountRow): Promise<AccountRow> {
+    const now = this.now()
+    const expired = await tx
+      .update(holds)
+      .set({ status: 'expired', updatedAt: now })
+      .where(and(eq(holds.accountId, account.id), eq(holds.status, 'active'), lte(holds.expiresAt, now)))
+      .returning({ amount: holds.amountMinor })
+    if (expired.length === 0) return account
+    const freed = expired.reduce((s, h) => s + h.amount, 0)
+    const [updated] = (await tx
+      .update(accounts)
+      .set({ heldMinor: sql`${accounts.heldMinor} - ${freed}`, updatedAt: now })
+      .where(eq(accounts.id, account.id))
+      .returning()) as [AccountRow]
+    return updated
+  }
+}
