@@ -1,1 +1,11 @@
-export {}
+export * from './errors.js'
+export * from './config.js'
+export * from './pan-scrubber.js'
+export * from './logger.js'
+export * from './metrics.js'
+export * from './health.js'
+export * from './error-handler.js'
+export * from './probe.js'
+export * from './app.js'
+export * from './run.js'
+export * from './client.js'

@@ -1,0 +1,141 @@
+import { Pool, errors as undiciErrors, type Dispatcher } from 'undici'
+import type { JwtSvidSource } from '@cardplane/spiffe'
+import { serviceByName, type ZoneMap } from '@cardplane/zones'
+import { DeadlineError, UpstreamError, isCardplaneError } from './errors.js'
+
+/** Options of createServiceClient. */
+export interface ServiceClientOptions {
+  /** Callee service name in the zone map; its SPIFFE ID is the JWT-SVID audience. */
+  callee: string
+  zoneMap: ZoneMap
+  /** Where this workload's JWT-SVIDs come from (the Workload API client). */
+  svids: JwtSvidSource
+  /** Callee base URL; default `http://127.0.0.1:<devPort>` (use serviceUrl(config, ...) in services). */
+  baseUrl?: string
+  /** Deadline for one request, connect to last body byte (default 5000 ms). */
+  timeoutMs?: number
+  /** Keep-alive connections to the callee (default 16). */
+  connections?: number
+}
+
+/** One request through a service client. */
+export interface ServiceRequest {
+  method: Dispatcher.HttpMethod
+  /** Path with query string, e.g. `/v1/cards/abc?x=1`. */
+  path: string
+  /** JSON-serialised when present. */
+  body?: unknown
+  headers?: Record<string, string>
+  /** Overrides the client's timeoutMs for this request (e.g. the remaining authorisation budget). */
+  timeoutMs?: number
+}
+
+/** A successful (2xx) answer. */
+export interface ServiceResponse<T> {
+  statusCode: number
+  headers: Record<string, string | string[] | undefined>
+  body: T
+}
+
+/** Context of the UpstreamError/DeadlineError a client throws. */
+export interface UpstreamContext {
+  callee: string
+  method: string
+  /** Route path without the query string (query strings could carry data). */
+  path: string
+  statusCode?: number
+  /** The callee's `error.code`, when it answered with the standard error body. */
+  upstreamCode?: string
+}
+
+/** HTTP client for one callee. */
+export interface ServiceClient {
+  readonly callee: string
+  readonly baseUrl: string
+  /** Send a request; resolves for 2xx, throws UpstreamError (non-2xx, network) or DeadlineError. */
+  request<T = unknown>(req: ServiceRequest): Promise<ServiceResponse<T>>
+  /** Close the keep-alive pool. */
+  close(): Promise<void>
+}
+
+function isTimeout(err: unknown): boolean {
+  return (
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError ||
+    err instanceof undiciErrors.ConnectTimeoutError ||
+    (err instanceof Error && (err.name === 'TimeoutError' || (err.name === 'AbortError' && /timeout/i.test(String(err.message)))))
+  )
+}
+
+/**
+ * An undici keep-alive Pool to one callee that attaches `Authorization: Bearer <JWT-SVID>` with the
+ * callee's SPIFFE ID as audience on every request (the SVID source caches tokens). Failures become typed
+ * errors: non-2xx answers and connection failures → UpstreamError (retry for 5xx/429/network),
+ * deadline passed → DeadlineError.
+ */
+export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
+  const callee = serviceByName(opts.zoneMap, opts.callee)
+  const baseUrl = opts.baseUrl ?? `http://127.0.0.1:${callee.devPort}`
+  const timeoutMs = opts.timeoutMs ?? 5000
+  const pool = new Pool(baseUrl, { connections: opts.connections ?? 16, keepAliveTimeout: 30_000 })
+
+  async function request<T>(req: ServiceRequest): Promise<ServiceResponse<T>> {
+    const ctx: UpstreamContext = { callee: callee.name, method: req.method, path: req.path.split('?')[0] ?? '' }
+    const deadline = req.timeoutMs ?? timeoutMs
+    const signal = AbortSignal.timeout(deadline)
+    try {
+      const svid = await opts.svids.fetchJwtSvid(callee.spiffeId)
+      const headers: Record<string, string> = { ...req.headers, authorization: `Bearer ${svid.token}` }
+      let body: string | undefined
+      if (req.body !== undefined) {
+        body = JSON.stringify(req.body)
+        headers['content-type'] = 'application/json'
+      }
+      const res = await pool.request({
+        method: req.method,
+        path: req.path,
+        headers,
+        body,
+        signal,
+        headersTimeout: deadline,
+        bodyTimeout: deadline,
+      })
+      const text = await res.body.text()
+      const type = String(res.headers['content-type'] ?? '')
+      let parsed: unknown = text
+      if (type.includes('json') && text !== '') {
+        try {
+          parsed = JSON.parse(text)
+        } catch {
+          throw new UpstreamError('upstream_bad_response', { context: { ...ctx, statusCode: res.statusCode }, retry: false })
+        }
+      }
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        const upstreamCode = (parsed as { error?: { code?: unknown } } | undefined)?.error?.code
+        throw new UpstreamError('upstream_error', {
+          message: `${callee.name} answered ${res.statusCode}`,
+          retry: res.statusCode >= 500 || res.statusCode === 429,
+          context: { ...ctx, statusCode: res.statusCode, ...(typeof upstreamCode === 'string' ? { upstreamCode } : {}) },
+        })
+      }
+      return { statusCode: res.statusCode, headers: res.headers, body: parsed as T }
+    } catch (err) {
+      if (isCardplaneError(err)) throw err
+      if (isTimeout(err) || signal.aborted) {
+        throw new DeadlineError('upstream_deadline_exceeded', {
+          message: `${callee.name} did not answer within ${deadline} ms`,
+          context: ctx,
+          cause: err,
+        })
+      }
+      throw new UpstreamError('upstream_unreachable', {
+        message: `${callee.name} unreachable: ${(err as { code?: string }).code ?? (err as Error).name}`,
+        retry: true,
+        context: ctx,
+        cause: err,
+      })
+    }
+  }
+
+  return { callee: callee.name, baseUrl, request, close: () => pool.close() }
+}
