@@ -1,0 +1,68 @@
+import t from 'tap'
+import { JwtSvidError, StaticBundleSource, validateJwtSvid } from '../src/index.js'
+import { jwks, makeIssuer, sign } from './helpers.js'
+
+const td = 'cardplane.dev'
+const audience = 'spiffe://cardplane.dev/g2/processor'
+const sub = 'spiffe://cardplane.dev/g1/proxy-public'
+const nowSec = Math.floor(Date.now() / 1000)
+const base = { sub, aud: [audience], exp: nowSec + 300, iat: nowSec }
+
+t.test('every allowlisted algorithm validates with a matching bundle key', async (t) => {
+  for (const alg of ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512']) {
+    const issuer = await makeIssuer(alg)
+    const bundles = new StaticBundleSource({ [td]: jwks(issuer) })
+    const res = await validateJwtSvid(await sign(issuer, base), { audience, trustDomain: td, bundles })
+    t.equal(res.spiffeId, sub, alg)
+    t.same(res.claims.aud, [audience])
+  }
+})
+
+t.test('a key of the wrong curve for the alg is refused', async (t) => {
+  const p384 = await makeIssuer('ES384')
+  const bundles = new StaticBundleSource({ [td]: jwks(p384) })
+  // header says ES256, bundle key under that kid is P-384
+  const token = await sign({ ...p384 }, base, { alg: 'ES384' })
+  const forged = token.replace(token.split('.')[0] ?? '', Buffer.from(JSON.stringify({ alg: 'ES256', kid: p384.kid })).toString('base64url'))
+  await t.rejects(validateJwtSvid(forged, { audience, trustDomain: td, bundles }), { code: 'jwt_key_alg_mismatch' })
+})
+
+t.test('clock leeway: exp and nbf within tolerance pass, beyond fail', async (t) => {
+  const issuer = await makeIssuer('ES256')
+  const bundles = new StaticBundleSource({ [td]: jwks(issuer) })
+  const at = (sec: number) => () => sec * 1000
+  const token = await sign(issuer, { ...base, exp: 1000, nbf: 900, iat: 900 })
+  const opts = { audience, trustDomain: td, bundles }
+  await t.resolves(validateJwtSvid(token, { ...opts, now: at(950) }))
+  await validateJwtSvid(token, { ...opts, now: at(1029) })
+  await t.rejects(validateJwtSvid(token, { ...opts, now: at(1030) }), { code: 'jwt_expired' })
+  await validateJwtSvid(token, { ...opts, now: at(871) })
+  await t.rejects(validateJwtSvid(token, { ...opts, now: at(869) }), { code: 'jwt_not_yet_valid' })
+  await t.rejects(validateJwtSvid(token, { ...opts, now: at(1005), clockToleranceSec: 0 }), { code: 'jwt_expired' })
+})
+
+t.test('claims of the wrong type are malformed, not accepted', async (t) => {
+  const issuer = await makeIssuer('ES256')
+  const bundles = new StaticBundleSource({ [td]: jwks(issuer) })
+  const opts = { audience, trustDomain: td, bundles }
+  await t.rejects(validateJwtSvid(await sign(issuer, { ...base, exp: String(nowSec + 300) }), opts), { code: 'jwt_malformed' })
+  await t.rejects(validateJwtSvid(await sign(issuer, { ...base, aud: [42] }), opts), { code: 'jwt_aud_mismatch' })
+  await t.rejects(validateJwtSvid(await sign(issuer, { ...base, sub: 42 }), opts), { code: 'jwt_invalid_sub' })
+})
+
+t.test('no bundle for the trust domain', async (t) => {
+  const issuer = await makeIssuer('ES256')
+  const bundles = new StaticBundleSource({})
+  await t.rejects(validateJwtSvid(await sign(issuer, base), { audience, trustDomain: td, bundles }), { code: 'jwt_no_bundle' })
+})
+
+t.test('errors never carry the token', async (t) => {
+  const issuer = await makeIssuer('ES256')
+  const other = await makeIssuer('ES256')
+  const bundles = new StaticBundleSource({ [td]: jwks(other) })
+  const token = await sign(issuer, base)
+  const err = await validateJwtSvid(token, { audience, trustDomain: td, bundles }).catch((e: unknown) => e)
+  t.type(err, JwtSvidError)
+  const text = `${(err as Error).message} ${(err as Error).stack ?? ''}`
+  for (const part of token.split('.')) t.notOk(text.includes(part))
+})
