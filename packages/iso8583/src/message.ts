@@ -1,0 +1,216 @@
+/**
+ * A compiled spec: MTI codec, bitmap codec and one FieldCodec per field number, built once from a
+ * validated spec document. `decode`, `encode` and `scan` only walk these arrays.
+ */
+import { ASCII, charsetByName, type Charset } from './charsets.js'
+import { decodeError, encodeError } from './errors.js'
+import { compileField, type FieldCodec } from './field.js'
+import { HEX_VALUE, Writer, type Reader } from './io.js'
+import type { FieldValue, Message } from './message-types.js'
+import type { SpecDocument } from './spec-types.js'
+
+const writer = new Writer(16384)
+const bm = new Uint8Array(24)
+const HEX = '0123456789ABCDEF'
+
+/** A dialect compiled from a spec document. Create with `getSpec` or `compileSpec`. */
+export class Iso8583Spec {
+  readonly name: string
+  readonly doc: SpecDocument
+  /** Compiled field codecs indexed by field number. */
+  readonly fields: readonly (FieldCodec | undefined)[]
+  private readonly maxField: number
+  private readonly tertiary: boolean
+  private readonly mtiCs: Charset | undefined
+  private readonly allowed: ReadonlySet<string> | undefined
+  private readonly bitmapHexCs: Charset | undefined
+
+  constructor(doc: SpecDocument) {
+    this.name = doc.name
+    this.doc = doc
+    const ctx = { codepage: doc.codepage ?? 'cp037' }
+    this.tertiary = doc.bitmap.tertiary === true
+    this.maxField = this.tertiary ? 192 : 128
+    const fields: (FieldCodec | undefined)[] = new Array<FieldCodec | undefined>(this.maxField + 1).fill(undefined)
+    for (const [k, def] of Object.entries(doc.fields)) fields[Number(k)] = compileField(def, k, ctx)
+    this.fields = fields
+    this.mtiCs = doc.mti.encoding === 'bcd' ? undefined : doc.mti.encoding === 'ascii' ? ASCII : charsetByName(ctx.codepage)
+    this.allowed = doc.mti.allowed ? new Set(doc.mti.allowed) : undefined
+    this.bitmapHexCs = doc.bitmap.encoding === 'binary' ? undefined : doc.bitmap.encoding === 'hex-ascii' ? ASCII : charsetByName(ctx.codepage)
+  }
+
+  /** The compiled codec of a field or subfield path ("2", "62.2", "48.42"), if defined. */
+  field(path: string): FieldCodec | undefined {
+    const parts = path.split('.')
+    let c = this.fields[Number(parts[0])]
+    for (let i = 1; c && i < parts.length; i++) c = c.children?.get(parts[i]!)
+    return c
+  }
+
+  /** Decode a whole message; the buffer must hold exactly one message (no framing, no header). */
+  decode(buf: Buffer): Message {
+    const r: Reader = { buf, pos: 0 }
+    const end = buf.length
+    const mti = this.readMti(r, end)
+    const nBytes = this.readBitmap(r, end)
+    const fields: Record<string, FieldValue> = {}
+    const codecs = this.fields
+    const tertiary = this.tertiary
+    for (let i = 0; i < nBytes; i++) {
+      const b = bm[i]!
+      if (b === 0) continue
+      for (let j = 0; j < 8; j++) {
+        if (!(b & (0x80 >> j))) continue
+        const n = i * 8 + j + 1
+        if (n === 1 || (n === 65 && tertiary)) continue
+        const c = codecs[n]
+        if (c === undefined) decodeError('UNDEFINED_FIELD', String(n), r.pos, 'bitmap bit set for a field the spec does not define')
+        fields[n] = c.decode(r, end)
+      }
+    }
+    if (r.pos !== end) decodeError('TRAILING_BYTES', '', r.pos, 'bytes left after the last field')
+    return { mti, fields }
+  }
+
+  /**
+   * Read the MTI and only the wanted fields (e.g. 7, 11, 32, 37 for duplicate detection); other
+   * fields are skipped by length without building values. Stops after the highest wanted field.
+   */
+  scan(buf: Buffer, wanted: readonly (string | number)[]): Message {
+    const r: Reader = { buf, pos: 0 }
+    const end = buf.length
+    const mti = this.readMti(r, end)
+    const nBytes = this.readBitmap(r, end)
+    const want = new Set(wanted.map(Number))
+    let highest = 0
+    for (const n of want) if (n > highest) highest = n
+    const fields: Record<string, FieldValue> = {}
+    const tertiary = this.tertiary
+    for (let n = 2; n <= Math.min(highest, nBytes * 8); n++) {
+      if (!(bm[(n - 1) >> 3]! & (0x80 >> ((n - 1) & 7)))) continue
+      if (n === 65 && tertiary) continue
+      const c = this.fields[n]
+      if (c === undefined) decodeError('UNDEFINED_FIELD', String(n), r.pos, 'bitmap bit set for a field the spec does not define')
+      if (want.has(n)) fields[n] = c.decode(r, end)
+      else c.skip(r, end)
+    }
+    return { mti, fields }
+  }
+
+  /** Encode a message. Fields are written in number order; an empty secondary bitmap is omitted. */
+  encode(msg: Message): Buffer {
+    const w = writer
+    w.pos = 0
+    this.writeMti(msg.mti, w)
+    const fields = msg.fields
+    const keys = Object.keys(fields)
+    let highest = 0
+    for (const k of keys) {
+      if (fields[k] === undefined) continue
+      const n = +k
+      if (!(n >= 2 && n <= this.maxField) || String(n) !== k || this.fields[n] === undefined || (n === 65 && this.tertiary)) {
+        encodeError('UNDEFINED_FIELD', k, 'field not defined by the spec')
+      }
+      if (n > highest) highest = n
+    }
+    const nBytes = highest > 128 ? 24 : highest > 64 ? 16 : 8
+    bm.fill(0, 0, nBytes)
+    if (nBytes > 8) bm[0] = 0x80
+    if (nBytes > 16) bm[8] = 0x80
+    const hex = this.bitmapHexCs !== undefined
+    const bmWidth = hex ? nBytes * 2 : nBytes
+    w.ensure(bmWidth)
+    const bmAt = w.pos
+    w.pos += bmWidth
+    for (const k of keys) {
+      const v = fields[k]
+      if (v === undefined) continue
+      const n = +k
+      bm[(n - 1) >> 3]! |= 0x80 >> ((n - 1) & 7)
+      this.fields[n]!.encode(v, w)
+    }
+    const out = w.buf
+    if (hex) {
+      const from = this.bitmapHexCs.fromLatin1
+      for (let i = 0; i < nBytes; i++) {
+        out[bmAt + 2 * i] = from[HEX.charCodeAt(bm[i]! >> 4)]!
+        out[bmAt + 2 * i + 1] = from[HEX.charCodeAt(bm[i]! & 15)]!
+      }
+    } else out.set(bm.subarray(0, nBytes), bmAt)
+    return w.result()
+  }
+
+  private readMti(r: Reader, end: number): string {
+    const buf = r.buf
+    let mti: string
+    if (this.mtiCs === undefined) {
+      if (end < 2) decodeError('TRUNCATED', 'mti', 0, 'frame ends inside the MTI')
+      const a = buf[0]!
+      const b = buf[1]!
+      if (a >> 4 > 9 || (a & 15) > 9 || b >> 4 > 9 || (b & 15) > 9) decodeError('INVALID_MTI', 'mti', 0, 'MTI is not numeric')
+      mti = HEX[a >> 4]! + HEX[a & 15]! + HEX[b >> 4]! + HEX[b & 15]!
+      r.pos = 2
+    } else {
+      if (end < 4) decodeError('TRUNCATED', 'mti', 0, 'frame ends inside the MTI')
+      const zero = this.mtiCs.zero
+      mti = ''
+      for (let i = 0; i < 4; i++) {
+        const d = buf[i]! - zero
+        if (d < 0 || d > 9) decodeError('INVALID_MTI', 'mti', i, 'MTI is not numeric')
+        mti += HEX[d]
+      }
+      r.pos = 4
+    }
+    if (this.allowed && !this.allowed.has(mti)) decodeError('UNKNOWN_MTI', 'mti', 0, 'MTI not defined by the spec')
+    return mti
+  }
+
+  private writeMti(mti: string, w: Writer): void {
+    if (typeof mti !== 'string' || !/^[0-9]{4}$/.test(mti)) encodeError('INVALID_MTI', 'mti', 'MTI must be four digits')
+    if (this.allowed && !this.allowed.has(mti)) encodeError('UNKNOWN_MTI', 'mti', 'MTI not defined by the spec')
+    w.ensure(4)
+    if (this.mtiCs === undefined) {
+      w.buf[w.pos++] = ((mti.charCodeAt(0) - 48) << 4) | (mti.charCodeAt(1) - 48)
+      w.buf[w.pos++] = ((mti.charCodeAt(2) - 48) << 4) | (mti.charCodeAt(3) - 48)
+    } else {
+      for (let i = 0; i < 4; i++) w.buf[w.pos++] = this.mtiCs.zero + mti.charCodeAt(i) - 48
+    }
+  }
+
+  /** Fill `bm` with the bitmaps at r.pos; returns how many bitmap bytes are in use (8, 16, 24). */
+  private readBitmap(r: Reader, end: number): number {
+    let n = 8
+    let i = 0
+    while (i < n) {
+      this.readBitmapBlock(r, end, i)
+      if (i > 0) {
+        let any = 0
+        for (let k = i; k < i + 8; k++) any |= bm[k]!
+        if (any === 0) decodeError('NON_CANONICAL_BITMAP', 'bitmap', r.pos, 'extension bitmap present but empty')
+      }
+      if (bm[i]! & 0x80 && (i === 0 || (i === 8 && this.tertiary))) n += 8
+      i += 8
+    }
+    return n
+  }
+
+  private readBitmapBlock(r: Reader, end: number, at: number): void {
+    const buf = r.buf
+    const p = r.pos
+    if (this.bitmapHexCs === undefined) {
+      if (p + 8 > end) decodeError('TRUNCATED', 'bitmap', p, 'frame ends inside the bitmap')
+      for (let k = 0; k < 8; k++) bm[at + k] = buf[p + k]!
+      r.pos = p + 8
+      return
+    }
+    if (p + 16 > end) decodeError('TRUNCATED', 'bitmap', p, 'frame ends inside the bitmap')
+    const to = this.bitmapHexCs.toLatin1
+    for (let k = 0; k < 8; k++) {
+      const h = HEX_VALUE[to[buf[p + 2 * k]!]!]!
+      const l = HEX_VALUE[to[buf[p + 2 * k + 1]!]!]!
+      if (h < 0 || l < 0) decodeError('INVALID_BITMAP', 'bitmap', p + 2 * k, 'bitmap is not upper-case hex')
+      bm[at + k] = (h << 4) | l
+    }
+    r.pos = p + 16
+  }
+}

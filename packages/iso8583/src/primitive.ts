@@ -1,0 +1,232 @@
+/**
+ * Body codecs of primitive fields: how `units` of content map to bytes and back, per type and
+ * encoding. Chosen once at compile time; the hot loops only touch lookup tables and one scratch
+ * buffer per string.
+ */
+import { type Charset, ASCII } from './charsets.js'
+import { decodeError, encodeError } from './errors.js'
+import { HEX_VALUE, latin1, parseHex, scratchFor, type Writer } from './io.js'
+import type { FieldValue } from './message-types.js'
+import type { FieldType } from './spec-types.js'
+
+/** A compiled primitive body. */
+export interface Body {
+  /** Wire bytes taken by `units` length units. */
+  bytes(units: number): number
+  /** Units held by `nbytes` wire bytes, -1 if that byte count is impossible. */
+  unitsFromBytes(nbytes: number): number
+  read(buf: Buffer, pos: number, units: number, path: string): FieldValue
+  /** Units the value occupies; also checks the JS type. */
+  units(v: FieldValue, path: string): number
+  /** Write exactly bytes(units) bytes (v already has `units` units). */
+  write(v: FieldValue, units: number, w: Writer, path: string): void
+}
+
+function expectString(v: FieldValue, path: string): string {
+  if (typeof v !== 'string') encodeError('INVALID_VALUE', path, 'expected a string')
+  return v
+}
+
+/** Character-per-byte text (ASCII/Latin-1 or EBCDIC). `numeric` restricts content to digits. */
+export function textBody(cs: Charset, numeric: boolean): Body {
+  const to = cs.toLatin1
+  const from = cs.fromLatin1
+  const isAscii = cs === ASCII
+  return {
+    bytes: (u) => u,
+    unitsFromBytes: (n) => n,
+    read(buf, pos, u, path) {
+      const end = pos + u
+      if (isAscii) {
+        if (numeric) {
+          for (let i = pos; i < end; i++) {
+            const c = buf[i]!
+            if (c < 0x30 || c > 0x39) decodeError('INVALID_CHARACTER', path, i, 'non-digit in numeric field')
+          }
+        }
+        return latin1(buf, pos, end)
+      }
+      const s = scratchFor(u)
+      for (let i = pos, j = 0; i < end; i++, j++) {
+        const c = to[buf[i]!]!
+        if (numeric && (c < 0x30 || c > 0x39)) decodeError('INVALID_CHARACTER', path, i, 'non-digit in numeric field')
+        s[j] = c
+      }
+      return s.latin1Slice(0, u)
+    },
+    units: (v, path) => expectString(v, path).length,
+    write(v, u, w, path) {
+      const s = v as string
+      w.ensure(u)
+      const out = w.buf
+      let p = w.pos
+      for (let i = 0; i < u; i++) {
+        const c = s.charCodeAt(i)
+        if (numeric && (c < 0x30 || c > 0x39)) encodeError('INVALID_CHARACTER', path, 'non-digit in numeric field')
+        const b = c < 256 ? from[c]! : -1
+        if (b < 0) encodeError('INVALID_CHARACTER', path, 'character not encodable')
+        out[p++] = b
+      }
+      w.pos = p
+    },
+  }
+}
+
+/**
+ * Packed BCD. `digitUnits` false means lengths count bytes (then the value holds every nibble).
+ * `hexNibbles` (type z) allows nibbles A–F, shown as letters; '=' is accepted on encode as D.
+ */
+export function bcdBody(opts: { leftJustify: boolean; pad: number; hexNibbles: boolean; digitUnits: boolean }): Body {
+  const { leftJustify, pad, hexNibbles, digitUnits } = opts
+  const digitsOf = digitUnits ? (u: number) => u : (u: number) => u * 2
+  return {
+    bytes: digitUnits ? (u) => (u + 1) >> 1 : (u) => u,
+    unitsFromBytes: digitUnits ? (n) => n * 2 : (n) => n,
+    read(buf, pos, u, path) {
+      const digits = digitsOf(u)
+      const nb = (digits + 1) >> 1
+      const s = scratchFor(digits)
+      let j = 0
+      let skip = -1 // index of the pad nibble, if any
+      if (digits & 1) skip = leftJustify ? nb * 2 - 1 : 0
+      for (let k = 0; k < nb * 2; k++) {
+        const b = buf[pos + (k >> 1)]!
+        const d = k & 1 ? b & 15 : b >> 4
+        if (k === skip) {
+          if (d !== pad) decodeError('INVALID_BCD_PAD', path, pos + (k >> 1), 'unexpected BCD pad nibble')
+          continue
+        }
+        if (d > 9) {
+          if (!hexNibbles) decodeError('INVALID_BCD_NIBBLE', path, pos + (k >> 1), 'BCD nibble above 9')
+          s[j++] = 0x37 + d
+        } else s[j++] = 0x30 + d
+      }
+      return s.latin1Slice(0, digits)
+    },
+    units(v, path) {
+      const n = expectString(v, path).length
+      return digitUnits ? n : (n + 1) >> 1
+    },
+    write(v, u, w, path) {
+      const s = v as string
+      const nb = (digitsOf(u) + 1) >> 1
+      const len = s.length
+      // Odd lengths get one pad nibble: first when right-justified, last when left-justified.
+      const padCount = nb * 2 - len
+      w.ensure(nb)
+      const out = w.buf
+      const p0 = w.pos
+      let acc = 0
+      for (let k = 0; k < nb * 2; k++) {
+        const i = leftJustify ? k : k - padCount
+        let d: number
+        if (i < 0 || i >= len) d = pad
+        else {
+          const c = s.charCodeAt(i)
+          if (c >= 0x30 && c <= 0x39) d = c - 0x30
+          else if (hexNibbles && c >= 0x41 && c <= 0x46) d = c - 0x37
+          else if (hexNibbles && c === 0x3d) d = 0xd
+          else return encodeError('INVALID_CHARACTER', path, 'character not allowed in BCD field')
+        }
+        if (k & 1) out[p0 + (k >> 1)] = acc | d
+        else acc = d << 4
+      }
+      w.pos = p0 + nb
+    },
+  }
+}
+
+/** Raw bytes. */
+export function binaryBody(): Body {
+  return {
+    bytes: (u) => u,
+    unitsFromBytes: (n) => n,
+    read: (buf, pos, u) => buf.subarray(pos, pos + u),
+    units(v, path) {
+      if (typeof v === 'string') {
+        if (v.length % 2 !== 0 || parseHex(v) === null) encodeError('INVALID_HEX', path, 'binary value given as invalid hex')
+        return v.length / 2
+      }
+      if (v instanceof Uint8Array) return v.length
+      return encodeError('INVALID_VALUE', path, 'expected bytes or hex')
+    },
+    write(v, u, w) {
+      w.ensure(u)
+      if (typeof v === 'string') w.buf.write(v, w.pos, u, 'hex')
+      else w.buf.set(v as Uint8Array, w.pos)
+      w.pos += u
+    },
+  }
+}
+
+/** Binary data carried as upper-case hex text. `charUnits`: lengths count hex characters. */
+export function hexTextBody(cs: Charset, charUnits: boolean): Body {
+  const to = cs.toLatin1
+  const from = cs.fromLatin1
+  const raw = binaryBody()
+  const bytesOf = charUnits ? (u: number) => u >> 1 : (u: number) => u
+  return {
+    bytes: charUnits ? (u) => u : (u) => u * 2,
+    unitsFromBytes: charUnits ? (n) => n : (n) => (n & 1 ? -1 : n >> 1),
+    read(buf, pos, u, path) {
+      if (charUnits && u & 1) decodeError('INVALID_LENGTH', path, pos, 'odd number of hex characters')
+      const n = bytesOf(u)
+      const out = Buffer.allocUnsafe(n)
+      for (let i = 0; i < n; i++) {
+        const h = HEX_VALUE[to[buf[pos + 2 * i]!]!]!
+        const l = HEX_VALUE[to[buf[pos + 2 * i + 1]!]!]!
+        if (h < 0 || l < 0) decodeError('INVALID_HEX', path, pos + 2 * i, 'not upper-case hex')
+        out[i] = (h << 4) | l
+      }
+      return out
+    },
+    units(v, path) {
+      const n = raw.units(v, path)
+      return charUnits ? n * 2 : n
+    },
+    write(v, u, w) {
+      const n = bytesOf(u)
+      const bytes = typeof v === 'string' ? Buffer.from(v, 'hex') : (v as Uint8Array)
+      w.ensure(n * 2)
+      const H = '0123456789ABCDEF'
+      for (let i = 0; i < n; i++) {
+        const b = bytes[i]!
+        w.buf[w.pos++] = from[H.charCodeAt(b >> 4)]!
+        w.buf[w.pos++] = from[H.charCodeAt(b & 15)]!
+      }
+    },
+  }
+}
+
+/** `x+n`: a C/D sign character (in `signCs`) followed by the digits body. Units count digits. */
+export function signedBody(signCs: Charset, digits: Body): Body {
+  const C = signCs.fromLatin1[0x43]!
+  const D = signCs.fromLatin1[0x44]!
+  return {
+    bytes: (u) => 1 + digits.bytes(u),
+    unitsFromBytes: (n) => (n < 1 ? -1 : digits.unitsFromBytes(n - 1)),
+    read(buf, pos, u, path) {
+      const b = buf[pos]!
+      if (b !== C && b !== D) decodeError('INVALID_CHARACTER', path, pos, 'amount sign must be C or D')
+      return (b === C ? 'C' : 'D') + (digits.read(buf, pos + 1, u, path) as string)
+    },
+    units(v, path) {
+      const s = expectString(v, path)
+      if (s.length < 1) encodeError('INVALID_VALUE', path, 'missing amount sign')
+      return s.length - 1
+    },
+    write(v, u, w, path) {
+      const s = v as string
+      const sign = s.charCodeAt(0)
+      if (sign !== 0x43 && sign !== 0x44) encodeError('INVALID_CHARACTER', path, 'amount sign must be C or D')
+      w.ensure(1)
+      w.buf[w.pos++] = sign === 0x43 ? C : D
+      digits.write(s.slice(1), u, w, path)
+    },
+  }
+}
+
+/** Types whose text content must be digits. */
+export function isNumericType(t: FieldType): boolean {
+  return t === 'n'
+}
