@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto'
+import { isPaymentCryptoError } from '@cardplane/payment-crypto'
+import type { JwtBundleSource } from '@cardplane/spiffe'
+import type { ZoneMap, ZoneService } from '@cardplane/zones'
+import type { AuditLog } from './domain/audit-log.js'
+import { hmacer, redact } from './domain/audit-redact.js'
+import { Barrier } from './domain/barrier.js'
+import { CeremonyService } from './domain/ceremony.js'
+import { AuditFailureError, KeyvaultError, PermissionDeniedError, SealedError, UnsupportedOperationError, NotFoundError } from './domain/errors.js'
+import { KeyStore } from './domain/key-store.js'
+import { PolicyStore } from './domain/policy-store.js'
+import { SealManager } from './domain/seal.js'
+import type { PhysicalStorage } from './domain/storage.js'
+import { TokenStore, type TokenEntry } from './domain/tokens.js'
+import { capabilitiesFor, Router, type LogicalRequest, type LogicalResponse, type PathRoute } from './http/router.js'
+
+const AUDIT_SALT_PATH = 'core/audit-salt'
+
+/** Settings the core needs from config. */
+export interface CoreSettings {
+  /** The key service's zone-map entry (its SPIFFE ID is the login audience). */
+  self: ZoneService
+  zoneMap: ZoneMap
+  bundles: JwtBundleSource
+  /** service name → policies granted at `auth/spiffe/login`. */
+  spiffeRoles: Record<string, string[]>
+  /** Lifetime of login tokens, seconds. */
+  tokenTtlSec: number
+}
+
+/** What the HTTP layer sends back. */
+export interface CoreReply {
+  status: number
+  body: unknown
+}
+
+/** A request's outcome before it is turned into a reply (and audited). */
+type Outcome = { ok: true; res: LogicalResponse } | { ok: false; err: KeyvaultError }
+
+/**
+ * The key service core (Vault's `vault.Core`): seal state, barrier, tokens, policies, keys and the
+ * audit log, and `handle()`, the one path every API request takes:
+ * seal check → token → ACL → audit request (durable) → handler → audit response (durable) → reply.
+ * A request whose audit record cannot be written is answered 500 before its handler runs.
+ */
+export class Core {
+  readonly barrier: Barrier
+  readonly seal: SealManager
+  readonly tokens: TokenStore
+  readonly policies: PolicyStore
+  readonly keys: KeyStore
+  readonly ceremonies: CeremonyService
+  private readonly router = new Router()
+  private auditSalt: Buffer | undefined
+
+  constructor(
+    physical: PhysicalStorage,
+    readonly audit: AuditLog,
+    readonly settings: CoreSettings,
+  ) {
+    this.barrier = new Barrier(physical)
+    this.seal = new SealManager(physical, this.barrier)
+    this.tokens = new TokenStore(this.barrier)
+    this.policies = new PolicyStore(this.barrier)
+    this.keys = new KeyStore(this.barrier)
+    this.ceremonies = new CeremonyService(this.barrier, this.keys)
+    this.seal.addHooks({
+      afterUnseal: async () => {
+        this.auditSalt = await this.barrier.get(AUDIT_SALT_PATH)
+        await this.policies.load()
+        await this.keys.load()
+      },
+      beforeSeal: () => {
+        this.auditSalt?.fill(0)
+        this.auditSalt = undefined
+        this.tokens.clear()
+        this.policies.clear()
+        this.keys.clear()
+      },
+    })
+  }
+
+  addRoutes(routes: PathRoute[]): void {
+    this.router.add(routes)
+  }
+
+  /** First writes behind a fresh barrier, run by `sys/init`. */
+  static async initialWrites(barrier: Barrier): Promise<{ rootToken: string }> {
+    const tokens = new TokenStore(barrier)
+    const { token, entry } = tokens.prepare({ policies: ['root'], displayName: 'root', ttlSec: 0 })
+    await barrier.apply([
+      { op: 'put', path: 'sys/token/id/' + entry.id, value: entry },
+      { op: 'put', path: AUDIT_SALT_PATH, value: randomBytes(32) },
+    ])
+    return { rootToken: token }
+  }
+
+  /** HMAC a value with the audit salt, so an auditor can find it in the log (`sys/audit-hash`). */
+  auditHash(value: string): string {
+    if (!this.auditSalt) throw new SealedError()
+    return hmacer(this.auditSalt)(value)
+  }
+
+  async handle(req: LogicalRequest): Promise<CoreReply> {
+    const hmac = hmacer(this.auditSalt)
+    let token: TokenEntry | undefined
+    let outcome: Outcome | undefined
+    const match = this.router.match(req.path)
+    try {
+      if (!match) throw new NotFoundError('unsupported_path', 'unsupported path')
+      const { route } = match
+      const handler = route.handlers[req.operation]
+      if (!handler) throw new UnsupportedOperationError(req.operation)
+      if (!route.whenSealed && this.barrier.sealed) throw new SealedError()
+      if (!route.unauthenticated) {
+        token = await this.tokens.lookup(req.token)
+        const needed = capabilitiesFor(req.operation)
+        if (!this.policies.allows(token.policies, req.path, needed)) throw new PermissionDeniedError()
+        if (route.sudo && !this.policies.allows(token.policies, req.path, ['sudo'])) throw new PermissionDeniedError()
+      }
+    } catch (err) {
+      outcome = { ok: false, err: toKeyvaultError(err) }
+    }
+
+    try {
+      await this.audit.record({ kind: 'request', requestId: req.id, entry: this.requestEntry(req, token, hmac) })
+    } catch (err) {
+      return errorReply(new AuditFailureError(err))
+    }
+
+    if (!outcome && match) {
+      try {
+        const handler = match.route.handlers[req.operation]
+        const res = handler ? await handler({ req, params: match.params, token, core: this }) : {}
+        outcome = { ok: true, res }
+      } catch (err) {
+        outcome = { ok: false, err: toKeyvaultError(err) }
+      }
+    }
+    const reply = outcome?.ok ? this.successReply(req, outcome.res) : errorReply(outcome?.err ?? new KeyvaultError('internal', 500, 'internal error'))
+
+    // The salt may have appeared (unseal) or gone (seal) during the handler: use the current one.
+    const hmacAfter = hmacer(this.auditSalt)
+    try {
+      await this.audit.record({
+        kind: 'response',
+        requestId: req.id,
+        entry: {
+          type: 'response',
+          auth: authEntry(token, hmacAfter),
+          request: { id: req.id, operation: req.operation, path: req.path },
+          response: { status: reply.status, ...(outcome && !outcome.ok ? { error: outcome.err.code } : {}), body: redact(reply.body, hmacAfter, req.path) },
+        },
+      })
+    } catch (err) {
+      return errorReply(new AuditFailureError(err))
+    }
+    return reply
+  }
+
+  private requestEntry(req: LogicalRequest, token: TokenEntry | undefined, hmac: ReturnType<typeof hmacer>): Record<string, unknown> {
+    return {
+      type: 'request',
+      auth: authEntry(token, hmac),
+      request: {
+        id: req.id,
+        operation: req.operation,
+        path: req.path,
+        remote_address: req.remoteAddress,
+        client_token: req.token ? hmac(req.token) : null,
+        data: redact(req.data, hmac, req.path),
+      },
+    }
+  }
+
+  private successReply(req: LogicalRequest, res: LogicalResponse): CoreReply {
+    if (res.raw !== undefined) return { status: res.status ?? 200, body: res.raw }
+    if (res.data === undefined && res.auth === undefined) return { status: res.status ?? 204, body: undefined }
+    return {
+      status: res.status ?? 200,
+      body: {
+        request_id: req.id,
+        lease_id: '',
+        renewable: false,
+        lease_duration: 0,
+        data: res.data ?? null,
+        wrap_info: null,
+        warnings: res.warnings ?? null,
+        auth: res.auth ?? null,
+      },
+    }
+  }
+}
+
+function authEntry(token: TokenEntry | undefined, hmac: ReturnType<typeof hmacer>): Record<string, unknown> | null {
+  if (!token) return null
+  return {
+    accessor: hmac(token.accessor),
+    display_name: token.display_name,
+    policies: token.policies,
+    metadata: token.meta,
+  }
+}
+
+/** Vault's error body plus a stable `code` for Cardplane callers. */
+function errorReply(err: KeyvaultError): CoreReply {
+  return { status: err.statusCode, body: { errors: [`${err.code}: ${err.publicMessage}`], code: err.code } }
+}
+
+/** Anything thrown below the core becomes a typed, value-free error. */
+export function toKeyvaultError(err: unknown): KeyvaultError {
+  if (err instanceof KeyvaultError) return err
+  if (isPaymentCryptoError(err)) {
+    return new KeyvaultError(err.code, err.code === 'not_implemented' ? 501 : 400, err.message, { cause: err })
+  }
+  if (typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' && String((err as { code: string }).code).startsWith('jwt_')) {
+    return new PermissionDeniedError((err as { code: string }).code, 'permission denied: invalid JWT-SVID')
+  }
+  return new KeyvaultError('internal', 500, 'internal error', { cause: err })
+}

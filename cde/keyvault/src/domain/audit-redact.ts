@@ -1,0 +1,52 @@
+import { createHmac } from 'node:crypto'
+
+/**
+ * Sensitive values in audit entries become salted HMACs (`hmac-sha256:<hex>`), as Vault's audit
+ * devices do: an auditor holding a suspected value can ask the service to HMAC it and compare, but the
+ * log itself reveals nothing. Only fields on this allowlist are logged in clear; everything else that is
+ * a string (PANs, PIN blocks, CVVs, key components, shares, plaintexts, tokens, cryptograms, ...) is
+ * HMAC'd. An allowlist rather than a blocklist, so a new field is safe by default.
+ */
+const CLEAR_FIELDS = new Set([
+  'name', 'type', 'key_type', 'usage', 'algorithm', 'version', 'key_version', 'latest_version',
+  'min_decryption_version', 'min_encryption_version', 'exportable', 'deletion_allowed', 'valid', 'ok',
+  'profile', 'kind', 'format', 'source_format', 'destination_format', 'custodian', 'custodians',
+  'components_required', 'components_entered', 'complete', 'sealed', 'initialized', 't', 'n', 'progress',
+  'secret_shares', 'secret_threshold', 'policies', 'policy_name', 'display_name', 'spiffe_id', 'ttl',
+  'lease_duration', 'term', 'kcv', 'combined_kcv', 'zpk', 'source_key', 'destination_key', 'kbpk', 'zmk',
+  'pvk', 'key', 'key_name', 'pvki', 'pin_length', 'mode_of_use', 'key_usage', 'tr31_version', 'method',
+  'mac_algorithm', 'bits', 'status', 'code', 'error', 'errors', 'batch_size', 'progress_nonce', 'renewable',
+  'orphan', 'num_uses', 'standby', 'performance_standby', 'storage_type', 'version_string', 'reset',
+])
+
+/** Fields whose name is on the allowlist but whose value is still secret on some paths. */
+const SECRET_ON_PATH: { path: RegExp; field: string }[] = [
+  { path: /^sys\/unseal$/, field: 'key' },
+]
+
+export type Hmacer = (value: string) => string
+
+/** HMAC-SHA256 under the audit salt; when sealed (no salt) values are replaced, never logged. */
+export function hmacer(salt: Buffer | undefined): Hmacer {
+  if (!salt) return () => 'redacted:sealed'
+  return (value) => 'hmac-sha256:' + createHmac('sha256', salt).update(value, 'utf8').digest('hex')
+}
+
+/** Copy of `data` with every non-allowlisted string replaced by its HMAC. */
+export function redact(data: unknown, hmac: Hmacer, path = ''): unknown {
+  return walk(data, hmac, undefined, path)
+}
+
+function walk(v: unknown, hmac: Hmacer, field: string | undefined, path: string): unknown {
+  if (v === null || v === undefined) return v
+  if (Array.isArray(v)) return v.map((x) => walk(x, hmac, field, path))
+  if (typeof v === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = walk(x, hmac, k, path)
+    return out
+  }
+  const clear = field !== undefined && CLEAR_FIELDS.has(field) && !SECRET_ON_PATH.some((s) => s.field === field && s.path.test(path))
+  if (typeof v === 'string') return clear ? v : hmac(v)
+  if (typeof v === 'number' || typeof v === 'boolean') return clear ? v : hmac(String(v))
+  return hmac(String(v as string))
+}

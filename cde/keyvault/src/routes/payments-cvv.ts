@@ -1,0 +1,78 @@
+import { cvc3, cvv, verifyCvc3, verifyCvv } from '@cardplane/payment-crypto'
+import { digits, hex, name, oneOf, optHex, optInt, optStr, type Body } from '../domain/input.js'
+import type { Core } from '../core.js'
+import type { PathRoute } from '../http/router.js'
+
+const KINDS = ['cvv', 'cvv2', 'icvv'] as const
+
+/** Service code per kind: the track's for CVV, `000` for CVV2, `999` for iCVV. */
+function cvvInput(core: Core, keyName: string, body: Body, verify: boolean) {
+  const kind = oneOf(body, 'kind', KINDS, 'cvv')
+  const k = core.keys.use(name(keyName, 'key name'), 'cvv', verify ? optInt(body, 'key_version', 1, 1_000_000) : undefined)
+  const pan = digits(body, 'pan', 12, 19)
+  const expiry = digits(body, 'expiry', 4, 4)
+  const serviceCode = kind === 'cvv2' ? '000' : kind === 'icvv' ? '999' : digits(body, 'service_code', 3, 3)
+  return { k, input: { cvk: k.material, pan, expiry, serviceCode } }
+}
+
+function cvc3Input(core: Core, keyName: string, body: Body, verify: boolean) {
+  const k = core.keys.use(name(keyName, 'key name'), 'cvc3', verify ? optInt(body, 'key_version', 1, 1_000_000) : undefined)
+  return {
+    k,
+    input: {
+      imk: k.material,
+      pan: digits(body, 'pan', 12, 19),
+      psn: optStr(body, 'psn') === undefined ? '00' : digits(body, 'psn', 2, 2),
+      trackData: optHex(body, 'track_data'),
+      ivCvc3: optHex(body, 'iv_cvc3', [2]),
+      un: hex(body, 'un', [4]),
+      atc: hex(body, 'atc', [2]),
+      digits: optInt(body, 'digits', 1, 5),
+    },
+  }
+}
+
+/**
+ * Card verification values: `payments/cvv/{generate,verify}/<cvk>` for CVV, CVV2 and iCVV
+ * (`kind`), `payments/cvc3/{generate,verify}/<imk-cvc3>` for Mastercard dynamic CVC3.
+ */
+export const cvvRoutes: PathRoute[] = [
+  {
+    pattern: 'payments/cvv/generate/:key',
+    handlers: {
+      update: async ({ core, params, req }) => {
+        const { k, input } = cvvInput(core, params.key ?? '', req.data, false)
+        return { data: { cvv: cvv(input), key_version: k.version } }
+      },
+    },
+  },
+  {
+    pattern: 'payments/cvv/verify/:key',
+    handlers: {
+      update: async ({ core, params, req }) => {
+        const { k, input } = cvvInput(core, params.key ?? '', req.data, true)
+        const value = digits(req.data, 'cvv', 3, 3)
+        return { data: { valid: verifyCvv({ ...input, cvv: value }), key_version: k.version } }
+      },
+    },
+  },
+  {
+    pattern: 'payments/cvc3/generate/:key',
+    handlers: {
+      update: async ({ core, params, req }) => {
+        const { k, input } = cvc3Input(core, params.key ?? '', req.data, false)
+        return { data: { cvc3: cvc3(input), key_version: k.version } }
+      },
+    },
+  },
+  {
+    pattern: 'payments/cvc3/verify/:key',
+    handlers: {
+      update: async ({ core, params, req }) => {
+        const { k, input } = cvc3Input(core, params.key ?? '', req.data, true)
+        const value = digits(req.data, 'cvc3', 1, 5)
+        return { data: { valid: verifyCvc3({ ...input, cvc3: value }), key_version: k.version } }
+      },
+    },
+  },
+]
