@@ -1,6 +1,6 @@
 import { Kind, OptionalKind, Type, type Static, type TObject, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { DEFAULT_ZONE_MAP_PATH, type ZoneMap } from '@cardplane/zones'
+import { DEFAULT_ZONE_MAP_PATH, loadZoneMap, type ZoneMap } from '@cardplane/zones'
 import { ConfigError } from './errors.js'
 
 /**
@@ -186,4 +186,9 @@ export function serviceUrl(config: Pick<BaseConfig, 'CARDPLANE_SERVICE_URLS'>, z
   const svc = zoneMap.services.find((s) => s.name === name)
   if (!svc) throw new ConfigError([{ name: 'CARDPLANE_SERVICE_URLS', problem: `no URL for unknown service ${name}` }])
   return `http://127.0.0.1:${svc.devPort}`
+}
+
+/** Load the zone map named by the config, with the configured trust domain if any. */
+export function zoneMapFromConfig(config: Pick<BaseConfig, 'CARDPLANE_ZONES_FILE' | 'CARDPLANE_TRUST_DOMAIN'>): ZoneMap {
+  return loadZoneMap(config.CARDPLANE_ZONES_FILE, config.CARDPLANE_TRUST_DOMAIN ? { trustDomain: config.CARDPLANE_TRUST_DOMAIN } : {})
 }

@@ -9,3 +9,5 @@ export * from './probe.js'
 export * from './app.js'
 export * from './run.js'
 export * from './client.js'
+// Re-exported so services build their config schemas without depending on TypeBox themselves.
+export { Type, type Static, type TObject } from '@sinclair/typebox'
