@@ -1,0 +1,158 @@
+/**
+ * KeyService over the key service's Vault-shaped HTTP API, through `node-vault`
+ * (`noCustomHTTPVerbs`: node's HTTP server refuses LIST). The client logs in with this workload's
+ * JWT-SVID at `auth/spiffe/login` and logs in again shortly before the token expires or when a call
+ * answers 403 (token revoked or expired early).
+ */
+import vault from 'node-vault'
+import type { JwtSvidSource } from '@cardplane/spiffe'
+import { UpstreamError } from '@cardplane/service-kit'
+import type { ArqcInput, CvvInput, DataKey, KeyService, PinVerifyInput } from './key-service.js'
+
+/** Paths of the key service's engines used by the card vault (see cde/keyvault/README.md). */
+export const KEYVAULT_PATHS = {
+  login: 'auth/spiffe/login',
+  datakey: (kek: string) => `transit/datakey/plaintext/${kek}`,
+  decrypt: (kek: string) => `transit/decrypt/${kek}`,
+  rewrap: (kek: string) => `transit/rewrap/${kek}`,
+  key: (kek: string) => `transit/keys/${kek}`,
+  cvv: (cvk: string) => `payments/cvv/${cvk}`,
+  cvvVerify: (cvk: string) => `payments/cvv/${cvk}/verify`,
+  pvv: (pvk: string) => `payments/pvv/${pvk}`,
+  pinVerify: (pvk: string) => `payments/pin/${pvk}/verify-pvv`,
+  arqcVerify: (imk: string) => `payments/emv/${imk}/verify-arqc`,
+} as const
+
+/** Options of the adapter. */
+export interface VaultKeyServiceOptions {
+  endpoint: string
+  svids: JwtSvidSource
+  /** SPIFFE ID of the key service (the JWT-SVID audience). */
+  audience: string
+  timeoutMs?: number
+}
+
+interface VaultAnswer {
+  data?: Record<string, unknown>
+  auth?: { client_token?: string; lease_duration?: number }
+}
+
+/** node-vault backed key service client. */
+export class VaultKeyService implements KeyService {
+  private readonly client: ReturnType<typeof vault>
+  #login: Promise<void> | undefined
+  #expiresAt = 0
+
+  constructor(private readonly opts: VaultKeyServiceOptions) {
+    this.client = vault({
+      apiVersion: 'v1',
+      endpoint: opts.endpoint,
+      noCustomHTTPVerbs: true,
+      requestOptions: { timeout: opts.timeoutMs ?? 5000 },
+    })
+  }
+
+  private async login(): Promise<void> {
+    const svid = await this.opts.svids.fetchJwtSvid(this.opts.audience)
+    const res = (await this.client.write(KEYVAULT_PATHS.login, { jwt: svid.token })) as VaultAnswer
+    const token = res.auth?.client_token
+    if (!token) throw new UpstreamError('keyvault_login_failed', { retry: true })
+    this.client.token = token
+    // Renew at 80% of the lease so a request never races the expiry.
+    this.#expiresAt = Date.now() + (res.auth?.lease_duration ?? 300) * 800
+  }
+
+  private async ensureLogin(force = false): Promise<void> {
+    if (!force && this.client.token && Date.now() < this.#expiresAt) return
+    this.#login ??= this.login().finally(() => {
+      this.#login = undefined
+    })
+    await this.#login
+  }
+
+  private async call(path: string, body: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
+    await this.ensureLogin()
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = (body === undefined ? await this.client.read(path) : await this.client.write(path, body)) as VaultAnswer
+        return res.data ?? {}
+      } catch (err) {
+        const status = (err as { response?: { statusCode?: number } }).response?.statusCode
+        if (status === 403 && attempt === 0) {
+          await this.ensureLogin(true)
+          continue
+        }
+        const reason = (err as { response?: { body?: { errors?: unknown[] } } }).response?.body?.errors?.[0]
+        throw new UpstreamError('keyvault_error', {
+          message: `key service ${path.split('/').slice(0, 2).join('/')} failed (${status ?? 'network'})`,
+          retry: status === undefined || status >= 500,
+          context: { status: status ?? null, reason: typeof reason === 'string' ? reason.slice(0, 120) : null },
+        })
+      }
+    }
+  }
+
+  async generateDataKey(kekName: string): Promise<DataKey> {
+    const d = await this.call(KEYVAULT_PATHS.datakey(kekName), { bits: 256 })
+    return { plaintext: Buffer.from(String(d.plaintext), 'base64'), wrapped: String(d.ciphertext), kekVersion: Number(d.key_version) }
+  }
+
+  async unwrapDataKey(kekName: string, wrapped: string): Promise<Buffer> {
+    const d = await this.call(KEYVAULT_PATHS.decrypt(kekName), { ciphertext: wrapped })
+    return Buffer.from(String(d.plaintext), 'base64')
+  }
+
+  async rewrapDataKey(kekName: string, wrapped: string): Promise<{ wrapped: string; kekVersion: number }> {
+    const d = await this.call(KEYVAULT_PATHS.rewrap(kekName), { ciphertext: wrapped })
+    return { wrapped: String(d.ciphertext), kekVersion: Number(d.key_version) }
+  }
+
+  async latestKekVersion(kekName: string): Promise<number> {
+    const d = await this.call(KEYVAULT_PATHS.key(kekName), undefined)
+    return Number(d.latest_version)
+  }
+
+  async cvv(input: CvvInput): Promise<string> {
+    const d = await this.call(KEYVAULT_PATHS.cvv(input.cvkName), { pan: input.pan, expiry: input.expiry, service_code: input.serviceCode })
+    return String(d.cvv)
+  }
+
+  async verifyCvv(input: CvvInput & { cvv: string }): Promise<boolean> {
+    const d = await this.call(KEYVAULT_PATHS.cvvVerify(input.cvkName), {
+      pan: input.pan,
+      expiry: input.expiry,
+      service_code: input.serviceCode,
+      cvv: input.cvv,
+    })
+    return d.valid === true
+  }
+
+  async pvv(input: { pvkName: string; pvki: number; pan: string; pin: string }): Promise<string> {
+    const d = await this.call(KEYVAULT_PATHS.pvv(input.pvkName), { pan: input.pan, pin: input.pin, pvki: input.pvki })
+    return String(d.pvv)
+  }
+
+  async verifyPin(input: PinVerifyInput): Promise<boolean> {
+    const d = await this.call(KEYVAULT_PATHS.pinVerify(input.pvkName), {
+      zpk: input.zpkName,
+      pin_block: input.pinBlock,
+      format: input.pinBlockFormat,
+      pan: input.pan,
+      pvki: input.pvki,
+      pvv: input.pvv,
+    })
+    return d.valid === true
+  }
+
+  async verifyArqc(input: ArqcInput): Promise<{ ok: boolean; arpc?: string }> {
+    const d = await this.call(KEYVAULT_PATHS.arqcVerify(input.imkName), {
+      pan: input.pan,
+      pan_sequence: input.panSequence,
+      atc: input.atc,
+      data: input.data,
+      arqc: input.arqc,
+      ...(input.arc ? { arc: input.arc } : {}),
+    })
+    return { ok: d.valid === true, ...(typeof d.arpc === 'string' ? { arpc: d.arpc } : {}) }
+  }
+}

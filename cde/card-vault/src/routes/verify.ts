@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify'
+import type { CardVault, VerifyRequest } from '../vault/card-vault.js'
+
+const hex = (max: number) => ({ type: 'string', pattern: `^[0-9A-Fa-f]{1,${max}}$` }) as const
+
+/**
+ * `POST /v1/verify`: the processor's authorisation checks. Body: the sensitive envelope (+ ZPK name);
+ * answer: card ID, last four, program, results, ARPC. `POST /v1/resolve`: PAN -> card ID only.
+ */
+export function registerVerify(app: FastifyInstance, vault: CardVault): void {
+  app.post<{ Body: VerifyRequest }>(
+    '/v1/verify',
+    {
+      config: { callers: ['processor'] },
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['pan'],
+          properties: {
+            pan: { type: 'string', pattern: '^[0-9]{12,19}$' },
+            expiry: { type: 'string', pattern: '^[0-9]{4}$' },
+            serviceCode: { type: 'string', pattern: '^[0-9]{3}$' },
+            track2: { type: 'string', pattern: '^[0-9]{12,19}[=D][0-9]{0,30}$' },
+            cvv2: { type: 'string', pattern: '^[0-9]{3,4}$' },
+            pinBlock: hex(32),
+            pinBlockFormat: { type: 'integer', minimum: 0, maximum: 4 },
+            zpkName: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+            emv: { type: 'object', additionalProperties: hex(512), propertyNames: { pattern: '^[0-9A-F]{2,4}$' } },
+            arc: hex(4),
+          },
+        },
+      },
+    },
+    async (request) => vault.verify(request.body),
+  )
+
+  app.post<{ Body: { pan: string } }>(
+    '/v1/resolve',
+    {
+      config: { callers: ['processor'] },
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['pan'],
+          properties: { pan: { type: 'string', pattern: '^[0-9]{12,19}$' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const cardId = await vault.resolve(request.body.pan)
+      if (!cardId) return reply.code(404).send({ error: { code: 'card_not_found', message: 'card not found' } })
+      return { cardId }
+    },
+  )
+}

@@ -1,0 +1,303 @@
+/**
+ * SQL access of the card vault (plain `pg` with named prepared statements: the verification path
+ * runs thousands of lookups a second). The schema is in db/schema.ts; nothing here sees clear card
+ * data except as an already sealed `record`.
+ */
+import type { Pool, PoolClient } from 'pg'
+
+/** A program row as the vault uses it. */
+export interface ProgramRow {
+  id: string
+  bin: string
+  panLength: number
+  accountStart: string
+  rangeSize: bigint
+  validityMonths: number
+  serviceCode: string
+  pinTryLimit: number
+  cvkName: string
+  pvkName: string
+  pvki: number
+  imkAcName: string | null
+}
+
+/** A card row (sealed record included). */
+export interface CardRow {
+  cardId: string
+  programId: string
+  lastFour: string
+  bin: string
+  status: string
+  pinSet: boolean
+  pinTries: number
+  pinLocked: boolean
+  dekId: number
+  indexKeyId: number
+  record: Buffer
+}
+
+/** What inserting a card needs. */
+export interface NewCard {
+  cardId: string
+  programId: string
+  panHmac: Buffer
+  indexKeyId: number
+  lastFour: string
+  bin: string
+  pinSet: boolean
+  dekId: number
+  record: Buffer
+}
+
+/** A data key row (wrapped form only). */
+export interface DataKeyRow {
+  id: number
+  purpose: 'records' | 'index'
+  kekName: string
+  kekVersion: number
+  wrapped: string
+  active: boolean
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+function program(r: any): ProgramRow {
+  return {
+    id: r.id,
+    bin: r.bin,
+    panLength: r.pan_length,
+    accountStart: r.account_start,
+    rangeSize: BigInt(r.range_size),
+    validityMonths: r.validity_months,
+    serviceCode: r.service_code,
+    pinTryLimit: r.pin_try_limit,
+    cvkName: r.cvk_name,
+    pvkName: r.pvk_name,
+    pvki: r.pvki,
+    imkAcName: r.imk_ac_name,
+  }
+}
+
+function card(r: any): CardRow {
+  return {
+    cardId: r.card_id,
+    programId: r.program_id,
+    lastFour: r.last_four,
+    bin: r.bin,
+    status: r.status,
+    pinSet: r.pin_set,
+    pinTries: r.pin_tries,
+    pinLocked: r.pin_locked_at !== null,
+    dekId: r.dek_id,
+    indexKeyId: r.index_key_id,
+    record: r.record,
+  }
+}
+
+function dataKey(r: any): DataKeyRow {
+  return { id: r.id, purpose: r.purpose, kekName: r.kek_name, kekVersion: r.kek_version, wrapped: r.wrapped, active: r.active }
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+const CARD_COLUMNS = 'card_id, program_id, last_four, bin, status, pin_set, pin_tries, pin_locked_at, dek_id, index_key_id, record'
+
+/** The card vault's database access. */
+export class CardStore {
+  constructor(readonly pool: Pool) {}
+
+  /** Insert the program if new; return the stored row (which wins if it already existed). */
+  async upsertProgram(p: ProgramRow): Promise<ProgramRow> {
+    await this.pool.query(
+      `INSERT INTO programs (id, bin, pan_length, account_start, range_size, validity_months, service_code,
+         pin_try_limit, cvk_name, pvk_name, pvki, imk_ac_name)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (id) DO NOTHING`,
+      [p.id, p.bin, p.panLength, p.accountStart, p.rangeSize.toString(), p.validityMonths, p.serviceCode, p.pinTryLimit,
+        p.cvkName, p.pvkName, p.pvki, p.imkAcName],
+    )
+    const stored = await this.getProgram(p.id)
+    if (!stored) throw new Error('program vanished after insert')
+    return stored
+  }
+
+  async getProgram(id: string): Promise<ProgramRow | undefined> {
+    const r = await this.pool.query({ name: 'cv_get_program', text: 'SELECT * FROM programs WHERE id = $1', values: [id] })
+    return r.rows[0] ? program(r.rows[0]) : undefined
+  }
+
+  /**
+   * Reserve `count` sequence numbers of a program's range. One conditional UPDATE: the row lock
+   * serialises concurrent issuers and the counter never goes back, so a number is never handed out
+   * twice (numbers of a failed issue are burnt, not reused). Returns the first number, or undefined
+   * when the range is exhausted.
+   */
+  async reserveSequences(programId: string, count: number): Promise<bigint | undefined> {
+    const r = await this.pool.query({
+      name: 'cv_reserve_seq',
+      text: `UPDATE programs SET next_seq = next_seq + $2 WHERE id = $1 AND next_seq + $2 <= range_size
+             RETURNING next_seq - $2 AS first`,
+      values: [programId, count],
+    })
+    const first = (r.rows[0] as { first?: string } | undefined)?.first
+    return first === undefined ? undefined : BigInt(first)
+  }
+
+  /** Insert a card; false when the PAN HMAC already exists (a collision the caller must handle). */
+  async insertCard(c: NewCard): Promise<boolean> {
+    const r = await this.pool.query({
+      name: 'cv_insert_card',
+      text: `INSERT INTO cards (card_id, program_id, pan_hmac, index_key_id, last_four, bin, pin_set, dek_id, record)
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (pan_hmac) DO NOTHING`,
+      values: [c.cardId, c.programId, c.panHmac, c.indexKeyId, c.lastFour, c.bin, c.pinSet, c.dekId, c.record],
+    })
+    return r.rowCount === 1
+  }
+
+  async getCard(cardId: string): Promise<CardRow | undefined> {
+    const r = await this.pool.query({ name: 'cv_get_card', text: `SELECT ${CARD_COLUMNS} FROM cards WHERE card_id = $1`, values: [cardId] })
+    return r.rows[0] ? card(r.rows[0]) : undefined
+  }
+
+  async findByPanHmac(hmac: Buffer): Promise<CardRow | undefined> {
+    const r = await this.pool.query({ name: 'cv_find_hmac', text: `SELECT ${CARD_COLUMNS} FROM cards WHERE pan_hmac = $1`, values: [hmac] })
+    return r.rows[0] ? card(r.rows[0]) : undefined
+  }
+
+  /** Count a wrong PIN; locks the card's PIN when the limit is reached. Returns the new state. */
+  async recordPinFailure(cardId: string, limit: number): Promise<{ tries: number; locked: boolean }> {
+    const r = await this.pool.query({
+      name: 'cv_pin_fail',
+      text: `UPDATE cards SET pin_tries = pin_tries + 1,
+               pin_locked_at = CASE WHEN pin_tries + 1 >= $2 THEN COALESCE(pin_locked_at, now()) ELSE pin_locked_at END,
+               updated_at = now()
+             WHERE card_id = $1 RETURNING pin_tries, pin_locked_at`,
+      values: [cardId, limit],
+    })
+    const row = r.rows[0] as { pin_tries: number; pin_locked_at: Date | null }
+    return { tries: row.pin_tries, locked: row.pin_locked_at !== null }
+  }
+
+  /** A correct PIN resets the counter (only while not locked: unlocking is an operator action). */
+  async resetPinTries(cardId: string): Promise<void> {
+    await this.pool.query({
+      name: 'cv_pin_reset',
+      text: 'UPDATE cards SET pin_tries = 0, updated_at = now() WHERE card_id = $1 AND pin_tries <> 0 AND pin_locked_at IS NULL',
+      values: [cardId],
+    })
+  }
+
+  /**
+   * Replace a card's sealed record, only if it is still sealed under `expectedDekId` (optimistic:
+   * a concurrent writer wins and the caller retries on the fresh row).
+   */
+  async replaceRecord(
+    cardId: string,
+    expectedDekId: number,
+    dekId: number,
+    record: Buffer,
+    extra: { pinSet?: boolean; resetPin?: boolean } = {},
+  ): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE cards SET record = $3, dek_id = $4, updated_at = now(),
+         pin_set = COALESCE($5, pin_set),
+         pin_tries = CASE WHEN $6 THEN 0 ELSE pin_tries END,
+         pin_locked_at = CASE WHEN $6 THEN NULL ELSE pin_locked_at END
+       WHERE card_id = $1 AND dek_id = $2`,
+      [cardId, expectedDekId, record, dekId, extra.pinSet ?? null, extra.resetPin === true],
+    )
+    return r.rowCount === 1
+  }
+
+  /** Cards whose record is sealed under another key than `dekId` (the rewrap job's work list). */
+  async cardsNotUnder(dekId: number, limit: number): Promise<CardRow[]> {
+    const r = await this.pool.query(`SELECT ${CARD_COLUMNS} FROM cards WHERE dek_id <> $1 LIMIT $2`, [dekId, limit])
+    return r.rows.map(card)
+  }
+
+  async countByDek(): Promise<Record<number, number>> {
+    const r = await this.pool.query('SELECT dek_id, count(*)::int AS n FROM cards GROUP BY dek_id')
+    const out: Record<number, number> = {}
+    for (const row of r.rows as { dek_id: number; n: number }[]) out[row.dek_id] = row.n
+    return out
+  }
+
+  async activeDataKey(purpose: DataKeyRow['purpose']): Promise<DataKeyRow | undefined> {
+    const r = await this.pool.query({
+      name: 'cv_active_key',
+      text: 'SELECT * FROM data_keys WHERE purpose = $1 AND active',
+      values: [purpose],
+    })
+    return r.rows[0] ? dataKey(r.rows[0]) : undefined
+  }
+
+  async dataKeyById(id: number): Promise<DataKeyRow | undefined> {
+    const r = await this.pool.query({ name: 'cv_key_by_id', text: 'SELECT * FROM data_keys WHERE id = $1', values: [id] })
+    return r.rows[0] ? dataKey(r.rows[0]) : undefined
+  }
+
+  async allDataKeys(): Promise<DataKeyRow[]> {
+    const r = await this.pool.query('SELECT * FROM data_keys ORDER BY id')
+    return r.rows.map(dataKey)
+  }
+
+  /**
+   * Make a new data key the active one for its purpose (the previous one stays readable). When
+   * `replacing` is given the switch happens only if that key is still the active one, so two
+   * instances rotating at once do not both win.
+   */
+  async activateDataKey(
+    k: Omit<DataKeyRow, 'id' | 'active'>,
+    replacing: number | undefined,
+  ): Promise<DataKeyRow | undefined> {
+    return this.tx(async (c) => {
+      if (replacing !== undefined) {
+        const off = await c.query('UPDATE data_keys SET active = false WHERE id = $1 AND active', [replacing])
+        if (off.rowCount !== 1) return undefined
+      }
+      const r = await c.query(
+        `INSERT INTO data_keys (purpose, kek_name, kek_version, wrapped, active) VALUES ($1,$2,$3,$4,true)
+         ON CONFLICT (purpose) WHERE active DO NOTHING RETURNING *`,
+        [k.purpose, k.kekName, k.kekVersion, k.wrapped],
+      )
+      return r.rows[0] ? dataKey(r.rows[0]) : undefined
+    })
+  }
+
+  /** Store a data key's wrapped form re-encrypted under a newer wrapping-key version. */
+  async updateWrapped(id: number, wrapped: string, kekVersion: number): Promise<void> {
+    await this.pool.query('UPDATE data_keys SET wrapped = $2, kek_version = $3 WHERE id = $1', [id, wrapped, kekVersion])
+  }
+
+  async createRevealSession(hash: Buffer, cardId: string, kind: string, ttlSeconds: number): Promise<Date> {
+    const r = await this.pool.query(
+      `INSERT INTO reveal_sessions (token_hash, card_id, kind, expires_at)
+       VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING expires_at`,
+      [hash, cardId, kind, ttlSeconds],
+    )
+    return (r.rows[0] as { expires_at: Date }).expires_at
+  }
+
+  /** Redeem a session once: one conditional UPDATE, so two concurrent loads cannot both win. */
+  async redeemRevealSession(hash: Buffer, kind: string): Promise<string | undefined> {
+    const r = await this.pool.query(
+      `UPDATE reveal_sessions SET redeemed_at = now()
+       WHERE token_hash = $1 AND kind = $2 AND redeemed_at IS NULL AND expires_at > now()
+       RETURNING card_id`,
+      [hash, kind],
+    )
+    return (r.rows[0] as { card_id?: string } | undefined)?.card_id
+  }
+
+  private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect()
+    try {
+      await c.query('BEGIN')
+      const out = await fn(c)
+      await c.query('COMMIT')
+      return out
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined)
+      throw err
+    } finally {
+      c.release()
+    }
+  }
+}

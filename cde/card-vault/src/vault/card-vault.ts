@@ -1,0 +1,412 @@
+/**
+ * The card vault's operations: issue, look up, verify, reveal, set PIN. Clear card data exists
+ * here in memory only, for the duration of one call; it is sealed before it reaches the database
+ * and never returned except by a redeemed reveal session.
+ */
+import { createHmac, randomInt } from 'node:crypto'
+import { newCardId } from '../domain/card-id.js'
+import { openRecord, sealRecord } from '../domain/envelope.js'
+import { expiryFor, expiryValid, parseYymm, yymm, type Expiry } from '../domain/expiry.js'
+import { panForSequence, validateRange } from '../domain/pan-allocation.js'
+import { hashRevealToken, isRevealToken, newRevealToken } from '../domain/reveal-token.js'
+import type { DataKeyCache } from '../keys/data-key-cache.js'
+import type { KeyService } from '../keys/key-service.js'
+import type { CardRow, CardStore, ProgramRow } from '../store/card-store.js'
+import { cardNotFound, invalid, programMismatch, rangeExhausted, revealInvalid } from './errors.js'
+import type { KeyManager } from './key-manager.js'
+
+/** Clear contents of a sealed card record. */
+interface CardRecord {
+  pan: string
+  /** YYMM */
+  exp: string
+  sc: string
+  name?: string
+  pvv?: string
+}
+
+/** What an issue request returns per card (no PAN). */
+export interface IssuedCard {
+  cardId: string
+  programId: string
+  bin: string
+  lastFour: string
+  expiryMonth: number
+  expiryYear: number
+}
+
+/** Non-sensitive view of a card. */
+export interface CardView extends IssuedCard {
+  status: string
+  pinSet: boolean
+  pinLocked: boolean
+  keyVersion: number
+}
+
+/** The sensitive envelope of one authorisation (see connectors' SensitiveEnvelopeData). */
+export interface VerifyRequest {
+  pan: string
+  expiry?: string
+  serviceCode?: string
+  track2?: string
+  cvv2?: string
+  pinBlock?: string
+  pinBlockFormat?: number
+  zpkName?: string
+  emv?: Record<string, string>
+  /** ARC for the ARPC (hex), when the processor already knows the answer it will give. */
+  arc?: string
+}
+
+type Check = 'match' | 'mismatch' | 'not_present'
+
+/** Verification results (internal vocabulary; connectors map them to scheme codes). */
+export interface VerifyResult {
+  cardId: string
+  lastFour: string
+  programId: string
+  cardStatus: string
+  results: {
+    expiry: 'ok' | 'expired' | 'mismatch' | 'not_present'
+    cvv2: Check
+    cvv: Check
+    icvv: Check
+    pin: Check | 'locked' | 'tries_exceeded' | 'not_set' | 'no_zpk'
+    arqc: 'valid' | 'invalid' | 'not_present' | 'not_supported'
+  }
+  arpc?: string
+}
+
+/** What a redeemed card reveal session shows. */
+export interface RevealedCard {
+  cardId: string
+  pan: string
+  expiryMonth: number
+  expiryYear: number
+  cvv2: string
+  cardholderName?: string
+}
+
+/** Options of the vault. */
+export interface CardVaultOptions {
+  revealTtlSeconds: number
+  /** Track 2 discretionary data layout: PVKI(1) PVV(4) CVV(3) — position of the CVV. */
+  now?: () => Date
+}
+
+const CVV2_SERVICE_CODE = '000'
+const ICVV_SERVICE_CODE = '999'
+
+/** Card vault core. */
+export class CardVault {
+  private readonly now: () => Date
+
+  constructor(
+    private readonly store: CardStore,
+    private readonly keys: KeyService,
+    private readonly dataKeys: DataKeyCache,
+    private readonly keyManager: KeyManager,
+    private readonly opts: CardVaultOptions,
+  ) {
+    this.now = opts.now ?? (() => new Date())
+  }
+
+  /** Register (or confirm) a program; a changed range or key name is a conflict, never silently applied. */
+  async ensureProgram(p: ProgramRow): Promise<ProgramRow> {
+    try {
+      validateRange({ bin: p.bin, panLength: p.panLength, accountStart: p.accountStart, size: p.rangeSize })
+    } catch (err) {
+      throw invalid('program_invalid', (err as Error).message)
+    }
+    const stored = await this.store.upsertProgram(p)
+    const same =
+      stored.bin === p.bin &&
+      stored.panLength === p.panLength &&
+      stored.accountStart === p.accountStart &&
+      stored.rangeSize === p.rangeSize &&
+      stored.cvkName === p.cvkName &&
+      stored.pvkName === p.pvkName
+    if (!same) throw programMismatch(p.id)
+    return stored
+  }
+
+  /** Keyed HMAC of a PAN under the index key (memory-only key from the key service). */
+  async panHmac(pan: string): Promise<{ hmac: Buffer; keyId: number }> {
+    const { id, key } = await this.keyManager.indexKey()
+    return { hmac: createHmac('sha256', key).update(pan, 'utf8').digest(), keyId: id }
+  }
+
+  /** Issue `count` cards of a program. Optional chosen PIN applies to every card of the call. */
+  async issue(programId: string, req: { count: number; cardholderName?: string; pin?: string }): Promise<IssuedCard[]> {
+    const program = await this.store.getProgram(programId)
+    if (!program) throw invalid('program_unknown', 'unknown program')
+    if (req.pin !== undefined && !/^\d{4,12}$/.test(req.pin)) throw invalid('pin_invalid', 'PIN must be 4-12 digits')
+    const out: IssuedCard[] = []
+    let attempts = 0
+    while (out.length < req.count) {
+      const need = req.count - out.length
+      const first = await this.store.reserveSequences(program.id, need)
+      if (first === undefined) throw rangeExhausted(program.id)
+      for (let i = 0n; i < BigInt(need); i++) {
+        const pan = panForSequence(
+          { bin: program.bin, panLength: program.panLength, accountStart: program.accountStart, size: program.rangeSize },
+          first + i,
+        )
+        const card = await this.storeNewCard(program, pan, req.cardholderName, req.pin)
+        if (card) out.push(card)
+        // A PAN already in the index (another program sharing the BIN) burns the number; retry with the next.
+        else if (++attempts > 1000) throw rangeExhausted(program.id)
+      }
+    }
+    return out
+  }
+
+  private async storeNewCard(program: ProgramRow, pan: string, name?: string, pin?: string): Promise<IssuedCard | undefined> {
+    const expiry = expiryFor(this.now(), program.validityMonths)
+    const record: CardRecord = { pan, exp: yymm(expiry), sc: program.serviceCode }
+    if (name) record.name = name
+    if (pin !== undefined) record.pvv = await this.keys.pvv({ pvkName: program.pvkName, pvki: program.pvki, pan, pin })
+    const cardId = newCardId()
+    const { hmac, keyId } = await this.panHmac(pan)
+    const dek = await this.keyManager.recordKey()
+    const sealed = sealRecord(dek.key, cardId, Buffer.from(JSON.stringify(record), 'utf8'))
+    const ok = await this.store.insertCard({
+      cardId,
+      programId: program.id,
+      panHmac: hmac,
+      indexKeyId: keyId,
+      lastFour: pan.slice(-4),
+      bin: pan.slice(0, 6),
+      pinSet: record.pvv !== undefined,
+      dekId: dek.id,
+      record: sealed,
+    })
+    if (!ok) return undefined
+    return { cardId, programId: program.id, bin: pan.slice(0, 6), lastFour: pan.slice(-4), expiryMonth: expiry.month, expiryYear: expiry.year }
+  }
+
+  private async open(row: CardRow): Promise<CardRecord> {
+    const key = await this.dataKeys.get(row.dekId)
+    return JSON.parse(openRecord(key, row.cardId, row.record).toString('utf8')) as CardRecord
+  }
+
+  private async mustGet(cardId: string): Promise<CardRow> {
+    const row = await this.store.getCard(cardId)
+    if (!row) throw cardNotFound()
+    return row
+  }
+
+  /** Non-sensitive view of a card (expiry comes out of the sealed record). */
+  async getCard(cardId: string): Promise<CardView> {
+    const row = await this.mustGet(cardId)
+    const rec = await this.open(row)
+    const exp = parseYymm(rec.exp) as Expiry
+    const dek = await this.store.dataKeyById(row.dekId)
+    return {
+      cardId: row.cardId,
+      programId: row.programId,
+      bin: row.bin,
+      lastFour: row.lastFour,
+      expiryMonth: exp.month,
+      expiryYear: exp.year,
+      status: row.status,
+      pinSet: row.pinSet,
+      pinLocked: row.pinLocked,
+      keyVersion: dek?.kekVersion ?? 0,
+    }
+  }
+
+  /** PAN -> card ID through the keyed index; undefined when unknown. */
+  async resolve(pan: string): Promise<string | undefined> {
+    if (!/^\d{12,19}$/.test(pan)) return undefined
+    const { hmac } = await this.panHmac(pan)
+    return (await this.store.findByPanHmac(hmac))?.cardId
+  }
+
+  /** Verify one authorisation's sensitive data. Returns the card ID and results, never the PAN. */
+  async verify(req: VerifyRequest): Promise<VerifyResult> {
+    if (typeof req.pan !== 'string' || !/^\d{12,19}$/.test(req.pan)) throw invalid('pan_invalid', 'PAN is malformed')
+    const { hmac } = await this.panHmac(req.pan)
+    const row = await this.store.findByPanHmac(hmac)
+    if (!row) throw cardNotFound()
+    const program = await this.store.getProgram(row.programId)
+    if (!program) throw cardNotFound()
+    const rec = await this.open(row)
+    if (rec.pan !== req.pan) throw cardNotFound()
+    const cardExp = parseYymm(rec.exp) as Expiry
+    const results: VerifyResult['results'] = {
+      expiry: 'not_present',
+      cvv2: 'not_present',
+      cvv: 'not_present',
+      icvv: 'not_present',
+      pin: 'not_present',
+      arqc: 'not_present',
+    }
+    let presentedExpiry = req.expiry
+    let trackCvv: string | undefined
+    if (req.track2) {
+      const [, rest = ''] = req.track2.split(/[=D]/)
+      presentedExpiry ??= rest.slice(0, 4)
+      // Discretionary data of our cards: PVKI(1) PVV(4) CVV(3) after expiry and service code.
+      trackCvv = rest.slice(12, 15) || undefined
+    }
+    if (presentedExpiry) {
+      if (presentedExpiry !== rec.exp) results.expiry = 'mismatch'
+      else results.expiry = expiryValid(cardExp, this.now()) ? 'ok' : 'expired'
+    }
+    const checks: Promise<void>[] = []
+    if (req.cvv2) {
+      const cvv2 = req.cvv2
+      checks.push(
+        this.keys
+          .verifyCvv({ cvkName: program.cvkName, pan: rec.pan, expiry: rec.exp, serviceCode: CVV2_SERVICE_CODE, cvv: cvv2 })
+          .then((ok) => void (results.cvv2 = ok ? 'match' : 'mismatch')),
+      )
+    }
+    if (trackCvv) {
+      const chip = req.emv !== undefined
+      checks.push(
+        this.keys
+          .verifyCvv({ cvkName: program.cvkName, pan: rec.pan, expiry: rec.exp, serviceCode: chip ? ICVV_SERVICE_CODE : rec.sc, cvv: trackCvv })
+          .then((ok) => {
+            if (chip) results.icvv = ok ? 'match' : 'mismatch'
+            else results.cvv = ok ? 'match' : 'mismatch'
+          }),
+      )
+    }
+    let arpc: string | undefined
+    const emv = req.emv
+    if (emv?.['9F26']) {
+      if (!program.imkAcName) results.arqc = 'not_supported'
+      else {
+        const imkName = program.imkAcName
+        checks.push(
+          this.keys
+            .verifyArqc({
+              imkName,
+              pan: rec.pan,
+              panSequence: emv['5F34'] ?? '00',
+              data: arqcData(emv),
+              arqc: emv['9F26'],
+              atc: emv['9F36'] ?? '0000',
+              ...(req.arc ? { arc: req.arc } : {}),
+            })
+            .then((r) => {
+              results.arqc = r.ok ? 'valid' : 'invalid'
+              if (r.ok && r.arpc) arpc = r.arpc
+            }),
+        )
+      }
+    }
+    await Promise.all(checks)
+    if (req.pinBlock) results.pin = await this.verifyPin(row, program, rec, req)
+    return {
+      cardId: row.cardId,
+      lastFour: row.lastFour,
+      programId: row.programId,
+      cardStatus: row.status,
+      results,
+      ...(arpc ? { arpc } : {}),
+    }
+  }
+
+  private async verifyPin(row: CardRow, program: ProgramRow, rec: CardRecord, req: VerifyRequest): Promise<VerifyResult['results']['pin']> {
+    if (!rec.pvv) return 'not_set'
+    if (row.pinLocked) return 'locked'
+    if (!req.zpkName || !req.pinBlock) return 'no_zpk'
+    const ok = await this.keys.verifyPin({
+      zpkName: req.zpkName,
+      pinBlock: req.pinBlock,
+      pinBlockFormat: req.pinBlockFormat ?? 0,
+      pan: rec.pan,
+      pvkName: program.pvkName,
+      pvki: program.pvki,
+      pvv: rec.pvv,
+    })
+    if (ok) {
+      await this.store.resetPinTries(row.cardId)
+      return 'match'
+    }
+    const state = await this.store.recordPinFailure(row.cardId, program.pinTryLimit)
+    return state.locked ? 'tries_exceeded' : 'mismatch'
+  }
+
+  /** A one-time session for a card (`card`: reveal PAN/expiry/CVV2; `pin_set`: choose a PIN). */
+  async createSession(cardId: string, kind: 'card' | 'pin_set'): Promise<{ token: string; expiresAt: Date }> {
+    await this.mustGet(cardId)
+    const { token, hash } = newRevealToken()
+    const expiresAt = await this.store.createRevealSession(hash, cardId, kind, this.opts.revealTtlSeconds)
+    return { token, expiresAt }
+  }
+
+  /** Redeem a reveal session once and return the card details (CVV2 derived now, never stored). */
+  async redeemReveal(token: string): Promise<RevealedCard> {
+    if (!isRevealToken(token)) throw revealInvalid()
+    const cardId = await this.store.redeemRevealSession(hashRevealToken(token), 'card')
+    if (!cardId) throw revealInvalid()
+    const row = await this.mustGet(cardId)
+    const program = await this.store.getProgram(row.programId)
+    if (!program) throw cardNotFound()
+    const rec = await this.open(row)
+    const exp = parseYymm(rec.exp) as Expiry
+    const cvv2 = await this.keys.cvv({ cvkName: program.cvkName, pan: rec.pan, expiry: rec.exp, serviceCode: CVV2_SERVICE_CODE })
+    return { cardId, pan: rec.pan, expiryMonth: exp.month, expiryYear: exp.year, cvv2, ...(rec.name ? { cardholderName: rec.name } : {}) }
+  }
+
+  /** Redeem a PIN-set session once: compute the PVV of the chosen PIN and seal it into the record. */
+  async redeemPinSet(token: string, pin: string): Promise<{ cardId: string }> {
+    if (!/^\d{4,12}$/.test(pin)) throw invalid('pin_invalid', 'PIN must be 4-12 digits')
+    if (!isRevealToken(token)) throw revealInvalid()
+    const cardId = await this.store.redeemRevealSession(hashRevealToken(token), 'pin_set')
+    if (!cardId) throw revealInvalid()
+    await this.setPin(cardId, pin)
+    return { cardId }
+  }
+
+  /** Set (or reset) a card's PIN: PVV from the key service, sealed, try counter cleared. */
+  async setPin(cardId: string, pin: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const row = await this.mustGet(cardId)
+      const program = await this.store.getProgram(row.programId)
+      if (!program) throw cardNotFound()
+      const rec = await this.open(row)
+      rec.pvv = await this.keys.pvv({ pvkName: program.pvkName, pvki: program.pvki, pan: rec.pan, pin })
+      const dek = await this.keyManager.recordKey()
+      const sealed = sealRecord(dek.key, cardId, Buffer.from(JSON.stringify(rec), 'utf8'))
+      if (await this.store.replaceRecord(cardId, row.dekId, dek.id, sealed, { pinSet: true, resetPin: true })) return
+    }
+    throw new Error('card record kept changing while setting the PIN')
+  }
+
+  /**
+   * Move card records sealed under older data keys to the active one, in batches; reads keep working
+   * throughout because a row is always self-consistent (record and dek_id change in one UPDATE).
+   * Returns the number of records moved.
+   */
+  async rewrapBatch(limit = 500): Promise<number> {
+    const active = await this.keyManager.recordKey()
+    const rows = await this.store.cardsNotUnder(active.id, limit)
+    let moved = 0
+    for (const row of rows) {
+      const old = await this.dataKeys.get(row.dekId)
+      const clear = openRecord(old, row.cardId, row.record)
+      const sealed = sealRecord(active.key, row.cardId, clear)
+      clear.fill(0)
+      if (await this.store.replaceRecord(row.cardId, row.dekId, active.id, sealed)) moved++
+    }
+    return moved
+  }
+
+  /** A random PIN (for cards issued without a chosen one, when the program wants one). */
+  static randomPin(length = 4): string {
+    let pin = ''
+    for (let i = 0; i < length; i++) pin += String(randomInt(10))
+    return pin
+  }
+}
+
+/** The data an ARQC covers, in the common CVN 10/18 order (amount .. unpredictable number, AIP, ATC, IAD). */
+function arqcData(emv: Record<string, string>): string {
+  const tags = ['9F02', '9F03', '9F1A', '95', '5F2A', '9A', '9C', '9F37', '82', '9F36', '9F10']
+  return tags.map((t) => emv[t] ?? '').join('')
+}

@@ -1,0 +1,34 @@
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '@cardplane/service-kit'
+
+/** The card is unknown (by ID or by PAN). The message never names the PAN. */
+export function cardNotFound(): NotFoundError {
+  return new NotFoundError('card_not_found', { publicMessage: 'card not found' })
+}
+
+/** A program was re-sent with a different PAN range or key names than the stored one. */
+export function programMismatch(programId: string): ConflictError<{ programId: string }> {
+  return new ConflictError('program_mismatch', {
+    publicMessage: 'program definition differs from the stored one',
+    context: { programId },
+  })
+}
+
+/** The program's account range has no numbers left. */
+export function rangeExhausted(programId: string): ConflictError<{ programId: string }> {
+  return new ConflictError('pan_range_exhausted', { publicMessage: 'the program has no card numbers left', context: { programId } })
+}
+
+/** Invalid or expired or already used reveal token (one answer for all three: no oracle). */
+export function revealInvalid(): NotFoundError {
+  return new NotFoundError('reveal_session_invalid', { publicMessage: 'this link is invalid, expired or already used' })
+}
+
+/** Bad input. */
+export function invalid(code: string, message: string): ValidationError {
+  return new ValidationError(code, { publicMessage: message })
+}
+
+/** No data key could be obtained from the key service. */
+export function keysUnavailable(cause: unknown): UnavailableError {
+  return new UnavailableError('key_service_unavailable', { retry: true, cause })
+}
