@@ -1,0 +1,26 @@
+import { runMain, runService } from '@cardplane/service-kit'
+import { WorkloadApiClient } from '@cardplane/spiffe'
+import { loadZoneMap } from '@cardplane/zones'
+import { buildApp } from './app.js'
+import { loadLedgerConfig } from './config.js'
+import { migrateDatabase, openDatabase } from './db/client.js'
+
+runMain('ledger', async () => {
+  const config = loadLedgerConfig()
+  const zoneMap = loadZoneMap(config.CARDPLANE_ZONES_FILE, {
+    ...(config.CARDPLANE_TRUST_DOMAIN ? { trustDomain: config.CARDPLANE_TRUST_DOMAIN } : {}),
+  })
+  const workload = new WorkloadApiClient({ socketPath: config.SPIFFE_ENDPOINT_SOCKET })
+  const database = openDatabase(config.DATABASE_URL, config.DB_POOL_SIZE)
+  await migrateDatabase(database.pool)
+  const app = await buildApp({ config, database, bundles: workload, zoneMap })
+  const port = config.PORT ?? zoneMap.services.find((s) => s.name === 'ledger')?.devPort ?? 7002
+  await runService(app, {
+    host: config.HOST,
+    port,
+    onClose: async () => {
+      workload.close()
+      await database.close()
+    },
+  })
+})
