@@ -67,13 +67,13 @@ export class VisaConnector {
 
   /** Encode a message with the response header for `requestHeader`. */
   encodeResponse(requestHeader: VisaHeader, message: VisaMessage): Buffer {
-    const body = this.spec.encode(unflatten(message, this.spec))
+    const body = this.spec.encode(unflatten(message))
     return Buffer.concat([encodeVisaHeader(responseHeader(requestHeader), body.length), body])
   }
 
   /** Encode a request (the simulator's side): header + message. */
   encodeRequest(header: VisaHeader, message: VisaMessage): Buffer {
-    const body = this.spec.encode(unflatten(message, this.spec))
+    const body = this.spec.encode(unflatten(message))
     return Buffer.concat([encodeVisaHeader({ ...header, headerLength: 22 }, body.length), body])
   }
 

@@ -24,6 +24,14 @@ function echo(request: VisaMessage): VisaFields {
   return out
 }
 
+/** Visa DE 55: dataset id 0x01, 2-byte dataset length, then the TLV list. */
+export function visaChipData(tags: Record<string, string>): Buffer {
+  const tlv = buildTlv(tags)
+  const head = Buffer.from([0x01, 0, 0])
+  head.writeUInt16BE(tlv.length, 1)
+  return Buffer.concat([head, tlv])
+}
+
 /** What the pipeline knows when answering an authorisation. */
 export interface AuthorizationAnswer {
   decision: Decision
@@ -49,8 +57,9 @@ export function authorizationResponse(request: VisaMessage, answer: Authorizatio
     const approved = answer.decision.approvedAmount
     if (approved.currency === answer.decision.requestedAmount.currency) fields['4'] = String(approved.minor).padStart(12, '0')
   }
-  if (answer.cvv2Result) fields['44.10'] = answer.cvv2Result
-  if (answer.issuerAuthenticationData) fields['55'] = buildTlv({ '91': answer.issuerAuthenticationData })
+  // DE 44 position 10: CVV2 result code (positions 1-9 not used here).
+  if (answer.cvv2Result) fields['44'] = `${' '.repeat(9)}${answer.cvv2Result}`
+  if (answer.issuerAuthenticationData) fields['55'] = visaChipData({ '91': answer.issuerAuthenticationData })
   return { message: { mti: responseMti(request.mti), fields }, de39 }
 }
 

@@ -141,9 +141,9 @@ function threeDs(eci: string | undefined): ThreeDsResult | undefined {
 }
 
 function posData(msg: VisaMessage, mcc: string): PosData {
-  const de22 = optional(msg, '22', /^[0-9]{4}$/, 'numeric')
+  const de22 = optional(msg, '22', /^[0-9]{3,4}$/, 'numeric')
   const de25 = optional(msg, '25', /^[0-9]{2}$/, 'numeric')
-  const eci = optional(msg, '60.8', /^[0-9]{2}$/, 'numeric')
+  const eci = de60(msg, 8)
   const mode = entryMode(de22)
   const ecommerce = de25 === '59' || eci === '05' || eci === '06' || eci === '07' || mode === 'ecommerce'
   const cardPresent = ['magstripe', 'magstripe_full', 'chip', 'contactless_chip', 'contactless_magstripe', 'fallback_magstripe'].includes(mode)
@@ -191,6 +191,26 @@ function merchant(msg: VisaMessage): AuthorizationRequest['merchant'] {
   return out
 }
 
+/**
+ * DE 60 (additional POS information) is a string of BCD nibbles: 60.1 terminal type (nibble 0), 60.2 entry
+ * capability (1), 60.3 chip condition (2), 60.4 (3), 60.5 (4-5), 60.6 (6), 60.7 (7), 60.8 MOTO/ECI (8-9),
+ * 60.9 (10), 60.10 additional authorisation indicators (11; 1 = partial approval supported).
+ * A pre-split flat key ("60.8") wins, for messages built by hand.
+ */
+const DE60_NIBBLES: Record<number, [number, number]> = { 1: [0, 1], 2: [1, 2], 3: [2, 3], 8: [8, 10], 10: [11, 12] }
+function de60(msg: VisaMessage, sub: 1 | 2 | 3 | 8 | 10): string | undefined {
+  const flat = text(msg.fields, `60.${sub}`)
+  if (flat !== undefined) return flat
+  const raw = bytes(msg.fields, '60')
+  if (!raw) return undefined
+  const hex = raw.toString('hex')
+  const [from, to] = DE60_NIBBLES[sub]!
+  if (hex.length < to) return undefined
+  const v = hex.slice(from, to)
+  if (!/^[0-9]+$/.test(v)) throw new VisaFormatError('60', 'not BCD')
+  return v
+}
+
 /** DE 126.10 CVV2: presence indicator, response type, then the value right-justified in 4 positions. */
 function cvv2Of(msg: VisaMessage): string | undefined {
   const v = text(msg.fields, '126.10')
@@ -228,8 +248,10 @@ function envelopeOf(msg: VisaMessage): SensitiveEnvelopeData {
     const fmt = de53 ? Number(de53.slice(4, 6)) : 1
     env.pinBlockFormat = fmt === 1 ? 0 : fmt
   }
-  const chip = bytes(msg.fields, '55')
+  let chip = bytes(msg.fields, '55')
   if (chip) {
+    // Visa DE 55 starts with a dataset id (0x01) and a 2-byte dataset length before the TLV list.
+    if (chip.length >= 3 && chip[0] === 0x01 && chip.readUInt16BE(1) === chip.length - 3) chip = chip.subarray(3)
     try {
       env.emv = parseTlv(chip)
     } catch (err) {
@@ -276,7 +298,7 @@ export function visaToUnified(msg: VisaMessage, receivedAt: Date): VisaAuthoriza
   const draft: UnifiedDraft = {
     messageClass: messageClass(msg.mti, processingCode, transaction.minor, posCondition),
     amounts,
-    partialApprovalCapable: text(msg.fields, '60.10') === '1',
+    partialApprovalCapable: de60(msg, 10) === '1',
     merchant: merch,
     pos: posData(msg, merch.mcc),
     network,
