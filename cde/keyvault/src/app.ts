@@ -41,7 +41,15 @@ function operationOf(req: FastifyRequest): Operation | undefined {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = await createServiceApp({ service: 'keyvault', config: deps.config, bundles: deps.bundles, zoneMap: deps.zoneMap, ...(deps.logger ? { logger: deps.logger } : {}) })
   registerProbe(app)
+  deps.core.onServerError = (err, req) => app.log.error({ err, cause: err.cause, code: err.code, requestId: req.id, path: req.path, operation: req.operation }, 'key service request failed')
 
+  // The Vault API lives in its own encapsulated scope: its body parser and error handler (Vault's
+  // `{errors: [...]}` shape) do not change service-kit's for /healthz, /metrics and /v1/probe.
+  await app.register(async (scope) => vaultScope(scope, deps))
+  return app
+}
+
+async function vaultScope(app: FastifyInstance, deps: AppDeps): Promise<void> {
   // Vault clients send `Content-Type: application/json` with empty bodies on some calls.
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -86,5 +94,4 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return reply.code(res.status).send(res.body)
     },
   })
-  return app
 }

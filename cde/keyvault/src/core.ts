@@ -52,6 +52,8 @@ export class Core {
   readonly ceremonies: CeremonyService
   private readonly router = new Router()
   private auditSalt: Buffer | undefined
+  /** Told about every 5xx (with its cause) so the service can log it; messages carry no values. */
+  onServerError: (err: KeyvaultError, req: { id: string; path: string; operation: string }) => void = () => undefined
 
   constructor(
     physical: PhysicalStorage,
@@ -125,7 +127,9 @@ export class Core {
     try {
       await this.audit.record({ kind: 'request', requestId: req.id, entry: this.requestEntry(req, token, hmac) })
     } catch (err) {
-      return errorReply(new AuditFailureError(err))
+      const failure = new AuditFailureError(err)
+      this.onServerError(failure, { id: req.id, path: req.path, operation: req.operation })
+      return errorReply(failure)
     }
 
     if (!outcome && match) {
@@ -136,6 +140,9 @@ export class Core {
       } catch (err) {
         outcome = { ok: false, err: toKeyvaultError(err) }
       }
+    }
+    if (outcome && !outcome.ok && outcome.err.statusCode >= 500 && outcome.err.code !== 'sealed') {
+      this.onServerError(outcome.err, { id: req.id, path: req.path, operation: req.operation })
     }
     const reply = outcome?.ok ? this.successReply(req, outcome.res) : errorReply(outcome?.err ?? new KeyvaultError('internal', 500, 'internal error'))
 

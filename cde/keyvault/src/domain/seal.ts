@@ -105,7 +105,7 @@ export class SealManager {
     const unsealKey = randomBytes(32)
     const rootKey = randomBytes(32)
     const keyring = Keyring.fresh()
-    const parts = shares === 1 ? [Buffer.from(unsealKey)] : (await split(unsealKey, shares, threshold)).map((s) => Buffer.from(s))
+    const parts = shares === 1 ? [Buffer.from(unsealKey)] : (await split(new Uint8Array(unsealKey), shares, threshold)).map((s) => Buffer.from(s))
     const config: SealConfig = { secret_shares: shares, secret_threshold: threshold, initialized_at: new Date().toISOString() }
 
     // The barrier is briefly open with the new keyring to write the first entries; the seal config is
@@ -144,8 +144,9 @@ export class SealManager {
     if (this.pending.length < cfg.secret_threshold) return this.status()
 
     const shares = this.pending
-    this.resetProgress()
-    const unsealKey = cfg.secret_shares === 1 ? Buffer.from(shares[0] ?? Buffer.alloc(0)) : Buffer.from(await combine(shares))
+    this.pending = []
+    this.nonce = ''
+    const unsealKey = cfg.secret_shares === 1 ? Buffer.from(shares[0] ?? Buffer.alloc(0)) : Buffer.from(await combine(shares.map((x) => new Uint8Array(x))))
     shares.forEach((s) => s.fill(0))
     let rootKey: Buffer
     let keyring: Keyring
