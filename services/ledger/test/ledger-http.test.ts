@@ -53,6 +53,10 @@ void t.test('accounts, funding and holds over HTTP with real JWT-SVIDs', async (
   t.equal(again.body.hold.id, placed.body.hold.id)
   t.equal(again.body.replayed, true)
 
+  const found = await call('authorizations', 'GET', '/v1/holds?authorizationId=auth-http-1')
+  t.equal(found.body.holds[0].id, placed.body.hold.id)
+  t.same((await call('authorizations', 'GET', '/v1/holds?authorizationId=nope')).body, { holds: [] })
+
   const acc = await call('authorizations', 'GET', `/v1/accounts/${accountId}`)
   t.same([acc.body.balance.minor, acc.body.held.minor, acc.body.available.minor], [10_000, 2_500, 7_500])
 

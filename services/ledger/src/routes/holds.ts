@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { LedgerStore } from '../store/ledger-store.js'
-import { CaptureBody, HoldParams, IncrementBody, PlaceHoldBody, ReleaseBody } from './schemas.js'
+import { CaptureBody, HoldParams, HoldQuery, IncrementBody, PlaceHoldBody, ReleaseBody } from './schemas.js'
 
 /** Holds: place (idempotent per authorizationId), read, increment, release, capture. */
 export function registerHoldRoutes(app: FastifyInstance, store: LedgerStore): void {
@@ -11,6 +11,16 @@ export function registerHoldRoutes(app: FastifyInstance, store: LedgerStore): vo
     async (request, reply) => {
       const result = await store.placeHold(request.body)
       return reply.code(result.hold && !result.replayed ? 201 : 200).send(result)
+    },
+  )
+
+  // Lookup by the authorisation that placed the hold (reconciliation after a lost answer).
+  app.get<{ Querystring: HoldQuery }>(
+    '/v1/holds',
+    { config: { callers: ['authorizations', 'console'] }, schema: { querystring: HoldQuery } },
+    async (request) => {
+      const hold = await store.findHoldByAuthorization(request.query.authorizationId)
+      return { holds: hold ? [hold] : [] }
     },
   )
 

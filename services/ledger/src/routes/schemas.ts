@@ -12,6 +12,9 @@ export type AccountParams = Static<typeof AccountParams>
 export const HoldParams = Type.Object({ holdId: OpaqueId })
 export type HoldParams = Static<typeof HoldParams>
 
+export const HoldQuery = Type.Object({ authorizationId: OpaqueId })
+export type HoldQuery = Static<typeof HoldQuery>
+
 export const CreateAccountBody = Type.Object(
   { id: Type.Optional(OpaqueId), currency: CurrencyCode },
   { additionalProperties: false },
