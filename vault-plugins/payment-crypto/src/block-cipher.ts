@@ -34,12 +34,25 @@ function aesName(key: Buffer, mode: 'ecb' | 'cbc'): string {
   }
 }
 
-function run(cipher: { update(b: Buffer): Buffer; final(): Buffer; setAutoPadding(p: boolean): unknown }, data: Buffer): Buffer {
+function run(cipher: { update(b: Buffer): Buffer; setAutoPadding(p: boolean): unknown }, data: Buffer): Buffer {
   cipher.setAutoPadding(false)
-  const out = cipher.update(data)
-  // final() returns an empty buffer without padding; calling it releases OpenSSL state.
-  cipher.final()
-  return out
+  // Without padding every aligned update() returns all its output, so final() would only cost a
+  // native call to return nothing; the context is released when the object is collected.
+  return cipher.update(data)
+}
+
+/** A reusable ECB transform under one key: each call processes whole blocks independently. */
+export type EcbFn = (data: Buffer) => Buffer
+
+/**
+ * Creates a reusable TDES-ECB encryptor (or decryptor). ECB keeps no state between blocks, so one
+ * OpenSSL context serves any number of calls — creating a context costs far more than using it.
+ */
+export function tdesEcb(key: Buffer, decrypt = false): EcbFn {
+  const k = tdesKey(key)
+  const c = decrypt ? createDecipheriv('des-ede3-ecb', k, null) : createCipheriv('des-ede3-ecb', k, null)
+  c.setAutoPadding(false)
+  return (data) => c.update(data)
 }
 
 /** TDES-ECB encrypt (key 8/16/24 bytes, data a multiple of 8). */

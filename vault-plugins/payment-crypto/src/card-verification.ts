@@ -3,7 +3,7 @@ import { decimalizeHex } from './decimalize.js'
 import { iccMasterKeyBytes } from './emv-keys.js'
 import { PaymentCryptoError } from './errors.js'
 import { checkPan, fromHex, hexEqual, isDigits, keyFromHex, toHex } from './hex.js'
-import { retailMacBytes } from './mac.js'
+import { prepareRetailMacKey, retailMacBytes } from './mac.js'
 
 /** Input to {@link cvv}: CVV (service code from the track), CVV2 (`000`), iCVV (`999`). */
 export interface CvvInput {
@@ -17,7 +17,7 @@ export interface CvvInput {
   serviceCode: string
 }
 
-function checkCvvInput(input: CvvInput): Buffer {
+function checkCvvInput(input: Omit<CvvInput, 'cvk'>): Buffer {
   const pan = checkPan(input.pan)
   if (!isDigits(input.expiry, 4, 4)) {
     throw new PaymentCryptoError('invalid_expiry', 'expiry must be 4 digits (YYMM)', 'expiry')
@@ -44,6 +44,31 @@ export function cvv(input: CvvInput): string {
 export function verifyCvv(input: CvvInput & { cvv: string }): boolean {
   const expected = cvv(input)
   return isDigits(input.cvv, 3, 3) && hexEqual(expected, input.cvv)
+}
+
+/** CVV operations bound to one CVK; see {@link createCvvContext}. */
+export interface CvvContext {
+  cvv(input: Omit<CvvInput, 'cvk'>): string
+  verifyCvv(input: Omit<CvvInput, 'cvk'> & { cvv: string }): boolean
+}
+
+/**
+ * Binds a CVK to two reusable OpenSSL contexts so each CVV costs two block encryptions instead
+ * of two context set-ups (several times faster). Nothing is cached by this package: the caller
+ * owns the context exactly as it owns the unsealed key, and drops it when the key is rotated or
+ * the service seals.
+ */
+export function createCvvContext(cvk: string): CvvContext {
+  const mac = prepareRetailMacKey(keyFromHex(cvk, 'cvk', [16]))
+  const compute = (input: Omit<CvvInput, 'cvk'>): string =>
+    decimalizeHex(toHex(mac.mac(checkCvvInput(input), 1)), 3)
+  return {
+    cvv: compute,
+    verifyCvv(input) {
+      const expected = compute(input)
+      return isDigits(input.cvv, 3, 3) && hexEqual(expected, input.cvv)
+    },
+  }
 }
 
 /** Input to {@link cvc3}. Give either the ICC key or the issuer master key with PAN and PSN. */

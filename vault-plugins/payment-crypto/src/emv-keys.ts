@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { adjustParity, tdesEcbEncrypt } from './block-cipher.js'
+import { adjustParity, tdesEcbEncrypt, type EcbFn } from './block-cipher.js'
 import { decimalizeHex } from './decimalize.js'
 import { PaymentCryptoError } from './errors.js'
 import { checkPan, fromHex, isDigits, keyFromHex, toHex } from './hex.js'
@@ -30,7 +30,7 @@ function derivationY(pan: string, psn: string, option: IccDerivationOption): Buf
 }
 
 /** Buffer-level ICC master key derivation used by the profiles. */
-export function iccMasterKeyBytes(imk: Buffer, pan: string, psn: string, option: IccDerivationOption): Buffer {
+export function iccMasterKeyBytes(imk: Buffer | EcbFn, pan: string, psn: string, option: IccDerivationOption): Buffer {
   checkPan(pan)
   if (!isDigits(psn, 2, 2)) throw new PaymentCryptoError('invalid_argument', 'psn must be 2 digits', 'psn')
   if (option !== 'A' && option !== 'B') {
@@ -41,7 +41,7 @@ export function iccMasterKeyBytes(imk: Buffer, pan: string, psn: string, option:
   y.copy(block)
   for (let i = 0; i < 8; i++) block[8 + i] = (y[i] ?? 0) ^ 0xff
   // One 16-byte ECB call computes both halves: ZL = TDES(Y), ZR = TDES(Y ⊕ 'FF..FF').
-  return adjustParity(tdesEcbEncrypt(imk, block))
+  return adjustParity(typeof imk === 'function' ? imk(block) : tdesEcbEncrypt(imk, block))
 }
 
 /**
@@ -54,13 +54,13 @@ export function iccMasterKey(input: IccMasterKeyInput): string {
 }
 
 /** Buffer-level EMV common session key derivation (EMV Book 2 A1.3): R is 8 bytes. */
-export function commonSessionKeyBytes(iccMk: Buffer, r: Buffer): Buffer {
+export function commonSessionKeyBytes(iccMk: Buffer | EcbFn, r: Buffer): Buffer {
   const block = Buffer.allocUnsafe(16)
   r.copy(block, 0)
   r.copy(block, 8)
   block[2] = 0xf0
   block[10] = 0x0f
-  return adjustParity(tdesEcbEncrypt(iccMk, block))
+  return adjustParity(typeof iccMk === 'function' ? iccMk(block) : tdesEcbEncrypt(iccMk, block))
 }
 
 /** Buffer-level Visa secure messaging session key: MK ⊕ (ATC right-aligned / inverted ATC). */

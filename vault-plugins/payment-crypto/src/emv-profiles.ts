@@ -1,8 +1,9 @@
-import { arpcMethod1Bytes, arpcMethod2Bytes } from './emv-cryptogram.js'
+import { timingSafeEqual } from 'node:crypto'
+import { tdesEcb, type EcbFn } from './block-cipher.js'
 import { commonR, commonSessionKeyBytes, iccMasterKeyBytes, type IccDerivationOption } from './emv-keys.js'
 import { PaymentCryptoError } from './errors.js'
-import { fromHex, hexEqual, keyFromHex, toHex } from './hex.js'
-import { retailMacBytes, type MacPadding } from './mac.js'
+import { fromHex, keyFromHex, toHex } from './hex.js'
+import { prepareRetailMacKey, type MacPadding, type RetailMacKey } from './mac.js'
 
 /** Scheme cryptogram versions supported by {@link verifyArqcProfile}. */
 export type ArqcProfile = 'visa-cvn10' | 'visa-cvn18' | 'visa-cvn22' | 'mc-cvn16' | 'mc-cvn17'
@@ -83,6 +84,32 @@ export function cryptogramData(input: { profile: ArqcProfile; tags: CryptogramTa
   return toHex(Buffer.concat(parts))
 }
 
+interface ProfileKeys {
+  /** TDES-ECB under the ICC master key (ARPC method 1 is computed with it). */
+  iccMk: EcbFn
+  /** Retail MAC (and its TDES-ECB) under the AC key: the ICC MK itself or the session key. */
+  ac: RetailMacKey
+}
+
+// Each OpenSSL context costs several block encryptions to set up, so a verification builds at
+// most four (IMK unless prepared, ICC MK, AC key single-DES and TDES) and reuses them for the ARPC.
+function profileKeys(spec: ProfileSpec, imk: EcbFn, input: ProfileCardInput): ProfileKeys {
+  const iccMkBytes = iccMasterKeyBytes(imk, input.pan, input.psn ?? '00', spec.option)
+  if (spec.session === 'none') {
+    const ac = prepareRetailMacKey(iccMkBytes)
+    return { iccMk: ac.encrypt, ac }
+  }
+  if (spec.session === 'atc-un' && input.un === undefined) {
+    throw new PaymentCryptoError('invalid_argument', 'un is required for this profile', 'un')
+  }
+  const iccMk = tdesEcb(iccMkBytes)
+  const r = commonR(input.atc, spec.session === 'atc-un' ? input.un : undefined, undefined)
+  return { iccMk, ac: prepareRetailMacKey(commonSessionKeyBytes(iccMk, r)) }
+}
+
+/** Card and transaction fields every profile operation needs besides the IMK. */
+type ProfileCardInput = Pick<VerifyArqcProfileInput, 'pan' | 'psn' | 'atc' | 'un'>
+
 /** Input to {@link verifyArqcProfile}. */
 export interface VerifyArqcProfileInput {
   profile: ArqcProfile
@@ -123,43 +150,45 @@ export interface VerifyArqcProfileResult {
  *   ARPC method 1 under the ICC MK.
  */
 export function verifyArqcProfile(input: VerifyArqcProfileInput): VerifyArqcProfileResult {
+  return verifyWith(tdesEcb(keyFromHex(input.imk, 'imk', [16])), input)
+}
+
+function verifyWith(imk: EcbFn, input: Omit<VerifyArqcProfileInput, 'imk'>): VerifyArqcProfileResult {
   const spec = profileSpec(input.profile)
-  const imk = keyFromHex(input.imk, 'imk', [16])
   const data = fromHex(input.cdolData, 'cdolData')
   const arqc = fromHex(input.arqc, 'arqc', 8)
-  const iccMk = iccMasterKeyBytes(imk, input.pan, input.psn ?? '00', spec.option)
-  let acKey = iccMk
-  if (spec.session !== 'none') {
-    if (spec.session === 'atc-un' && input.un === undefined) {
-      throw new PaymentCryptoError('invalid_argument', 'un is required for this profile', 'un')
-    }
-    const r = commonR(input.atc, spec.session === 'atc-un' ? input.un : undefined, undefined)
-    acKey = commonSessionKeyBytes(iccMk, r)
-  }
-  const expected = retailMacBytes(acKey, data, spec.padding)
-  const ok = hexEqual(toHex(expected), toHex(arqc))
+  const arc = input.arc === undefined ? undefined : fromHex(input.arc, 'arc', 2)
+  const csu = input.csu === undefined ? undefined : fromHex(input.csu, 'csu', 4)
+  const pad = fromHex(input.proprietaryAuthData ?? '', 'proprietaryAuthData', [0, 1, 2, 3, 4, 5, 6, 7, 8])
+  const keys = profileKeys(spec, imk, input)
+  const ok = timingSafeEqual(keys.ac.mac(data, spec.padding), arqc)
   if (!ok) return { ok, arpc: null }
   if (spec.arpc.method === 1) {
-    if (input.arc === undefined) return { ok, arpc: null }
-    return { ok, arpc: toHex(arpcMethod1Bytes(iccMk, arqc, fromHex(input.arc, 'arc', 2))) }
+    if (arc === undefined) return { ok, arpc: null }
+    const block = Buffer.from(arqc)
+    block[0] = (block[0] ?? 0) ^ (arc[0] ?? 0)
+    block[1] = (block[1] ?? 0) ^ (arc[1] ?? 0)
+    return { ok, arpc: toHex(keys.iccMk(block)) }
   }
-  if (input.csu === undefined) return { ok, arpc: null }
-  const pad = fromHex(input.proprietaryAuthData ?? '', 'proprietaryAuthData', [0, 1, 2, 3, 4, 5, 6, 7, 8])
-  return { ok, arpc: toHex(arpcMethod2Bytes(acKey, arqc, fromHex(input.csu, 'csu', 4), pad)) }
+  if (csu === undefined) return { ok, arpc: null }
+  return { ok, arpc: toHex(keys.ac.mac(Buffer.concat([arqc, csu, pad]), 2).subarray(0, 4)) }
+}
+
+/** ARQC operations bound to one IMK-AC; see createCvvContext for the ownership rule. */
+export interface ArqcContext {
+  verifyArqcProfile(input: Omit<VerifyArqcProfileInput, 'imk'>): VerifyArqcProfileResult
+}
+
+/** Binds an IMK-AC to a reusable TDES context, saving one context set-up per verification. */
+export function createArqcContext(imk: string): ArqcContext {
+  const enc = tdesEcb(keyFromHex(imk, 'imk', [16]))
+  return { verifyArqcProfile: (input) => verifyWith(enc, input) }
 }
 
 /** Generates the ARQC a card of this profile would produce (for tests, simulators and card personalisation checks). */
 export function generateArqcProfile(input: Omit<VerifyArqcProfileInput, 'arqc' | 'arc' | 'csu' | 'proprietaryAuthData'>): string {
   const spec = profileSpec(input.profile)
-  const imk = keyFromHex(input.imk, 'imk', [16])
   const data = fromHex(input.cdolData, 'cdolData')
-  const iccMk = iccMasterKeyBytes(imk, input.pan, input.psn ?? '00', spec.option)
-  let acKey = iccMk
-  if (spec.session !== 'none') {
-    if (spec.session === 'atc-un' && input.un === undefined) {
-      throw new PaymentCryptoError('invalid_argument', 'un is required for this profile', 'un')
-    }
-    acKey = commonSessionKeyBytes(iccMk, commonR(input.atc, spec.session === 'atc-un' ? input.un : undefined, undefined))
-  }
-  return toHex(retailMacBytes(acKey, data, spec.padding))
+  const keys = profileKeys(spec, tdesEcb(keyFromHex(input.imk, 'imk', [16])), input)
+  return toHex(keys.ac.mac(data, spec.padding))
 }

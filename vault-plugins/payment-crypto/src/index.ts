@@ -4,13 +4,15 @@ export { PaymentCryptoError, isPaymentCryptoError, type PaymentCryptoErrorCode }
 export { luhnCheckDigit, isLuhnValid } from './luhn.js'
 export { kcv, type KcvOptions } from './kcv.js'
 export { retailMac, cmac, type RetailMacInput, type CmacInput, type MacPadding } from './mac.js'
-export { cvv, verifyCvv, cvc3, verifyCvc3, type CvvInput, type Cvc3Input } from './card-verification.js'
+export { cvv, verifyCvv, cvc3, verifyCvc3, createCvvContext, type CvvInput, type Cvc3Input, type CvvContext } from './card-verification.js'
 export {
   pvv,
   verifyPvv,
   ibm3624Offset,
   ibm3624Pin,
   verifyIbm3624,
+  createPvvContext,
+  type PvvContext,
   DEFAULT_DECIMALIZATION_TABLE,
   type PvvInput,
   type Ibm3624Options,
@@ -34,6 +36,8 @@ export { applicationCryptogram, verifyArqc, arpc, type ApplicationCryptogramInpu
 export {
   verifyArqcProfile,
   generateArqcProfile,
+  createArqcContext,
+  type ArqcContext,
   cryptogramData,
   COMMON_AC_TAGS,
   type ArqcProfile,

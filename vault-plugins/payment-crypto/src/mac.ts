@@ -1,4 +1,4 @@
-import { aesCbcEncrypt, aesEcbEncrypt, tdesCbcEncrypt, tdesEcbEncrypt, tdesKey } from './block-cipher.js'
+import { aesCbcEncrypt, aesEcbEncrypt, tdesCbcEncrypt, tdesEcb, tdesEcbEncrypt, type EcbFn } from './block-cipher.js'
 import { PaymentCryptoError } from './errors.js'
 import { fromHex, keyFromHex, toHex, xor } from './hex.js'
 
@@ -42,6 +42,33 @@ export function retailMacBytes(key: Buffer, data: Buffer, padding: MacPadding): 
   return tdesEcbEncrypt(key, chain)
 }
 
+/** Prepared ISO/IEC 9797-1 algorithm 3 under one key: two reusable ECB contexts (single-DES K, TDES K‖K'). */
+export interface RetailMacKey {
+  mac(data: Buffer, padding: MacPadding): Buffer
+  /** Two-key TDES-ECB encryption under K‖K' (the same context the final MAC step uses). */
+  encrypt: EcbFn
+}
+
+/** Prepares a retail-MAC key for repeated use by a long-lived holder (see createCvvContext). */
+export function prepareRetailMacKey(key: Buffer): RetailMacKey {
+  const single = tdesEcb(key.subarray(0, 8))
+  const triple = tdesEcb(key)
+  return {
+    mac(data, padding) {
+      const padded = padIso9797(data, padding, 8)
+      const n = padded.length / 8
+      const chain = Buffer.alloc(8)
+      for (let b = 0; b < n - 1; b++) {
+        for (let i = 0; i < 8; i++) chain[i] = (chain[i] ?? 0) ^ (padded[b * 8 + i] ?? 0)
+        single(chain).copy(chain)
+      }
+      for (let i = 0; i < 8; i++) chain[i] = (chain[i] ?? 0) ^ (padded[(n - 1) * 8 + i] ?? 0)
+      return triple(chain)
+    },
+    encrypt: triple,
+  }
+}
+
 function shiftLeft(block: Buffer, rb: number): Buffer {
   const out = Buffer.allocUnsafe(block.length)
   let carry = 0
@@ -69,7 +96,7 @@ export function cmacBytes(algorithm: 'tdes' | 'aes', key: Buffer, data: Buffer):
   if (!complete) m[data.length] = 0x80
   const lastStart = (n - 1) * bs
   for (let i = 0; i < bs; i++) m[lastStart + i] = (m[lastStart + i] ?? 0) ^ (subkey[i] ?? 0)
-  const out = algorithm === 'aes' ? aesCbcEncrypt(key, m) : tdesCbcEncrypt(tdesKey(key), m)
+  const out = algorithm === 'aes' ? aesCbcEncrypt(key, m) : tdesCbcEncrypt(key, m)
   return out.subarray(out.length - bs)
 }
 

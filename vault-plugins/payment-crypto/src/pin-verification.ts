@@ -1,4 +1,4 @@
-import { tdesEcbEncrypt } from './block-cipher.js'
+import { tdesEcb, tdesEcbEncrypt } from './block-cipher.js'
 import { decimalizeHex } from './decimalize.js'
 import { PaymentCryptoError } from './errors.js'
 import { checkPan, fromHex, hexEqual, isDigits, keyFromHex, toHex } from './hex.js'
@@ -30,11 +30,33 @@ function checkPin(pin: unknown, field = 'pin'): string {
  */
 export function pvv(input: PvvInput): string {
   const pvk = keyFromHex(input.pvk, 'pvk', [8, 16, 24])
+  return decimalizeHex(toHex(tdesEcbEncrypt(pvk, transformedSecurityParameter(input))), 4)
+}
+
+function transformedSecurityParameter(input: Omit<PvvInput, 'pvk'>): Buffer {
   const pan = checkPan(input.pan, 'pan', 13)
   if (!isDigits(input.pvki, 1, 1)) throw new PaymentCryptoError('invalid_argument', 'pvki must be 1 digit', 'pvki')
   const pin = checkPin(input.pin)
-  const tsp = Buffer.from(pan.slice(-12, -1) + input.pvki + pin.slice(0, 4), 'hex')
-  return decimalizeHex(toHex(tdesEcbEncrypt(pvk, tsp)), 4)
+  return Buffer.from(pan.slice(-12, -1) + input.pvki + pin.slice(0, 4), 'hex')
+}
+
+/** PVV operations bound to one PVK and a reusable OpenSSL context (the caller owns its lifetime). */
+export interface PvvContext {
+  pvv(input: Omit<PvvInput, 'pvk'>): string
+  verifyPvv(input: Omit<PvvInput, 'pvk'> & { pvv: string }): boolean
+}
+
+/** Binds a PVK to a reusable TDES context; see createCvvContext for the ownership rule. */
+export function createPvvContext(pvk: string): PvvContext {
+  const enc = tdesEcb(keyFromHex(pvk, 'pvk', [8, 16, 24]))
+  const compute = (input: Omit<PvvInput, 'pvk'>): string => decimalizeHex(toHex(enc(transformedSecurityParameter(input))), 4)
+  return {
+    pvv: compute,
+    verifyPvv(input) {
+      const expected = compute(input)
+      return isDigits(input.pvv, 4, 4) && hexEqual(expected, input.pvv)
+    },
+  }
 }
 
 /** Recomputes the PVV and compares in constant time. */

@@ -1,6 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { cvc3, cvv, iccMasterKey, verifyCvc3, verifyCvv } from '../src/index.js'
+import { createCvvContext, cvc3, cvv, iccMasterKey, verifyCvc3, verifyCvv } from '../src/index.js'
 import { changeDigit, digits, flipKeyBit, hexBytes } from './helpers.js'
 
 const CVK = '0123456789ABCDEFFEDCBA9876543210'
@@ -92,4 +92,21 @@ void t.test('CVC3 property: verify(generate) holds for any key, IV, UN and ATC',
     }),
   )
   t.pass('property held')
+})
+
+void t.test('createCvvContext gives the same answers as cvv/verifyCvv across many calls', async (t) => {
+  const ctx = createCvvContext(CVK)
+  t.equal(ctx.cvv({ pan: '4123456789012345', expiry: '8701', serviceCode: '101' }), '561')
+  t.ok(ctx.verifyCvv({ pan: '4123456789012345', expiry: '8701', serviceCode: '101', cvv: '561' }))
+  t.notOk(ctx.verifyCvv({ pan: '4123456789012345', expiry: '8701', serviceCode: '101', cvv: '516' }))
+  // The reused OpenSSL contexts must keep no state between calls.
+  fc.assert(
+    fc.property(hexBytes(16), fc.array(fc.tuple(digits(13, 19), digits(4, 4), digits(3, 3)), { minLength: 1, maxLength: 8 }), (cvk, cards) => {
+      const c = createCvvContext(cvk)
+      return cards.every(([pan, expiry, serviceCode]) => c.cvv({ pan, expiry, serviceCode }) === cvv({ cvk, pan, expiry, serviceCode }))
+    }),
+    { numRuns: 50 },
+  )
+  t.throws(() => createCvvContext('00'), { code: 'invalid_key_length' })
+  t.throws(() => ctx.cvv({ pan: '41', expiry: '8701', serviceCode: '101' }), { code: 'invalid_pan' })
 })

@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import {
   applicationCryptogram,
   arpc,
+  createArqcContext,
   cryptogramData,
   generateArqcProfile,
   iccMasterKey,
@@ -122,6 +123,7 @@ const mcTags: CryptogramTags = {
 
 void t.test('scheme profiles verify the pyemv CVN vectors and return the ARPC', async (t) => {
   const pan = '1234567890123456'
+  const ctx = createArqcContext(IMK)
   const cases: { profile: ArqcProfile; tags: CryptogramTags; arqc: string; extra: { arc?: string; csu?: string; un?: string }; arpc: string }[] = [
     // VisaCVN10: CVR 03A06010 (IAD bytes 3-6), ARC "00" = 3030.
     { profile: 'visa-cvn10', tags: visaTags, arqc: '29CCA15AE665FA2E', extra: { arc: '3030' }, arpc: '28993816AFAE4AEB' },
@@ -140,6 +142,8 @@ void t.test('scheme profiles verify the pyemv CVN vectors and return the ARPC', 
     const cdolData = cryptogramData({ profile: c.profile, tags: c.tags })
     const base = { profile: c.profile, imk: IMK, pan, atc: '001C', cdolData, ...c.extra }
     t.same(verifyArqcProfile({ ...base, arqc: c.arqc }), { ok: true, arpc: c.arpc }, c.profile)
+    const { imk: _imk, ...withoutImk } = base
+    t.same(ctx.verifyArqcProfile({ ...withoutImk, arqc: c.arqc }), { ok: true, arpc: c.arpc }, `${c.profile} via createArqcContext`)
     t.equal(generateArqcProfile(base), c.arqc, `${c.profile} generate`)
     t.same(verifyArqcProfile({ ...base, arqc: flipBit(c.arqc, 5) }), { ok: false, arpc: null }, `${c.profile} tampered ARQC`)
     t.same(verifyArqcProfile({ ...base, cdolData: flipBit(cdolData, 17), arqc: c.arqc }), { ok: false, arpc: null }, `${c.profile} tampered data`)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { ibm3624Offset, ibm3624Pin, pvv, verifyIbm3624, verifyPvv } from '../src/index.js'
+import { createPvvContext, ibm3624Offset, ibm3624Pin, pvv, verifyIbm3624, verifyPvv } from '../src/index.js'
 import { changeDigit, digits, hexBytes } from './helpers.js'
 
 const PVK = '0123456789ABCDEFFEDCBA9876543210'
@@ -70,4 +70,12 @@ void t.test('PIN verification properties', async (t) => {
     }),
   )
   t.pass('properties held')
+})
+
+void t.test('createPvvContext gives the same answers as pvv/verifyPvv', async (t) => {
+  const ctx = createPvvContext(PVK)
+  t.equal(ctx.pvv({ pan: '1122334455667788', pvki: '1', pin: '4524' }), '8523')
+  t.equal(ctx.pvv({ pan: '1122334455667788', pvki: '2', pin: '1912' }), '3244')
+  t.ok(ctx.verifyPvv({ pan: '1122334455667708', pvki: '1', pin: '8299', pvv: '4422' }))
+  t.notOk(ctx.verifyPvv({ pan: '1122334455667708', pvki: '1', pin: '8298', pvv: '4422' }))
 })
