@@ -1,0 +1,113 @@
+import type { AuthorizationRequest, DeclineReason, StandInReason, VerificationResults } from '@cardplane/contracts'
+import { DeadlineError } from '@cardplane/service-kit'
+import type { Redis } from 'ioredis'
+import type { DuplicateWindow } from './duplicate-window.js'
+import { standInDecision, type StandInRules } from './stand-in.js'
+import { processorDecline, type AuthContext, type CardVerifier, type Decider, type Participant } from './types.js'
+
+/** Time kept back from the deadline to encode, record and send the answer. */
+export const ANSWER_MARGIN_MS = 60
+
+function remaining(ctx: AuthContext): number {
+  return Math.max(1, ctx.deadlineAt - Date.now() - ANSWER_MARGIN_MS)
+}
+
+/** Duplicate check on DE 7 + 11 + 32: a retransmission gets the original answer and goes no further. */
+export function duplicateCheck(window: DuplicateWindow): Participant {
+  return {
+    name: 'duplicate-check',
+    async run(ctx) {
+      const claim = await window.claim(ctx.auth.duplicateKey, ctx.deadlineAt - ANSWER_MARGIN_MS)
+      switch (claim.kind) {
+        case 'owner':
+          ctx.ownsWindow = true
+          return 'continue'
+        case 'answered':
+          ctx.replay = claim.answer
+          return 'respond'
+        case 'in_flight':
+          // The original is still being decided and its answer will carry the decision: this copy is
+          // answered "duplicate transmission" rather than risk a second, different answer.
+          ctx.decision = processorDecline(ctx, 'duplicate')
+          return 'respond'
+      }
+    },
+  }
+}
+
+/** Card vault: PAN → card ID, and the CVV2/PIN/ARQC/expiry checks. Builds the unified request. */
+export function verifyCard(verifier: CardVerifier): Participant {
+  return {
+    name: 'verify-card',
+    async run(ctx) {
+      const { draft, envelope } = ctx.auth
+      const amount = draft.amounts.cardholderBilling
+      const card = await verifier.verify(envelope, { zpkName: ctx.link.zpkName, amountMinor: amount.minor, currency: amount.currency }, remaining(ctx))
+      if (!card) {
+        ctx.decision = processorDecline(ctx, 'unknown_card')
+        return 'respond'
+      }
+      ctx.card = card
+      const request: AuthorizationRequest = {
+        ...draft,
+        authorizationId: ctx.authorizationId,
+        cardId: card.cardId,
+        lastFour: card.lastFour,
+        verification: card.results,
+        receivedAt: ctx.receivedAt.toISOString(),
+      }
+      if (card.programId) request.programId = card.programId
+      ctx.request = request
+      return 'continue'
+    },
+  }
+}
+
+/**
+ * A card that failed authentication is declined in the CDE: the main cluster is not asked to decide on a
+ * wrong PIN, CVV2 or cryptogram, and the stand-in can never approve one either.
+ */
+export function failedCardCheckReason(r: VerificationResults): DeclineReason | undefined {
+  if (r.pin === 'locked') return 'pin_tries_exceeded'
+  if (r.pin === 'mismatch') return 'invalid_pin'
+  if (r.arqc === 'mismatch' || r.arqc === 'locked') return 'invalid_cryptogram'
+  if (r.cvv2 === 'mismatch' || r.cvv === 'mismatch' || r.icvv === 'mismatch') return 'invalid_cvv'
+  if (r.expiry === 'mismatch') return 'card_expired'
+  return undefined
+}
+
+/** Decline when a card check failed. */
+export function cardAuthentication(): Participant {
+  return {
+    name: 'card-authentication',
+    async run(ctx) {
+      const reason = ctx.card ? failedCardCheckReason(ctx.card.results) : undefined
+      if (!reason) return 'continue'
+      ctx.decision = processorDecline(ctx, reason)
+      return 'respond'
+    },
+  }
+}
+
+/**
+ * The main cluster decides (through proxy-internal) within what is left of the deadline; on timeout or
+ * error the stand-in rules answer and the pipeline records an advice.
+ */
+export function decide(decider: Decider, rules: StandInRules, redis: Redis, prefix: string): Participant {
+  return {
+    name: 'decide',
+    async run(ctx) {
+      const request = ctx.request!
+      try {
+        const decision = await decider.decide(request, remaining(ctx))
+        if (decision.authorizationId !== request.authorizationId) throw new Error('decision for another authorisation')
+        ctx.decision = decision
+      } catch (err) {
+        const why: StandInReason = err instanceof DeadlineError ? 'issuer_timeout' : 'issuer_unavailable'
+        ctx.standIn = why
+        ctx.decision = await standInDecision(rules, request, redis, prefix)
+      }
+      return 'continue'
+    },
+  }
+}

@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto'
+import type { AuthorizationAdvice } from '@cardplane/contracts'
+import { authorizationResponse, type VisaConnector } from '@cardplane/visa'
+import type { Redis } from 'ioredis'
+import type { DuplicateWindow } from './duplicate-window.js'
+import { cardAuthentication, decide, duplicateCheck, verifyCard } from './participants.js'
+import type { StandInRules } from './stand-in.js'
+import {
+  processorDecline,
+  type AdviceSink,
+  type AuthContext,
+  type CardVerifier,
+  type Decider,
+  type LinkConfig,
+  type Participant,
+  type StoredAnswer,
+} from './types.js'
+
+/** What to do with the link after a frame. */
+export type FrameResult =
+  | { action: 'answer'; frame: Buffer; de39?: string; problem?: string; standIn?: boolean }
+  | { action: 'none'; problem?: string }
+  | { action: 'close'; problem: string }
+
+/** Everything the pipeline needs; tests pass real Redis and small in-process services. */
+export interface PipelineDeps {
+  connector: VisaConnector
+  duplicates: DuplicateWindow
+  verifier: CardVerifier
+  decider: Decider
+  advices: AdviceSink
+  standInRules: StandInRules
+  redis: Redis
+  /** Redis key prefix for the processor's own keys. */
+  redisPrefix: string
+  /** Hard deadline from receipt to answer (ms). */
+  deadlineMs: number
+  /** Structured events without values (duplicate, stand-in, failures). */
+  onEvent?: (event: PipelineEvent) => void
+}
+
+/** Events for logs and metrics; never a PAN or SAD. */
+export interface PipelineEvent {
+  kind: 'answered' | 'participant_failed' | 'stand_in' | 'replayed' | 'frame_problem'
+  link: string
+  authorizationId?: string
+  participant?: string
+  de39?: string
+  code?: string
+}
+
+/** Six-character approval code (DE 38), derived from the authorisation id so a replay repeats it. */
+export function approvalCodeFor(authorizationId: string): string {
+  const n = createHash('sha256').update(authorizationId).digest().readUInt32BE(0) % 1_000_000
+  return String(n).padStart(6, '0')
+}
+
+/** Authorisation id from the duplicate key parts: stable across retransmissions, unique across years. */
+function authorizationIdOf(ctx: Pick<AuthContext, 'auth' | 'link'>): string {
+  const n = ctx.auth.draft.network
+  const t = n.transmissionTime.replace(/[^0-9]/g, '').slice(0, 14)
+  return `${ctx.link.scheme}:${n.acquirerId}:${t}:${n.stan}`
+}
+
+function cvv2ResultOf(ctx: AuthContext): StoredAnswer['cvv2Result'] {
+  switch (ctx.card?.results.cvv2) {
+    case 'match':
+      return 'M'
+    case 'mismatch':
+      return 'N'
+    case 'not_checked':
+      return 'P'
+    default:
+      return undefined
+  }
+}
+
+/**
+ * The authorisation pipeline: parse → duplicate check → card vault → card authentication → decide →
+ * respond. Each participant adds to the context or stops it with a decision; an exception in any of them
+ * becomes a `system_error` decline. The response is always produced.
+ */
+export class AuthorizationPipeline {
+  readonly participants: readonly Participant[]
+  private readonly deps: PipelineDeps
+
+  constructor(deps: PipelineDeps) {
+    this.deps = deps
+    this.participants = [
+      duplicateCheck(deps.duplicates),
+      verifyCard(deps.verifier),
+      cardAuthentication(),
+      decide(deps.decider, deps.standInRules, deps.redis, deps.redisPrefix),
+    ]
+  }
+
+  /** Handle one inbound frame (BASE I header + message) from a link. Never throws. */
+  async handleFrame(link: LinkConfig, frame: Buffer, receivedAt = new Date()): Promise<FrameResult> {
+    const emit = this.deps.onEvent ?? (() => undefined)
+    const inbound = this.deps.connector.parse(frame, receivedAt)
+    switch (inbound.kind) {
+      case 'close':
+        emit({ kind: 'frame_problem', link: link.name, code: inbound.problem })
+        return { action: 'close', problem: inbound.problem }
+      case 'answer':
+        emit({ kind: 'frame_problem', link: link.name, code: inbound.problem, ...(inbound.de39 ? { de39: inbound.de39 } : {}) })
+        return { action: 'answer', frame: inbound.response, problem: inbound.problem, ...(inbound.de39 ? { de39: inbound.de39 } : {}) }
+      case 'network_management':
+        return { action: 'answer', frame: inbound.response, de39: '00' }
+      case 'authorization':
+        break
+    }
+    const base = { link, auth: inbound.auth }
+    const ctx: AuthContext = {
+      ...base,
+      receivedAt,
+      deadlineAt: receivedAt.getTime() + this.deps.deadlineMs,
+      header: inbound.header,
+      message: inbound.request,
+      authorizationId: authorizationIdOf(base),
+      trail: [],
+    }
+    for (const p of this.participants) {
+      try {
+        const outcome = await p.run(ctx)
+        ctx.trail.push({ participant: p.name, outcome })
+        if (outcome === 'respond') break
+      } catch (err) {
+        ctx.trail.push({ participant: p.name, outcome: 'failed' })
+        emit({ kind: 'participant_failed', link: link.name, authorizationId: ctx.authorizationId, participant: p.name, code: (err as { code?: string }).code ?? (err as Error).name })
+        ctx.decision = processorDecline(ctx, 'system_error')
+        break
+      }
+    }
+    return this.respond(ctx)
+  }
+
+  private async respond(ctx: AuthContext): Promise<FrameResult> {
+    const emit = this.deps.onEvent ?? (() => undefined)
+    let answer: StoredAnswer
+    if (ctx.replay) {
+      answer = ctx.replay
+      emit({ kind: 'replayed', link: ctx.link.name, authorizationId: ctx.authorizationId })
+    } else {
+      const decision = ctx.decision ?? processorDecline(ctx, 'system_error')
+      answer = { decision, accountVerification: ctx.auth.draft.messageClass === 'account_verification' }
+      if (decision.outcome !== 'decline') answer.approvalCode = approvalCodeFor(ctx.authorizationId)
+      const cvv2 = cvv2ResultOf(ctx)
+      if (cvv2) answer.cvv2Result = cvv2
+    }
+    const { message, de39 } = authorizationResponse(ctx.message, {
+      ...answer,
+      // The ARPC is computed for this request only; replays go without it (it is never stored).
+      ...(ctx.card?.arpc && !ctx.replay ? { issuerAuthenticationData: ctx.card.arpc } : {}),
+    })
+    const frame = this.deps.connector.encodeResponse(ctx.header, message)
+    const durable: Promise<unknown>[] = []
+    if (ctx.ownsWindow) durable.push(this.deps.duplicates.publish(ctx.auth.duplicateKey, answer))
+    if (ctx.standIn && ctx.request) {
+      const d = answer.decision
+      const advice: AuthorizationAdvice = {
+        adviceId: `si:${ctx.authorizationId}`,
+        source: 'processor_stand_in',
+        standInReason: ctx.standIn,
+        outcome: d.outcome,
+        request: ctx.request,
+        standInAt: d.decidedAt,
+      }
+      if (d.outcome !== 'decline') advice.approvedAmount = d.approvedAmount
+      else advice.reason = d.reason
+      durable.push(this.deps.advices.record(advice))
+      emit({ kind: 'stand_in', link: ctx.link.name, authorizationId: ctx.authorizationId, de39 })
+    }
+    // Publish the answer and the advice before the frame leaves: a retransmission must find the answer, and a
+    // stand-in the scheme has seen must already be durable.
+    const settled = await Promise.allSettled(durable)
+    for (const s of settled) {
+      if (s.status === 'rejected') emit({ kind: 'participant_failed', link: ctx.link.name, authorizationId: ctx.authorizationId, participant: 'respond', code: (s.reason as { code?: string }).code ?? 'record_failed' })
+    }
+    emit({ kind: 'answered', link: ctx.link.name, authorizationId: ctx.authorizationId, de39 })
+    return { action: 'answer', frame, de39, ...(ctx.standIn ? { standIn: true } : {}) }
+  }
+}

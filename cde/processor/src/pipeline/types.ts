@@ -1,0 +1,91 @@
+import type { AuthorizationAdvice, AuthorizationRequest, Decision, DeclineReason, StandInReason, VerificationResults } from '@cardplane/contracts'
+import type { VisaAuthorization, VisaMessage } from '@cardplane/visa'
+import type { VisaHeader } from '@cardplane/iso8583'
+import type { SensitiveEnvelope } from '@cardplane/visa'
+
+/** A scheme link as the processor knows it (config `PROCESSOR_LINKS`). */
+export interface LinkConfig {
+  /** Link name, as in the URL `/v1/links/:link/frames`. */
+  name: string
+  scheme: 'visa'
+  /** Name of the zone PIN key shared with the scheme on this link, in the key service. */
+  zpkName: string
+}
+
+/** What the card vault answers to `POST /v1/verify` (never the PAN). */
+export interface CardCheck {
+  cardId: string
+  lastFour: string
+  programId?: string
+  results: VerificationResults
+  /** ARPC (+ CSU) for chip: DE 55 tag 91. */
+  arpc?: string
+}
+
+/** The card vault, as the pipeline needs it. */
+export interface CardVerifier {
+  /** Resolve and check the card; `undefined` when the PAN is not one of ours. */
+  verify(envelope: SensitiveEnvelope, input: { zpkName: string; amountMinor: number; currency: string }, timeoutMs: number): Promise<CardCheck | undefined>
+}
+
+/** The main cluster's decision endpoint (through proxy-internal). */
+export interface Decider {
+  decide(request: AuthorizationRequest, timeoutMs: number): Promise<Decision>
+}
+
+/** Durable store-and-forward of stand-in advices. */
+export interface AdviceSink {
+  /** Record an advice for later delivery; resolves once it is durable. Same adviceId → stored once. */
+  record(advice: AuthorizationAdvice): Promise<void>
+}
+
+/** What the duplicate window keeps about an answered authorisation: the decision, never card data. */
+export interface StoredAnswer {
+  decision: Decision
+  approvalCode?: string
+  cvv2Result?: 'M' | 'N' | 'P'
+  accountVerification?: boolean
+}
+
+/**
+ * The shared context participants read and add to (jPOS TransactionManager style). The sensitive envelope
+ * is reachable only through `inbound.auth.envelope` and dies with this object at the end of the request.
+ */
+export interface AuthContext {
+  link: LinkConfig
+  receivedAt: Date
+  /** Epoch ms by which the answer must be on its way. */
+  deadlineAt: number
+  header: VisaHeader
+  message: VisaMessage
+  auth: VisaAuthorization
+  authorizationId: string
+  /** Set by the duplicate check: this is a retransmission, answer what was answered. */
+  replay?: StoredAnswer
+  /** True when this request owns the duplicate window entry (it must publish its answer). */
+  ownsWindow?: boolean
+  card?: CardCheck
+  request?: AuthorizationRequest
+  decision?: Decision
+  /** Set when the decision came from the processor's stand-in rules. */
+  standIn?: StandInReason
+  approvalCode?: string
+  /** Participants that ran, in order, with their outcome (for logs and tests; no values). */
+  trail: { participant: string; outcome: 'continue' | 'respond' | 'failed' }[]
+}
+
+/** What a participant tells the pipeline: go on, or stop and answer now (ctx.decision or ctx.replay set). */
+export type ParticipantOutcome = 'continue' | 'respond'
+
+/** One step of the pipeline. */
+export interface Participant {
+  readonly name: string
+  run(ctx: AuthContext): Promise<ParticipantOutcome>
+}
+
+/** A decline decision taken inside the processor. */
+export function processorDecline(ctx: AuthContext, reason: DeclineReason, source: Decision['source'] = 'issuer'): Decision {
+  return { outcome: 'decline', reason, authorizationId: ctx.authorizationId, source, decidedAt: new Date().toISOString() }
+}
+
+export type { AuthorizationAdvice }

@@ -1,0 +1,194 @@
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
+import type { AdviceResult, AuthorizationAdvice, AuthorizationRequest, Decision } from '@cardplane/contracts'
+import { newVisaHeader } from '@cardplane/iso8583'
+import { DeadlineError } from '@cardplane/service-kit'
+import { VisaConnector, type VisaMessage } from '@cardplane/visa'
+import { AdviceQueue } from '../src/pipeline/advice-queue.js'
+import { DuplicateWindow } from '../src/pipeline/duplicate-window.js'
+import { AuthorizationPipeline } from '../src/pipeline/pipeline.js'
+import type { CardCheck, LinkConfig } from '../src/pipeline/types.js'
+
+const PAN = '4000001234567899'
+const connector = new VisaConnector()
+const link: LinkConfig = { name: 'visa-test', scheme: 'visa', zpkName: 'zpk-visa' }
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: false })
+const prefix = `test:processor:${randomUUID()}:`
+
+t.teardown(async () => {
+  const keys = await redis.keys(`${prefix}*`)
+  if (keys.length) await redis.del(...keys)
+  redis.disconnect()
+})
+
+let stanSeq = 100
+function frame(overrides: Record<string, string | Buffer | undefined> = {}): { bytes: Buffer; stan: string } {
+  const stan = String(stanSeq++).padStart(6, '0')
+  const fields: Record<string, string | Buffer> = {
+    '2': PAN, '3': '000000', '4': '000000001250', '7': '1122024000', '11': stan, '14': '2811', '18': '5411', '19': '276',
+    '22': '010', '25': '59', '32': '400050', '37': '632612000123', '41': 'TERM0001', '42': 'MERCHANT000001 ',
+    '43': 'Example Grocery          Berlin       DE', '49': '978', '60': Buffer.from('000000000500', 'hex'),
+    '62.2': '381234567890123', '126.10': '11 123',
+  }
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined) delete fields[k]
+    else fields[k] = v
+  }
+  const msg: VisaMessage = { mti: '0100', fields }
+  return { bytes: connector.encodeRequest(newVisaHeader('400000', '000001'), msg), stan }
+}
+
+function de39(bytes: Buffer): string {
+  return String(connector.decodeAny(bytes).message.fields['39'])
+}
+
+const matchAll: CardCheck['results'] = { cvv: 'not_present', cvv2: 'match', icvv: 'not_present', pin: 'not_present', arqc: 'not_present', expiry: 'match' }
+
+interface Harness {
+  pipeline: AuthorizationPipeline
+  decisions: AuthorizationRequest[]
+  advices: AuthorizationAdvice[]
+  queue: AdviceQueue
+}
+
+function harness(opts: {
+  results?: CardCheck['results']
+  unknown?: boolean
+  verifyThrows?: boolean
+  decide?: (r: AuthorizationRequest, timeoutMs: number) => Promise<Decision>
+  deadlineMs?: number
+}): Harness {
+  const decisions: AuthorizationRequest[] = []
+  const advices: AuthorizationAdvice[] = []
+  const queue = new AdviceQueue({
+    connection: { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null },
+    prefix: `${prefix}bull:${randomUUID()}`,
+    backoffMs: 20,
+    deliver: async (a): Promise<AdviceResult> => {
+      advices.push(a)
+      return { adviceId: a.adviceId, authorizationId: a.request.authorizationId, status: 'recorded', heldAmount: { minor: 0, currency: 'EUR' } }
+    },
+  })
+  t.teardown(() => queue.close())
+  const pipeline = new AuthorizationPipeline({
+    connector,
+    duplicates: new DuplicateWindow({ redis, prefix, windowMs: 60_000 }),
+    verifier: {
+      async verify(envelope) {
+        if (opts.verifyThrows) throw new Error('vault down')
+        if (opts.unknown) return undefined
+        t.equal(envelope.reveal().pan, PAN)
+        return { cardId: 'card_test_1', lastFour: envelope.lastFour, programId: 'prog_demo', results: opts.results ?? matchAll }
+      },
+    },
+    decider: {
+      async decide(request, timeoutMs) {
+        decisions.push(request)
+        if (opts.decide) return opts.decide(request, timeoutMs)
+        return { outcome: 'approve', approvedAmount: request.amounts.cardholderBilling, authorizationId: request.authorizationId, source: 'issuer', decidedAt: new Date().toISOString() }
+      },
+    },
+    advices: queue,
+    standInRules: { mode: 'decline', declineReason: 'issuer_unavailable' },
+    redis,
+    redisPrefix: prefix,
+    deadlineMs: opts.deadlineMs ?? 1500,
+  })
+  return { pipeline, decisions, advices, queue }
+}
+
+t.test('approval: card ID and verification results reach the decision, never the PAN', async (t) => {
+  const h = harness({})
+  const r = await h.pipeline.handleFrame(link, frame().bytes)
+  t.equal(r.action, 'answer')
+  if (r.action !== 'answer') return
+  t.equal(de39(r.frame), '00')
+  const back = connector.decodeAny(r.frame).message
+  t.match(back.fields['38'], /^[0-9]{6}$/)
+  t.equal(h.decisions.length, 1)
+  t.equal(h.decisions[0]!.cardId, 'card_test_1')
+  t.notMatch(JSON.stringify(h.decisions[0]), PAN)
+})
+
+t.test('a retransmission gets the original answer without a second decision', async (t) => {
+  const h = harness({})
+  const f = frame()
+  const a = await h.pipeline.handleFrame(link, f.bytes)
+  const b = await h.pipeline.handleFrame(link, f.bytes)
+  t.equal(h.decisions.length, 1)
+  if (a.action !== 'answer' || b.action !== 'answer') throw new Error('no answer')
+  t.same(connector.decodeAny(b.frame).message.fields, connector.decodeAny(a.frame).message.fields)
+})
+
+t.test('concurrent duplicates: one decision, the same answer twice', async (t) => {
+  const h = harness({
+    decide: async (r) => {
+      await new Promise((res) => setTimeout(res, 100))
+      return { outcome: 'decline', reason: 'insufficient_funds', authorizationId: r.authorizationId, source: 'issuer', decidedAt: new Date().toISOString() }
+    },
+  })
+  const f = frame()
+  const [a, b] = await Promise.all([h.pipeline.handleFrame(link, f.bytes), h.pipeline.handleFrame(link, f.bytes)])
+  t.equal(h.decisions.length, 1)
+  if (a.action !== 'answer' || b.action !== 'answer') throw new Error('no answer')
+  t.equal(de39(a.frame), '51')
+  t.equal(de39(b.frame), '51')
+})
+
+t.test('main cluster too slow: stand-in 91 within the deadline, advice delivered once', async (t) => {
+  const h = harness({
+    deadlineMs: 400,
+    decide: async (_r, timeoutMs) => {
+      await new Promise((res) => setTimeout(res, timeoutMs))
+      throw new DeadlineError('upstream_deadline_exceeded', { context: {} })
+    },
+  })
+  h.queue.start()
+  const f = frame()
+  const started = Date.now()
+  const r = await h.pipeline.handleFrame(link, f.bytes, new Date(started))
+  const took = Date.now() - started
+  t.ok(took < 400, `answered in ${took} ms`)
+  if (r.action !== 'answer') throw new Error('no answer')
+  t.equal(de39(r.frame), '91')
+  t.equal(r.standIn, true)
+  // the retransmission is answered from the window and records nothing more
+  await h.pipeline.handleFrame(link, f.bytes)
+  for (let i = 0; i < 100 && h.advices.length === 0; i++) await new Promise((res) => setTimeout(res, 20))
+  await new Promise((res) => setTimeout(res, 200))
+  t.equal(h.advices.length, 1)
+  const advice = h.advices[0]!
+  t.equal(advice.source, 'processor_stand_in')
+  t.equal(advice.standInReason, 'issuer_timeout')
+  t.equal(advice.outcome, 'decline')
+  t.equal(advice.reason, 'issuer_unavailable')
+  t.notMatch(JSON.stringify(advice), PAN)
+  t.equal(await h.queue.pending(), 0)
+})
+
+t.test('failed card checks are declined in the CDE without asking the main cluster', async (t) => {
+  const cases: [Partial<CardCheck['results']>, string][] = [
+    [{ cvv2: 'mismatch' }, 'N7'],
+    [{ pin: 'mismatch' }, '55'],
+    [{ pin: 'locked' }, '75'],
+    [{ arqc: 'mismatch' }, '82'],
+    [{ expiry: 'mismatch' }, '54'],
+  ]
+  for (const [results, code] of cases) {
+    const h = harness({ results: { ...matchAll, ...results } })
+    const r = await h.pipeline.handleFrame(link, frame().bytes)
+    if (r.action !== 'answer') throw new Error('no answer')
+    t.equal(de39(r.frame), code, JSON.stringify(results))
+    t.equal(h.decisions.length, 0)
+  }
+})
+
+t.test('unknown card → 14, card vault failure → 96', async (t) => {
+  let r = await harness({ unknown: true }).pipeline.handleFrame(link, frame().bytes)
+  if (r.action !== 'answer') throw new Error('no answer')
+  t.equal(de39(r.frame), '14')
+  r = await harness({ verifyThrows: true }).pipeline.handleFrame(link, frame().bytes)
+  if (r.action !== 'answer') throw new Error('no answer')
+  t.equal(de39(r.frame), '96')
+})
