@@ -40,6 +40,7 @@ CREATE TABLE "programs" (
 	"pvk_name" text NOT NULL,
 	"pvki" integer DEFAULT 1 NOT NULL,
 	"imk_ac_name" text,
+	"arqc_profile" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint

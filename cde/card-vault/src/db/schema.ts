@@ -24,6 +24,7 @@ export const programs = pgTable('programs', {
   pvkName: text('pvk_name').notNull(),
   pvki: integer('pvki').notNull().default(1),
   imkAcName: text('imk_ac_name'),
+  arqcProfile: text('arqc_profile'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 })
 

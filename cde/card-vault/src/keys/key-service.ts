@@ -13,21 +13,28 @@ export interface DataKey {
   kekVersion: number
 }
 
-/** Inputs of a card verification value (CVV, CVV2 and iCVV differ in expiry/service code only). */
+/** Inputs of a card verification value (CVV, CVV2 and iCVV differ in the service code only). */
 export interface CvvInput {
   cvkName: string
+  /** `cvv` (track, program service code), `cvv2` (service code 000), `icvv` (999). */
+  kind: 'cvv' | 'cvv2' | 'icvv'
   pan: string
   /** YYMM */
   expiry: string
-  serviceCode: string
+  /** Needed for `cvv` only. */
+  serviceCode?: string
 }
 
-/** PIN verification by PVV: translate the PIN block out of the ZPK inside the key service. */
-export interface PinVerifyInput {
+/** A PIN block under a zone PIN key: the only form a PIN takes outside the key service. */
+export interface PinBlockInput {
   zpkName: string
   pinBlock: string
-  /** ISO 9564 format number of the incoming block (0, 1, 3 or 4). */
+  /** ISO 9564 format number of the block (0, 1, 3 or 4). */
   pinBlockFormat: number
+}
+
+/** PIN verification by PVV: the key service takes the PIN out of the ZPK block and checks the PVV. */
+export interface PinVerifyInput extends PinBlockInput {
   pan: string
   pvkName: string
   pvki: number
@@ -37,14 +44,18 @@ export interface PinVerifyInput {
 /** ARQC verification input (EMV). */
 export interface ArqcInput {
   imkName: string
+  /** Key-service profile, e.g. `visa-cvn18`. */
+  profile: string
   pan: string
   panSequence: string
   /** Hex of the data the cryptogram covers (CDOL1 data as the terminal sent it). */
-  data: string
+  cdolData: string
   arqc: string
   atc: string
-  /** Authorisation response code for the ARPC (2 bytes hex, e.g. 3030). */
+  /** Authorisation response code for an ARPC by method 1 (2 bytes hex, e.g. 3030). */
   arc?: string
+  /** Card status update for an ARPC by method 2 (4 bytes hex). */
+  csu?: string
 }
 
 /** The key-service operations the card vault uses. */
@@ -53,11 +64,14 @@ export interface KeyService {
   unwrapDataKey(kekName: string, wrapped: string): Promise<Buffer>
   /** Re-encrypt a wrapped data key under the newest version of its KEK (the key itself is unchanged). */
   rewrapDataKey(kekName: string, wrapped: string): Promise<{ wrapped: string; kekVersion: number }>
-  /** Newest version of a wrapping key (drives the rewrap job). */
+  /** Newest version of a wrapping key (drives the rotation job). */
   latestKekVersion(kekName: string): Promise<number>
   cvv(input: CvvInput): Promise<string>
   verifyCvv(input: CvvInput & { cvv: string }): Promise<boolean>
-  pvv(input: { pvkName: string; pvki: number; pan: string; pin: string }): Promise<string>
+  /** PVV of the PIN inside a PIN block (chosen PIN). */
+  pvv(input: PinBlockInput & { pvkName: string; pvki: number; pan: string }): Promise<string>
+  /** PVV of a random PIN the key service draws (the PIN itself stays in the key service's answer only). */
+  pvvRandomPin(input: { pvkName: string; pvki: number; pan: string; zpkName: string; pinLength?: number }): Promise<string>
   verifyPin(input: PinVerifyInput): Promise<boolean>
   verifyArqc(input: ArqcInput): Promise<{ ok: boolean; arpc?: string }>
 }

@@ -7,7 +7,7 @@
 import vault from 'node-vault'
 import type { JwtSvidSource } from '@cardplane/spiffe'
 import { UpstreamError } from '@cardplane/service-kit'
-import type { ArqcInput, CvvInput, DataKey, KeyService, PinVerifyInput } from './key-service.js'
+import type { ArqcInput, CvvInput, DataKey, KeyService, PinBlockInput, PinVerifyInput } from './key-service.js'
 
 /** Paths of the key service's engines used by the card vault (see cde/keyvault/README.md). */
 export const KEYVAULT_PATHS = {
@@ -15,12 +15,13 @@ export const KEYVAULT_PATHS = {
   datakey: (kek: string) => `transit/datakey/plaintext/${kek}`,
   decrypt: (kek: string) => `transit/decrypt/${kek}`,
   rewrap: (kek: string) => `transit/rewrap/${kek}`,
-  key: (kek: string) => `transit/keys/${kek}`,
-  cvv: (cvk: string) => `payments/cvv/${cvk}`,
-  cvvVerify: (cvk: string) => `payments/cvv/${cvk}/verify`,
-  pvv: (pvk: string) => `payments/pvv/${pvk}`,
-  pinVerify: (pvk: string) => `payments/pin/${pvk}/verify-pvv`,
-  arqcVerify: (imk: string) => `payments/emv/${imk}/verify-arqc`,
+  /** A wrapped-only data key: its `key_version` is the KEK's newest version (no read right needed). */
+  probe: (kek: string) => `transit/datakey/wrapped/${kek}`,
+  cvv: (cvk: string) => `payments/cvv/generate/${cvk}`,
+  cvvVerify: (cvk: string) => `payments/cvv/verify/${cvk}`,
+  pvv: (pvk: string) => `payments/pin/pvv/generate/${pvk}`,
+  pinVerify: (pvk: string) => `payments/pin/pvv/verify/${pvk}`,
+  arqcVerify: (imk: string) => `payments/emv/arqc/verify/${imk}`,
 } as const
 
 /** Options of the adapter. */
@@ -108,27 +109,44 @@ export class VaultKeyService implements KeyService {
   }
 
   async latestKekVersion(kekName: string): Promise<number> {
-    const d = await this.call(KEYVAULT_PATHS.key(kekName), undefined)
-    return Number(d.latest_version)
+    const d = await this.call(KEYVAULT_PATHS.probe(kekName), {})
+    return Number(d.key_version)
+  }
+
+  private cvvBody(input: CvvInput): Record<string, unknown> {
+    return { pan: input.pan, expiry: input.expiry, kind: input.kind, ...(input.kind === 'cvv' ? { service_code: input.serviceCode } : {}) }
   }
 
   async cvv(input: CvvInput): Promise<string> {
-    const d = await this.call(KEYVAULT_PATHS.cvv(input.cvkName), { pan: input.pan, expiry: input.expiry, service_code: input.serviceCode })
+    const d = await this.call(KEYVAULT_PATHS.cvv(input.cvkName), this.cvvBody(input))
     return String(d.cvv)
   }
 
   async verifyCvv(input: CvvInput & { cvv: string }): Promise<boolean> {
-    const d = await this.call(KEYVAULT_PATHS.cvvVerify(input.cvkName), {
-      pan: input.pan,
-      expiry: input.expiry,
-      service_code: input.serviceCode,
-      cvv: input.cvv,
-    })
+    const d = await this.call(KEYVAULT_PATHS.cvvVerify(input.cvkName), { ...this.cvvBody(input), cvv: input.cvv })
     return d.valid === true
   }
 
-  async pvv(input: { pvkName: string; pvki: number; pan: string; pin: string }): Promise<string> {
-    const d = await this.call(KEYVAULT_PATHS.pvv(input.pvkName), { pan: input.pan, pin: input.pin, pvki: input.pvki })
+  async pvv(input: PinBlockInput & { pvkName: string; pvki: number; pan: string }): Promise<string> {
+    const d = await this.call(KEYVAULT_PATHS.pvv(input.pvkName), {
+      zpk: input.zpkName,
+      pin_block: input.pinBlock,
+      format: input.pinBlockFormat,
+      pan: input.pan,
+      pvki: String(input.pvki),
+    })
+    return String(d.pvv)
+  }
+
+  async pvvRandomPin(input: { pvkName: string; pvki: number; pan: string; zpkName: string; pinLength?: number }): Promise<string> {
+    const d = await this.call(KEYVAULT_PATHS.pvv(input.pvkName), {
+      generate_pin: true,
+      zpk: input.zpkName,
+      format: 0,
+      pan: input.pan,
+      pvki: String(input.pvki),
+      pin_length: input.pinLength ?? 4,
+    })
     return String(d.pvv)
   }
 
@@ -138,7 +156,7 @@ export class VaultKeyService implements KeyService {
       pin_block: input.pinBlock,
       format: input.pinBlockFormat,
       pan: input.pan,
-      pvki: input.pvki,
+      pvki: String(input.pvki),
       pvv: input.pvv,
     })
     return d.valid === true
@@ -146,12 +164,14 @@ export class VaultKeyService implements KeyService {
 
   async verifyArqc(input: ArqcInput): Promise<{ ok: boolean; arpc?: string }> {
     const d = await this.call(KEYVAULT_PATHS.arqcVerify(input.imkName), {
+      profile: input.profile,
       pan: input.pan,
-      pan_sequence: input.panSequence,
+      psn: input.panSequence,
       atc: input.atc,
-      data: input.data,
+      cdol_data: input.cdolData,
       arqc: input.arqc,
       ...(input.arc ? { arc: input.arc } : {}),
+      ...(input.csu ? { csu: input.csu } : {}),
     })
     return { ok: d.valid === true, ...(typeof d.arpc === 'string' ? { arpc: d.arpc } : {}) }
   }

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify'
-import type { CardVault } from '../vault/card-vault.js'
-import { programSchema, type ProgramBody } from './schemas.js'
+import type { CardVault, IssuePin } from '../vault/card-vault.js'
+import { pinSchema, programSchema, type ProgramBody } from './schemas.js'
 
 /** `POST /v1/cards`: issue cards of a program (registered on first use). Returns no PAN. */
 export function registerIssueCards(app: FastifyInstance, vault: CardVault): void {
   const known = new Map<string, string>()
-  app.post<{ Body: { program: ProgramBody; count?: number; cardholderName?: string; pin?: string } }>(
+  app.post<{ Body: { program: ProgramBody; count?: number; cardholderName?: string; pin?: IssuePin } }>(
     '/v1/cards',
     {
       config: { callers: ['processor'] },
@@ -18,7 +18,7 @@ export function registerIssueCards(app: FastifyInstance, vault: CardVault): void
             program: programSchema,
             count: { type: 'integer', minimum: 1, maximum: 100 },
             cardholderName: { type: 'string', maxLength: 26, pattern: "^[A-Za-z .'/-]*$" },
-            pin: { type: 'string', pattern: '^[0-9]{4,12}$' },
+            pin: pinSchema,
           },
         },
       },
@@ -40,6 +40,7 @@ export function registerIssueCards(app: FastifyInstance, vault: CardVault): void
           pvkName: p.pvkName,
           pvki: p.pvki ?? 1,
           imkAcName: p.imkAcName ?? null,
+          arqcProfile: p.arqcProfile ?? null,
         })
         known.set(p.id, def)
       }

@@ -18,6 +18,19 @@ export const programSchema = {
     pvkName: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
     pvki: { type: 'integer', minimum: 0, maximum: 9 },
     imkAcName: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+    arqcProfile: { enum: ['visa-cvn10', 'visa-cvn18', 'visa-cvn22', 'mc-cvn16', 'mc-cvn17'] },
+  },
+} as const
+
+/** A PIN as a PIN block under a zone PIN key (chosen PIN), or just the ZPK (random PIN). */
+export const pinSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['zpkName'],
+  properties: {
+    zpkName: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+    pinBlock: { type: 'string', pattern: '^[0-9A-Fa-f]{16}([0-9A-Fa-f]{16})?$' },
+    pinBlockFormat: { type: 'integer', minimum: 0, maximum: 4 },
   },
 } as const
 
@@ -35,6 +48,7 @@ export interface ProgramBody {
   pvkName: string
   pvki?: number
   imkAcName?: string
+  arqcProfile?: string
 }
 
 export const cardIdParams = {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { CardVault } from '../vault/card-vault.js'
-import { cardIdParams, tokenBody } from './schemas.js'
+import { cardIdParams, pinSchema, tokenBody } from './schemas.js'
 
 /**
  * One-time sessions: create (`card` reveal or `pin_set`), redeem a reveal (PAN, expiry, CVV2 once),
@@ -31,7 +31,7 @@ export function registerSessions(app: FastifyInstance, vault: CardVault): void {
     },
   )
 
-  app.post<{ Body: { token: string; pin: string } }>(
+  app.post<{ Body: { token: string; pin: { zpkName: string; pinBlock: string; pinBlockFormat?: number } } }>(
     '/v1/sessions/pin',
     {
       config: { callers: ['processor'] },
@@ -40,10 +40,13 @@ export function registerSessions(app: FastifyInstance, vault: CardVault): void {
           type: 'object',
           additionalProperties: false,
           required: ['token', 'pin'],
-          properties: { token: { type: 'string', maxLength: 100 }, pin: { type: 'string', pattern: '^[0-9]{4,12}$' } },
+          properties: { token: { type: 'string', maxLength: 100 }, pin: { ...pinSchema, required: ['zpkName', 'pinBlock'] } },
         },
       },
     },
-    async (request) => vault.redeemPinSet(request.body.token, request.body.pin),
+    async (request) => {
+      const { zpkName, pinBlock, pinBlockFormat } = request.body.pin
+      return vault.redeemPinSet(request.body.token, { zpkName, pinBlock, pinBlockFormat: pinBlockFormat ?? 0 })
+    },
   )
 }

@@ -19,6 +19,8 @@ export interface ProgramRow {
   pvkName: string
   pvki: number
   imkAcName: string | null
+  /** Key-service ARQC profile (e.g. `visa-cvn18`) when the program has chip cards. */
+  arqcProfile: string | null
 }
 
 /** A card row (sealed record included). */
@@ -74,6 +76,7 @@ function program(r: any): ProgramRow {
     pvkName: r.pvk_name,
     pvki: r.pvki,
     imkAcName: r.imk_ac_name,
+    arqcProfile: r.arqc_profile,
   }
 }
 
@@ -108,10 +111,10 @@ export class CardStore {
   async upsertProgram(p: ProgramRow): Promise<ProgramRow> {
     await this.pool.query(
       `INSERT INTO programs (id, bin, pan_length, account_start, range_size, validity_months, service_code,
-         pin_try_limit, cvk_name, pvk_name, pvki, imk_ac_name)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (id) DO NOTHING`,
+         pin_try_limit, cvk_name, pvk_name, pvki, imk_ac_name, arqc_profile)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (id) DO NOTHING`,
       [p.id, p.bin, p.panLength, p.accountStart, p.rangeSize.toString(), p.validityMonths, p.serviceCode, p.pinTryLimit,
-        p.cvkName, p.pvkName, p.pvki, p.imkAcName],
+        p.cvkName, p.pvkName, p.pvki, p.imkAcName, p.arqcProfile],
     )
     const stored = await this.getProgram(p.id)
     if (!stored) throw new Error('program vanished after insert')

@@ -3,14 +3,14 @@
  * here in memory only, for the duration of one call; it is sealed before it reaches the database
  * and never returned except by a redeemed reveal session.
  */
-import { createHmac, randomInt } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import { newCardId } from '../domain/card-id.js'
 import { openRecord, sealRecord } from '../domain/envelope.js'
 import { expiryFor, expiryValid, parseYymm, yymm, type Expiry } from '../domain/expiry.js'
 import { panForSequence, validateRange } from '../domain/pan-allocation.js'
 import { hashRevealToken, isRevealToken, newRevealToken } from '../domain/reveal-token.js'
 import type { DataKeyCache } from '../keys/data-key-cache.js'
-import type { KeyService } from '../keys/key-service.js'
+import type { KeyService, PinBlockInput } from '../keys/key-service.js'
 import type { CardRow, CardStore, ProgramRow } from '../store/card-store.js'
 import { cardNotFound, invalid, programMismatch, rangeExhausted, revealInvalid } from './errors.js'
 import type { KeyManager } from './key-manager.js'
@@ -23,6 +23,13 @@ interface CardRecord {
   sc: string
   name?: string
   pvv?: string
+}
+
+/** PIN at issuance: a chosen PIN as a PIN block under `zpkName`, or (no block) a random one. */
+export interface IssuePin {
+  zpkName: string
+  pinBlock?: string
+  pinBlockFormat?: number
 }
 
 /** What an issue request returns per card (no PAN). */
@@ -94,8 +101,6 @@ export interface CardVaultOptions {
   now?: () => Date
 }
 
-const CVV2_SERVICE_CODE = '000'
-const ICVV_SERVICE_CODE = '999'
 
 /** Card vault core. */
 export class CardVault {
@@ -137,10 +142,9 @@ export class CardVault {
   }
 
   /** Issue `count` cards of a program. Optional chosen PIN applies to every card of the call. */
-  async issue(programId: string, req: { count: number; cardholderName?: string; pin?: string }): Promise<IssuedCard[]> {
+  async issue(programId: string, req: { count: number; cardholderName?: string; pin?: IssuePin }): Promise<IssuedCard[]> {
     const program = await this.store.getProgram(programId)
     if (!program) throw invalid('program_unknown', 'unknown program')
-    if (req.pin !== undefined && !/^\d{4,12}$/.test(req.pin)) throw invalid('pin_invalid', 'PIN must be 4-12 digits')
     const out: IssuedCard[] = []
     let attempts = 0
     while (out.length < req.count) {
@@ -161,11 +165,22 @@ export class CardVault {
     return out
   }
 
-  private async storeNewCard(program: ProgramRow, pan: string, name?: string, pin?: string): Promise<IssuedCard | undefined> {
+  private async storeNewCard(program: ProgramRow, pan: string, name?: string, pin?: IssuePin): Promise<IssuedCard | undefined> {
     const expiry = expiryFor(this.now(), program.validityMonths)
     const record: CardRecord = { pan, exp: yymm(expiry), sc: program.serviceCode }
     if (name) record.name = name
-    if (pin !== undefined) record.pvv = await this.keys.pvv({ pvkName: program.pvkName, pvki: program.pvki, pan, pin })
+    if (pin?.pinBlock !== undefined) {
+      record.pvv = await this.keys.pvv({
+        pvkName: program.pvkName,
+        pvki: program.pvki,
+        pan,
+        zpkName: pin.zpkName,
+        pinBlock: pin.pinBlock,
+        pinBlockFormat: pin.pinBlockFormat ?? 0,
+      })
+    } else if (pin) {
+      record.pvv = await this.keys.pvvRandomPin({ pvkName: program.pvkName, pvki: program.pvki, pan, zpkName: pin.zpkName })
+    }
     const cardId = newCardId()
     const { hmac, keyId } = await this.panHmac(pan)
     const dek = await this.keyManager.recordKey()
@@ -259,7 +274,7 @@ export class CardVault {
       const cvv2 = req.cvv2
       checks.push(
         this.keys
-          .verifyCvv({ cvkName: program.cvkName, pan: rec.pan, expiry: rec.exp, serviceCode: CVV2_SERVICE_CODE, cvv: cvv2 })
+          .verifyCvv({ cvkName: program.cvkName, kind: 'cvv2', pan: rec.pan, expiry: rec.exp, cvv: cvv2 })
           .then((ok) => void (results.cvv2 = ok ? 'match' : 'mismatch')),
       )
     }
@@ -267,7 +282,7 @@ export class CardVault {
       const chip = req.emv !== undefined
       checks.push(
         this.keys
-          .verifyCvv({ cvkName: program.cvkName, pan: rec.pan, expiry: rec.exp, serviceCode: chip ? ICVV_SERVICE_CODE : rec.sc, cvv: trackCvv })
+          .verifyCvv({ cvkName: program.cvkName, kind: chip ? 'icvv' : 'cvv', pan: rec.pan, expiry: rec.exp, serviceCode: rec.sc, cvv: trackCvv })
           .then((ok) => {
             if (chip) results.icvv = ok ? 'match' : 'mismatch'
             else results.cvv = ok ? 'match' : 'mismatch'
@@ -277,16 +292,18 @@ export class CardVault {
     let arpc: string | undefined
     const emv = req.emv
     if (emv?.['9F26']) {
-      if (!program.imkAcName) results.arqc = 'not_supported'
+      if (!program.imkAcName || !program.arqcProfile) results.arqc = 'not_supported'
       else {
         const imkName = program.imkAcName
+        const profile = program.arqcProfile
         checks.push(
           this.keys
             .verifyArqc({
               imkName,
+              profile,
               pan: rec.pan,
-              panSequence: emv['5F34'] ?? '00',
-              data: arqcData(emv),
+              panSequence: (emv['5F34'] ?? '00').slice(-2),
+              cdolData: arqcData(emv),
               arqc: emv['9F26'],
               atc: emv['9F36'] ?? '0000',
               ...(req.arc ? { arc: req.arc } : {}),
@@ -349,13 +366,15 @@ export class CardVault {
     if (!program) throw cardNotFound()
     const rec = await this.open(row)
     const exp = parseYymm(rec.exp) as Expiry
-    const cvv2 = await this.keys.cvv({ cvkName: program.cvkName, pan: rec.pan, expiry: rec.exp, serviceCode: CVV2_SERVICE_CODE })
+    const cvv2 = await this.keys.cvv({ cvkName: program.cvkName, kind: 'cvv2', pan: rec.pan, expiry: rec.exp })
     return { cardId, pan: rec.pan, expiryMonth: exp.month, expiryYear: exp.year, cvv2, ...(rec.name ? { cardholderName: rec.name } : {}) }
   }
 
-  /** Redeem a PIN-set session once: compute the PVV of the chosen PIN and seal it into the record. */
-  async redeemPinSet(token: string, pin: string): Promise<{ cardId: string }> {
-    if (!/^\d{4,12}$/.test(pin)) throw invalid('pin_invalid', 'PIN must be 4-12 digits')
+  /**
+   * Redeem a PIN-set session once: the chosen PIN arrives as a PIN block under a zone PIN key (the
+   * key service never accepts clear PINs), its PVV is computed and sealed into the record.
+   */
+  async redeemPinSet(token: string, pin: PinBlockInput): Promise<{ cardId: string }> {
     if (!isRevealToken(token)) throw revealInvalid()
     const cardId = await this.store.redeemRevealSession(hashRevealToken(token), 'pin_set')
     if (!cardId) throw revealInvalid()
@@ -364,13 +383,13 @@ export class CardVault {
   }
 
   /** Set (or reset) a card's PIN: PVV from the key service, sealed, try counter cleared. */
-  async setPin(cardId: string, pin: string): Promise<void> {
+  async setPin(cardId: string, pin: PinBlockInput): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const row = await this.mustGet(cardId)
       const program = await this.store.getProgram(row.programId)
       if (!program) throw cardNotFound()
       const rec = await this.open(row)
-      rec.pvv = await this.keys.pvv({ pvkName: program.pvkName, pvki: program.pvki, pan: rec.pan, pin })
+      rec.pvv = await this.keys.pvv({ pvkName: program.pvkName, pvki: program.pvki, pan: rec.pan, ...pin })
       const dek = await this.keyManager.recordKey()
       const sealed = sealRecord(dek.key, cardId, Buffer.from(JSON.stringify(rec), 'utf8'))
       if (await this.store.replaceRecord(cardId, row.dekId, dek.id, sealed, { pinSet: true, resetPin: true })) return
@@ -395,13 +414,6 @@ export class CardVault {
       if (await this.store.replaceRecord(row.cardId, row.dekId, active.id, sealed)) moved++
     }
     return moved
-  }
-
-  /** A random PIN (for cards issued without a chosen one, when the program wants one). */
-  static randomPin(length = 4): string {
-    let pin = ''
-    for (let i = 0; i < length; i++) pin += String(randomInt(10))
-    return pin
   }
 }
 

@@ -5,7 +5,7 @@ const token = { type: 'string', pattern: '^rvl_[A-Za-z0-9_-]{43}$' } as const
 
 /**
  * Redeeming sessions (proxy-public, for the cardholder's browser): `POST /v1/cde/reveal` returns PAN,
- * expiry and CVV2 once; `POST /v1/cde/pin` sets the chosen PIN. Tokens travel in bodies, never URLs.
+ * expiry and CVV2 once; `POST /v1/cde/pin` sets the chosen PIN (a PIN block under a ZPK). Tokens travel in bodies, never URLs.
  */
 export function registerCdeRedeem(app: FastifyInstance, deps: CdeApiDeps): void {
   app.post<{ Body: { token: string } }>(
@@ -19,7 +19,7 @@ export function registerCdeRedeem(app: FastifyInstance, deps: CdeApiDeps): void 
       return reply.header('cache-control', 'no-store').send(card)
     },
   )
-  app.post<{ Body: { token: string; pin: string } }>(
+  app.post<{ Body: { token: string; pin: { zpkName: string; pinBlock: string; pinBlockFormat?: number } } }>(
     '/v1/cde/pin',
     {
       config: { callers: ['proxy-public'] },
@@ -28,7 +28,20 @@ export function registerCdeRedeem(app: FastifyInstance, deps: CdeApiDeps): void 
           type: 'object',
           additionalProperties: false,
           required: ['token', 'pin'],
-          properties: { token, pin: { type: 'string', pattern: '^[0-9]{4,12}$' } },
+          properties: {
+            token,
+            // The chosen PIN only ever travels as a PIN block under a zone PIN key.
+            pin: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['zpkName', 'pinBlock'],
+              properties: {
+                zpkName: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+                pinBlock: { type: 'string', pattern: '^[0-9A-Fa-f]{16}([0-9A-Fa-f]{16})?$' },
+                pinBlockFormat: { type: 'integer', minimum: 0, maximum: 4 },
+              },
+            },
+          },
         },
       },
     },
