@@ -55,7 +55,8 @@ export class SpiffeRouteConfigError extends Error {
   }
 }
 
-const BEARER_RE = /^Bearer ([A-Za-z0-9._-]+)$/
+// The auth scheme name is case-insensitive (RFC 7235); the token itself is a compact JWS.
+const BEARER_RE = /^bearer +([A-Za-z0-9._-]+) *$/i
 
 function routeLabel(request: FastifyRequest): string {
   return `${request.method} ${request.routeOptions.url ?? '(no route)'}`
@@ -100,9 +101,13 @@ const plugin: FastifyPluginAsync<SpiffeAuthOptions> = async (app, opts) => {
     if (cfg.public === true) return
 
     const header = request.headers.authorization
-    const match = typeof header === 'string' ? BEARER_RE.exec(header) : null
-    if (!match?.[1]) {
+    if (typeof header !== 'string' || header.trim() === '') {
       await refuse(request, reply, 401, 'jwt_missing_token', 'a JWT-SVID bearer token is required')
+      return reply
+    }
+    const match = BEARER_RE.exec(header)
+    if (!match?.[1]) {
+      await refuse(request, reply, 401, 'jwt_malformed', 'authorization must be Bearer <JWT-SVID>')
       return reply
     }
     let spiffeId: string

@@ -124,6 +124,8 @@ export class WorkloadApiClient implements JwtSvidSource, JwtBundleSource {
   private mySpiffeId: string | undefined
   private bundles = new Map<string, JSONWebKeySet>()
   private bundlesReceived = false
+  /** Set when the server refused the bundle stream with InvalidArgument: retrying cannot help. */
+  private streamRefused: WorkloadApiError | undefined
   private readyWaiters: { resolve: () => void; reject: (err: Error) => void }[] = []
   private stream: ClientReadableStream<JwtBundlesResponseMsg> | undefined
   private streamDelayMs: number
@@ -163,6 +165,7 @@ export class WorkloadApiClient implements JwtSvidSource, JwtBundleSource {
   ready(): Promise<void> {
     if (this.bundlesReceived) return Promise.resolve()
     if (this.closed) return Promise.reject(new WorkloadApiError('workload_api_closed', 'Workload API client is closed'))
+    if (this.streamRefused) return Promise.reject(this.streamRefused)
     return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }))
   }
 
@@ -296,9 +299,16 @@ export class WorkloadApiClient implements JwtSvidSource, JwtBundleSource {
       finished = true
       if (this.stream === call) this.stream = undefined
       if (this.closed) return
-      this.onStreamError?.(err === undefined
-        ? new WorkloadApiError('workload_api_unavailable', 'FetchJWTBundles stream ended')
-        : wrapGrpcError(err))
+      const wrapped =
+        err === undefined ? new WorkloadApiError('workload_api_unavailable', 'FetchJWTBundles stream ended') : wrapGrpcError(err)
+      this.onStreamError?.(wrapped)
+      if (wrapped.code === 'workload_api_invalid_argument') {
+        // The standard says never retry InvalidArgument; fail readiness so the service reports it.
+        this.streamRefused = wrapped
+        for (const w of this.readyWaiters) w.reject(wrapped)
+        this.readyWaiters = []
+        return
+      }
       const delay = this.streamDelayMs
       this.streamDelayMs = this.nextDelay(delay)
       const t = setTimeout(() => {

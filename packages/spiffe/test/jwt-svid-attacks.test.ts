@@ -180,3 +180,22 @@ t.test('other header and format abuses', async (t) => {
   await expectRefused(t, await valid({ sub: 'spiffe://cardplane.dev' }), 'jwt_invalid_sub')
   await expectRefused(t, await valid({ sub: 'https://cardplane.dev/g1/proxy-public' }), 'jwt_invalid_sub')
 })
+
+t.test('authorization header forms', async (t) => {
+  const token = await valid()
+  const send = (authorization: string) => app.inject({ method: 'GET', url: '/v1/probe', headers: { authorization } })
+  t.equal((await send(`bearer ${token}`)).statusCode, 200, 'scheme name is case-insensitive')
+  const basic = await send(`Basic ${Buffer.from('a:b').toString('base64')}`)
+  t.equal(basic.statusCode, 401)
+  t.equal(basic.json().error.code, 'jwt_malformed')
+  const two = await send(`Bearer ${token} ${token}`)
+  t.equal(two.statusCode, 401)
+  t.equal(two.json().error.code, 'jwt_malformed')
+  t.equal((await app.inject({ method: 'GET', url: '/v1/probe' })).json().error.code, 'jwt_missing_token')
+})
+
+t.test('unmatched URLs: 401 without a token, 404 with a valid one', async (t) => {
+  t.equal((await app.inject({ method: 'GET', url: '/nope' })).statusCode, 401)
+  const res = await app.inject({ method: 'GET', url: '/nope', headers: { authorization: `Bearer ${await valid()}` } })
+  t.equal(res.statusCode, 404)
+})
