@@ -127,7 +127,7 @@ export class Core {
     try {
       await this.audit.record({ kind: 'request', requestId: req.id, entry: this.requestEntry(req, token, hmac) })
     } catch (err) {
-      const failure = new AuditFailureError(err)
+      const failure = err instanceof AuditFailureError ? err : new AuditFailureError(err)
       this.onServerError(failure, { id: req.id, path: req.path, operation: req.operation })
       return errorReply(failure)
     }
@@ -160,7 +160,7 @@ export class Core {
         },
       })
     } catch (err) {
-      return errorReply(new AuditFailureError(err))
+      return errorReply(err instanceof AuditFailureError ? err : new AuditFailureError(err))
     }
     return reply
   }

@@ -75,7 +75,7 @@ export class AuditLog {
   }
 
   private async reloadHead(): Promise<void> {
-    const r = await this.pool.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1')
+    const r = await this.pool.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_log ORDER BY audit_log.seq DESC LIMIT 1')
     const row = r.rows[0]
     this.headSeq = row ? BigInt(row.seq) : 0n
     this.headHash = row ? row.hash : GENESIS_HASH
@@ -199,7 +199,7 @@ export async function verifyAuditLog(pool: Pool, expectHead?: { seq: string; has
   for (;;) {
     const r = await pool.query<{ seq: string; time: string; kind: string; request_id: string; entry: string; prev_hash: string; hash: string }>(
       `SELECT seq::text AS seq, to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS time, kind, request_id, entry, prev_hash, hash
-       FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000`,
+       FROM audit_log WHERE audit_log.seq > $1::bigint ORDER BY audit_log.seq LIMIT 5000`,
       [lastSeq],
     )
     if (r.rows.length === 0) break
