@@ -12,6 +12,8 @@ import type { SpecDocument } from './spec-types.js'
 const writer = new Writer(16384)
 const bm = new Uint8Array(24)
 const HEX = '0123456789ABCDEF'
+/** Canonical key strings of field numbers, to reject keys like "02" without allocating. */
+const KEYS: readonly string[] = Array.from({ length: 193 }, (_, i) => String(i))
 
 /** A dialect compiled from a spec document. Create with `getSpec` or `compileSpec`. */
 export class Iso8583Spec {
@@ -108,7 +110,7 @@ export class Iso8583Spec {
     for (const k of keys) {
       if (fields[k] === undefined) continue
       const n = +k
-      if (!(n >= 2 && n <= this.maxField) || String(n) !== k || this.fields[n] === undefined || (n === 65 && this.tertiary)) {
+      if (!(n >= 2 && n <= this.maxField) || KEYS[n] !== k || this.fields[n] === undefined || (n === 65 && this.tertiary)) {
         encodeError('UNDEFINED_FIELD', k, 'field not defined by the spec')
       }
       if (n > highest) highest = n

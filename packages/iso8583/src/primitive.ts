@@ -22,6 +22,32 @@ export interface Body {
   write(v: FieldValue, units: number, w: Writer, path: string): void
 }
 
+/** Strings up to this length are built by concatenation; longer ones with one native call. */
+const SHORT = 12
+const CHARS: readonly string[] = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i))
+const HEXCH = '0123456789ABCDEF'
+/** Two-digit strings per packed byte; undefined where a nibble is above 9. */
+const DIGIT_PAIRS: readonly (string | undefined)[] = Array.from({ length: 256 }, (_, b) => (b >> 4 < 10 && (b & 15) < 10 ? HEXCH[b >> 4]! + HEXCH[b & 15]! : undefined))
+/** Two hex characters per byte (type z allows nibbles A–F). */
+const HEX_PAIRS: readonly string[] = Array.from({ length: 256 }, (_, b) => HEXCH[b >> 4]! + HEXCH[b & 15]!)
+
+function concatChars(chars: readonly string[], buf: Buffer, start: number, end: number): string {
+  let s = ''
+  for (let i = start; i < end; i++) s += chars[buf[i]!]!
+  return s
+}
+
+function concatMapped(to: Uint8Array, buf: Buffer, start: number, end: number): string {
+  let s = ''
+  for (let i = start; i < end; i++) s += CHARS[to[buf[i]!]!]!
+  return s
+}
+
+function nibbleChar(d: number, hexNibbles: boolean, path: string, offset: number): string {
+  if (d > 9 && !hexNibbles) decodeError('INVALID_BCD_NIBBLE', path, offset, 'BCD nibble above 9')
+  return HEXCH[d]!
+}
+
 function expectString(v: FieldValue, path: string): string {
   if (typeof v !== 'string') encodeError('INVALID_VALUE', path, 'expected a string')
   return v
@@ -37,21 +63,16 @@ export function textBody(cs: Charset, numeric: boolean): Body {
     unitsFromBytes: (n) => n,
     read(buf, pos, u, path) {
       const end = pos + u
-      if (isAscii) {
-        if (numeric) {
-          for (let i = pos; i < end; i++) {
-            const c = buf[i]!
-            if (c < 0x30 || c > 0x39) decodeError('INVALID_CHARACTER', path, i, 'non-digit in numeric field')
-          }
+      if (numeric) {
+        for (let i = pos; i < end; i++) {
+          const c = to[buf[i]!]!
+          if (c < 0x30 || c > 0x39) decodeError('INVALID_CHARACTER', path, i, 'non-digit in numeric field')
         }
-        return latin1(buf, pos, end)
       }
+      if (isAscii) return u <= SHORT ? concatChars(CHARS, buf, pos, end) : latin1(buf, pos, end)
+      if (u <= SHORT) return concatMapped(to, buf, pos, end)
       const s = scratchFor(u)
-      for (let i = pos, j = 0; i < end; i++, j++) {
-        const c = to[buf[i]!]!
-        if (numeric && (c < 0x30 || c > 0x39)) decodeError('INVALID_CHARACTER', path, i, 'non-digit in numeric field')
-        s[j] = c
-      }
+      for (let i = pos, j = 0; i < end; i++, j++) s[j] = to[buf[i]!]!
       return s.latin1Slice(0, u)
     },
     units: (v, path) => expectString(v, path).length,
@@ -85,23 +106,31 @@ export function bcdBody(opts: { leftJustify: boolean; pad: number; hexNibbles: b
     read(buf, pos, u, path) {
       const digits = digitsOf(u)
       const nb = (digits + 1) >> 1
-      const s = scratchFor(digits)
-      let j = 0
-      let skip = -1 // index of the pad nibble, if any
-      if (digits & 1) skip = leftJustify ? nb * 2 - 1 : 0
-      for (let k = 0; k < nb * 2; k++) {
-        const b = buf[pos + (k >> 1)]!
-        const d = k & 1 ? b & 15 : b >> 4
-        if (k === skip) {
-          if (d !== pad) decodeError('INVALID_BCD_PAD', path, pos + (k >> 1), 'unexpected BCD pad nibble')
-          continue
+      let first = pos
+      let last = pos + nb
+      let head = ''
+      let tail = ''
+      if (digits & 1) {
+        // One pad nibble: high nibble of the first byte (right-justified) or low nibble of the last.
+        if (leftJustify) {
+          const b = buf[--last]!
+          if ((b & 15) !== pad) decodeError('INVALID_BCD_PAD', path, last, 'unexpected BCD pad nibble')
+          tail = nibbleChar(b >> 4, hexNibbles, path, last)
+        } else {
+          const b = buf[first]!
+          if (b >> 4 !== pad) decodeError('INVALID_BCD_PAD', path, first, 'unexpected BCD pad nibble')
+          head = nibbleChar(b & 15, hexNibbles, path, first)
+          first++
         }
-        if (d > 9) {
-          if (!hexNibbles) decodeError('INVALID_BCD_NIBBLE', path, pos + (k >> 1), 'BCD nibble above 9')
-          s[j++] = 0x37 + d
-        } else s[j++] = 0x30 + d
       }
-      return s.latin1Slice(0, digits)
+      const table = hexNibbles ? HEX_PAIRS : DIGIT_PAIRS
+      let s = head
+      for (let i = first; i < last; i++) {
+        const p = table[buf[i]!]
+        if (p === undefined) decodeError('INVALID_BCD_NIBBLE', path, i, 'BCD nibble above 9')
+        s += p
+      }
+      return s + tail
     },
     units(v, path) {
       const n = expectString(v, path).length

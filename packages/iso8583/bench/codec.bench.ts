@@ -1,0 +1,89 @@
+/**
+ * Pack/unpack throughput of a Visa BASE I 0100 (23 fields, ~110-byte DE 55, composites 62/63) on one
+ * core, and of the `iso_8583` npm package on the equivalent ASCII message, measured in the same run.
+ * Writes bench/results.json. Run: pnpm bench:iso8583
+ */
+import { writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import { getSpec } from '../src/index.js'
+import { ascii0100ForNpm, visa0100 } from '../test/fixtures.js'
+
+const require = createRequire(import.meta.url)
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const NpmIso = require('iso_8583') as new (data?: Record<number, string>) => {
+  getBufferMessage(): Buffer | { error: string }
+  getIsoJSON(b: Buffer): Record<string, string> & { error?: string }
+}
+
+/** Run fn repeatedly for about `ms` milliseconds after a warm-up; returns operations per second. */
+function measure(fn: () => unknown, ms: number): number {
+  for (let i = 0; i < 20000; i++) fn()
+  let ops = 0
+  const start = process.hrtime.bigint()
+  const limit = BigInt(ms) * 1_000_000n
+  let elapsed = 0n
+  while (elapsed < limit) {
+    for (let i = 0; i < 1000; i++) fn()
+    ops += 1000
+    elapsed = process.hrtime.bigint() - start
+  }
+  return Math.round(ops / (Number(elapsed) / 1e9))
+}
+
+const ms = Number(process.env.BENCH_MS ?? 3000)
+const spec = getSpec('visa-base1')
+const msg = visa0100()
+const packed = spec.encode(msg)
+const check = spec.decode(packed)
+if (!spec.encode(check).equals(packed)) throw new Error('round trip failed')
+
+let sink = 0
+const unpack = measure(() => {
+  const m = spec.decode(packed)
+  sink += m.mti.length
+}, ms)
+const pack = measure(() => {
+  sink += spec.encode(msg).length
+}, ms)
+
+const npmData = ascii0100ForNpm()
+const npmPacked = new NpmIso(npmData).getBufferMessage()
+if (!Buffer.isBuffer(npmPacked)) throw new Error('iso_8583 could not pack the reference message')
+const npmCheck = new NpmIso().getIsoJSON(npmPacked)
+if (npmCheck.error || npmCheck['55'] !== npmData[55]) throw new Error('iso_8583 could not unpack the reference message')
+const npmMs = Math.max(500, Math.round(ms / 3))
+const npmUnpack = measure(() => {
+  sink += Object.keys(new NpmIso().getIsoJSON(npmPacked)).length
+}, npmMs)
+const npmPack = measure(() => {
+  const b = new NpmIso(npmData).getBufferMessage()
+  sink += Buffer.isBuffer(b) ? b.length : 0
+}, npmMs)
+
+const results = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.cpus().length,
+  message: {
+    spec: 'visa-base1',
+    mti: msg.mti,
+    fields: Object.keys(msg.fields).length,
+    bytes: packed.length,
+    de55Bytes: (msg.fields['55'] as Buffer).length,
+  },
+  cardplane: { unpacksPerSecond: unpack, packsPerSecond: pack },
+  iso_8583: {
+    version: (require('iso_8583/package.json') as { version: string }).version,
+    note: 'same fields as ASCII (the package has no BCD/EBCDIC/binary-length support); DE 55 as hex text',
+    bytes: npmPacked.length - 2,
+    unpacksPerSecond: npmUnpack,
+    packsPerSecond: npmPack,
+  },
+  ratio: { unpack: +(unpack / npmUnpack).toFixed(1), pack: +(pack / npmPack).toFixed(1) },
+  target: { unpacksPerSecond: 500000, packsPerSecond: 500000, met: unpack >= 500000 && pack >= 500000 },
+}
+writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n')
+console.log(JSON.stringify(results, null, 2))
+if (sink === 0) console.log('')
