@@ -45,4 +45,4 @@ export {
   type VerifyArqcProfileInput,
   type VerifyArqcProfileResult,
 } from './emv-profiles.js'
-export { tr31Wrap, tr31Unwrap, type Tr31WrapInput, type Tr31UnwrapResult, type Tr31Header, type Tr31OptionalBlock, type Tr31Version } from './tr31.js'
+export { tr31Wrap, tr31Unwrap, TR31_KEY_USAGES, type Tr31WrapInput, type Tr31UnwrapResult, type Tr31Header, type Tr31OptionalBlock, type Tr31Version } from './tr31.js'

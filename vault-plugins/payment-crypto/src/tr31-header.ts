@@ -149,3 +149,25 @@ export function decodeHeader(block: string): { header: Tr31Header; headerLength:
   }
   return { header, headerLength: pos, totalLength }
 }
+
+/**
+ * Common ANSI X9.143 key usage codes, for callers mapping their key types to headers (the header
+ * itself accepts any two uppercase alphanumerics, as the standard allows proprietary codes).
+ */
+export const TR31_KEY_USAGES = {
+  B0: 'BDK base derivation key',
+  C0: 'card verification key (CVK, CVC3 IMK)',
+  D0: 'symmetric data encryption key',
+  E0: 'EMV/chip issuer master key: application cryptograms (IMK-AC)',
+  E1: 'EMV/chip issuer master key: secure messaging for confidentiality (IMK-SMC)',
+  E2: 'EMV/chip issuer master key: secure messaging for integrity (IMK-SMI)',
+  E6: 'EMV/chip issuer master key: other (e.g. dynamic CVC3)',
+  K0: 'key encryption or wrapping (ZMK)',
+  K1: 'TR-31 key block protection key (KBPK)',
+  M3: 'ISO 9797-1 MAC algorithm 3 key',
+  M6: 'ISO 9797-1:2011 MAC algorithm 5 / CMAC key',
+  M7: 'HMAC key',
+  P0: 'PIN encryption key (ZPK, PEK)',
+  V1: 'PIN verification key, IBM 3624',
+  V2: 'PIN verification key, Visa PVV',
+} as const

@@ -6,6 +6,7 @@ import { cmacBytes } from './mac.js'
 import { blockSize, decodeHeader, encodeHeader, type Tr31Header, type Tr31Version } from './tr31-header.js'
 
 export type { Tr31Header, Tr31OptionalBlock, Tr31Version } from './tr31-header.js'
+export { TR31_KEY_USAGES } from './tr31-header.js'
 
 interface BindingKeys {
   kbek: Buffer
