@@ -1,0 +1,55 @@
+import { Pool } from 'undici'
+import type { JwtSvidSource } from '@cardplane/spiffe'
+
+/** What the processor said to do with a frame. */
+export type ForwardResult = { action: 'answer'; frame: Buffer } | { action: 'none' } | { action: 'close' }
+
+/** Sends one frame of a link to the processor. */
+export interface FrameForwarder {
+  forward(link: string, frame: Buffer, meta: { peer: string; receivedAt: number }): Promise<ForwardResult>
+  close(): Promise<void>
+}
+
+/** Header through which the processor asks the proxy to drop the connection (unanswerable frame). */
+export const LINK_ACTION_HEADER = 'x-cardplane-link-action'
+
+/**
+ * Forwards frames to `processor POST /v1/links/:link/frames` over an undici keep-alive pool, with the
+ * proxy's JWT-SVID (audience: the processor's SPIFFE ID; the SVID source caches it). Bodies are the raw
+ * frame bytes; nothing is parsed or logged here — frames may carry a PAN.
+ */
+export function createFrameForwarder(opts: {
+  processorUrl: string
+  processorSpiffeId: string
+  svids: JwtSvidSource
+  /** Per-frame deadline (ms) for the processor's answer; it answers within its own 1.5 s deadline. */
+  timeoutMs?: number
+  connections?: number
+}): FrameForwarder {
+  const pool = new Pool(opts.processorUrl, { connections: opts.connections ?? 32, pipelining: 1, keepAliveTimeout: 60_000 })
+  const timeoutMs = opts.timeoutMs ?? 4000
+  return {
+    async forward(link, frame, meta) {
+      const svid = await opts.svids.fetchJwtSvid(opts.processorSpiffeId)
+      const res = await pool.request({
+        method: 'POST',
+        path: `/v1/links/${encodeURIComponent(link)}/frames`,
+        headers: {
+          authorization: `Bearer ${svid.token}`,
+          'content-type': 'application/octet-stream',
+          'x-cardplane-link-peer': meta.peer,
+          'x-cardplane-received-at': String(meta.receivedAt),
+        },
+        body: frame,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      })
+      const body = Buffer.from(await res.body.arrayBuffer())
+      if (res.headers[LINK_ACTION_HEADER] === 'close') return { action: 'close' }
+      if (res.statusCode === 204) return { action: 'none' }
+      if (res.statusCode !== 200) throw Object.assign(new Error(`processor answered ${res.statusCode}`), { code: 'processor_error' })
+      return { action: 'answer', frame: body }
+    },
+    close: () => pool.close(),
+  }
+}
