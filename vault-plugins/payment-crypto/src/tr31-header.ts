@@ -62,9 +62,10 @@ export function encodeHeader(h: Tr31Header, bodyLength: number): string {
     if (len <= 0xff) {
       opt += b.id + len.toString(16).toUpperCase().padStart(2, '0') + b.data
     } else {
-      // Extended length: '00', then the length of the length, then the length (X9.143 §6.3).
+      // Extended length: '00', then the length of the length in bytes ('02'), then the total
+      // block length in 4 hex characters (X9.143 §6.3).
       const extLen = b.data.length + 10
-      opt += b.id + '0004' + extLen.toString(16).toUpperCase().padStart(4, '0') + b.data
+      opt += b.id + '0002' + extLen.toString(16).toUpperCase().padStart(4, '0') + b.data
       if (extLen > 0xffff) throw badHeader('optional block is too long')
     }
   }
@@ -127,11 +128,12 @@ export function decodeHeader(block: string): { header: Tr31Header; headerLength:
     if (len === 0) {
       const lenLenField = block.slice(pos + 4, pos + 6)
       if (!/^[0-9A-F]{2}$/.test(lenLenField)) throw badHeader('optional block length of length is malformed')
-      const lenLen = parseInt(lenLenField, 16)
-      const ext = block.slice(pos + 6, pos + 6 + lenLen)
-      if (lenLen === 0 || ext.length !== lenLen || !/^[0-9A-F]+$/.test(ext)) throw badHeader('optional block extended length is malformed')
+      // The length of the length counts bytes, each written as two hex characters.
+      const lenChars = parseInt(lenLenField, 16) * 2
+      const ext = block.slice(pos + 6, pos + 6 + lenChars)
+      if (lenChars === 0 || ext.length !== lenChars || !/^[0-9A-F]+$/.test(ext)) throw badHeader('optional block extended length is malformed')
       len = parseInt(ext, 16)
-      dataStart = pos + 6 + lenLen
+      dataStart = pos + 6 + lenChars
     }
     if (len < dataStart - pos || pos + len > block.length) throw badHeader('optional block length is out of range')
     optionalBlocks.push({ id, data: block.slice(dataStart, pos + len) })

@@ -2,6 +2,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import { tr31Unwrap, tr31Wrap, type Tr31Version } from '../src/index.js'
 import { hexBytes } from './helpers.js'
+import { decodeHeader, encodeHeader } from '../src/tr31-header.js'
 
 // Known key blocks. The 89E88CF7…/DD7515F2…/B8ED59E0…/1D22BF32… rows are the ASC X9 TR-31:2018
 // Annex A examples and the D0112… row is the AES example of ANSI X9.143 / TR-31:2018 Annex A, as
@@ -116,4 +117,33 @@ void t.test('key length is masked to the algorithm maximum by default', async (t
   const long = tr31Wrap({ kbpk, key: '11'.repeat(32), header })
   t.equal(short.length, long.length, 'AES-128 and AES-256 blocks have the same length')
   t.equal(tr31Wrap({ kbpk, key: '11'.repeat(16), header, maskedKeyLength: 16 }).length < short.length, true)
+})
+
+void t.test('header codec matches psec tests/test_tr31.py header cases', async (t) => {
+  // Parsing: short and extended optional-block lengths (length of length counts bytes).
+  const short = decodeHeader('B0000P0TE00N0100KS1800604B120F9292800000xxxxxxxx')
+  t.equal(short.headerLength, 40)
+  t.same(short.header.optionalBlocks, [{ id: 'KS', data: '00604B120F9292800000' }])
+  const ext = decodeHeader('B0000P0TE00N0200KS00011600604B120F9292PB0A000000')
+  t.equal(ext.headerLength, 48)
+  t.same(ext.header.optionalBlocks, [{ id: 'KS', data: '00604B120F9292' }])
+  const big = decodeHeader('B0000P0TE00N0200KS0002010A' + 'P'.repeat(256) + 'PB0600')
+  t.equal(big.headerLength, 288)
+  t.same(big.header.optionalBlocks, [{ id: 'KS', data: 'P'.repeat(256) }])
+  const multi = decodeHeader('B0000P0TE00N0400KS1800604B120F9292800000T104T20600PB0600')
+  t.same(multi.header.optionalBlocks, [
+    { id: 'KS', data: '00604B120F9292800000' },
+    { id: 'T1', data: '' },
+    { id: 'T2', data: '00' },
+  ])
+  for (const bad of ['B0000P0TE00N0100', 'B0000P0TE00N0100KS1', 'B0000P0TE00N0100KS02', 'B0000P0TE00N0100KS0000', 'B0000P0TE00N0100KS0001FF', 'B0000P0TE00N0100KS071']) {
+    t.throws(() => decodeHeader(bad), { code: 'tr31_bad_header' }, bad)
+  }
+  // Serialising: PB padding to the block size (8 for B, 16 for D), as psec renders it.
+  const ks = (data: string) => ({ version: 'D' as const, keyUsage: 'P0', algorithm: 'T', modeOfUse: 'E', exportability: 'N', optionalBlocks: [{ id: 'KS', data }] })
+  t.equal(encodeHeader(ks('00604B120F9292800000'), 0), 'D0048P0TE00N0200KS1800604B120F9292800000PB080000')
+  t.equal(encodeHeader(ks('00604B120F9292'), 0), 'D0048P0TE00N0200KS1200604B120F9292PB0E0000000000')
+  t.equal(encodeHeader({ ...ks('00604B120F9292'), version: 'B' }, 0), 'B0040P0TE00N0200KS1200604B120F9292PB0600')
+  t.equal(encodeHeader({ ...ks('P'.repeat(256)), version: 'B' }, 0), 'B0288P0TE00N0200KS0002010A' + 'P'.repeat(256) + 'PB0600')
+  t.same(decodeHeader(encodeHeader({ ...ks('P'.repeat(256)), version: 'B' }, 0)).header.optionalBlocks, [{ id: 'KS', data: 'P'.repeat(256) }])
 })
