@@ -1,15 +1,38 @@
-import { Type, baseConfigSchema, loadConfig, type Env, type Static } from '@cardplane/service-kit'
+import { ConfigError, Type, baseConfigSchema, loadConfig, type Env, type Static } from '@cardplane/service-kit'
 
-/**
- * Environment of card-vault: the base variables every service reads. Its own variables join this object
- * (each with a `description`) as the service grows. Only this file reads `process.env`.
- */
-export const cardVaultConfigSchema = Type.Composite([baseConfigSchema, Type.Object({})])
+/** Environment of card-vault. Only this file reads `process.env`. */
+export const cardVaultConfigSchema = Type.Composite([
+  baseConfigSchema,
+  Type.Object({
+    CARD_VAULT_RECORDS_KEK: Type.String({
+      default: 'card-data',
+      description: 'Key-service transit key (aes256-gcm96) that wraps the data keys sealing card records.',
+    }),
+    CARD_VAULT_INDEX_KEK: Type.String({
+      default: 'card-data',
+      description: 'Key-service transit key that wraps the PAN index (HMAC) key.',
+    }),
+    CARD_VAULT_REVEAL_TTL_SECONDS: Type.Integer({
+      minimum: 10,
+      maximum: 3600,
+      default: 300,
+      description: 'Lifetime of a one-time reveal / PIN-set session token, seconds.',
+    }),
+    CARD_VAULT_REWRAP_INTERVAL_MS: Type.Integer({
+      minimum: 0,
+      default: 30_000,
+      description: 'How often the rotation job checks for a newer key-service key version and rewraps records (0: off).',
+    }),
+    CARD_VAULT_DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 20, description: 'PostgreSQL connections in the pool.' }),
+  }),
+])
 
-/** Parsed card-vault configuration. */
-export type CardVaultConfig = Static<typeof cardVaultConfigSchema>
+/** Parsed card-vault configuration (DATABASE_URL required). */
+export type CardVaultConfig = Static<typeof cardVaultConfigSchema> & { DATABASE_URL: string }
 
 /** Read and validate the configuration once, at startup. */
 export function loadCardVaultConfig(env: Env = process.env): CardVaultConfig {
-  return loadConfig(cardVaultConfigSchema, env)
+  const config = loadConfig(cardVaultConfigSchema, env)
+  if (!config.DATABASE_URL) throw new ConfigError([{ name: 'DATABASE_URL', problem: 'is required by the card vault' }])
+  return config as CardVaultConfig
 }

@@ -1,17 +1,30 @@
-import { runMain, runService, zoneMapFromConfig } from '@cardplane/service-kit'
+import pg from 'pg'
+import { runMain, runService, serviceUrl, zoneMapFromConfig } from '@cardplane/service-kit'
 import { WorkloadApiClient } from '@cardplane/spiffe'
 import { serviceByName } from '@cardplane/zones'
 import { buildApp } from './app.js'
 import { loadCardVaultConfig } from './config.js'
+import { runMigrations } from './db/migrate.js'
+import { VaultKeyService } from './keys/vault-key-service.js'
 
 runMain('card-vault', async () => {
   const config = loadCardVaultConfig()
   const zoneMap = zoneMapFromConfig(config)
   const workload = new WorkloadApiClient({ socketPath: config.SPIFFE_ENDPOINT_SOCKET })
-  const app = await buildApp({ config, bundles: workload, zoneMap })
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.CARD_VAULT_DB_POOL_SIZE })
+  await runMigrations(pool)
+  const keys = new VaultKeyService({
+    endpoint: serviceUrl(config, zoneMap, 'keyvault'),
+    svids: workload,
+    audience: serviceByName(zoneMap, 'keyvault').spiffeId,
+  })
+  const app = await buildApp({ config, bundles: workload, zoneMap, pool, keys })
   await runService(app, {
     host: config.HOST,
     port: config.PORT ?? serviceByName(zoneMap, 'card-vault').devPort,
-    onClose: () => workload.close(),
+    onClose: async () => {
+      workload.close()
+      await pool.end()
+    },
   })
 })
