@@ -47,6 +47,12 @@ void t.test('CMAC-TDES matches NIST SP 800-38B Appendix D.4 and D.7 (updated exa
 })
 
 void t.test('retail MAC (ISO/IEC 9797-1 algorithm 3) known answers', async (t) => {
+  // ISO/IEC 9797-1:2011 Annex B.4 examples (as reproduced in RustCrypto's retail-mac docs and
+  // ANSI X9.19): K = 0123456789ABCDEF, K' = FEDCBA9876543210.
+  const iso = '0123456789ABCDEFFEDCBA9876543210'
+  t.equal(retailMac({ key: iso, data: ascii('Now is the time for all '), padding: 1 }), 'A1C72E74EA3FA9B6')
+  t.equal(retailMac({ key: iso, data: ascii('Now is the time for all '), padding: 2 }), 'E9086230CA3BE796')
+  t.equal(retailMac({ key: iso, data: ascii('Now is the time for it'), padding: 1 }), '2E2B1428CC78254F')
   // Bouncy Castle ISO9797Alg3MacTest: key 7CA110454A1A6E570131D9619DC1376E, "Hello World !!!!" (no padding needed).
   t.equal(retailMac({ key: '7CA110454A1A6E570131D9619DC1376E', data: ascii('Hello World !!!!') }), 'F09B856213BAB83B')
   // pyemv tests/test_mac.py: K = AA.., K' = BB.., "hello world", padding methods 1 and 2.
