@@ -1,10 +1,66 @@
 import { Type, baseConfigSchema, loadConfig, type Env, type Static } from '@cardplane/service-kit'
+import { DECLINE_REASONS } from '@cardplane/contracts'
+
+const LinkSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z0-9-]{1,32}$' }),
+    scheme: Type.Literal('visa'),
+    zpkName: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+    mode: Type.Optional(Type.Union([Type.Literal('process'), Type.Literal('passthrough')])),
+  },
+  { additionalProperties: false },
+)
+
+const StandInRulesSchema = Type.Object(
+  {
+    mode: Type.Union([Type.Literal('decline'), Type.Literal('approve')]),
+    declineReason: Type.Optional(Type.Union(DECLINE_REASONS.map((r) => Type.Literal(r)))),
+    perTransactionLimitMinor: Type.Optional(Type.Integer({ minimum: 0 })),
+    dailyLimitMinor: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+)
 
 /**
- * Environment of processor: the base variables every service reads. Its own variables join this object
- * (each with a `description`) as the service grows. Only this file reads `process.env`.
+ * Environment of processor: the base variables every service reads plus the authorisation pipeline's.
+ * Only this file reads `process.env`.
  */
-export const processorConfigSchema = Type.Composite([baseConfigSchema, Type.Object({})])
+export const processorConfigSchema = Type.Composite([
+  baseConfigSchema,
+  Type.Object({
+    PROCESSOR_LINKS: Type.Array(LinkSchema, {
+      default: [{ name: 'visa', scheme: 'visa', zpkName: 'zpk-visa' }],
+      description:
+        'JSON array of scheme links `{ name, scheme, zpkName, mode? }`: frames arrive on `POST /v1/links/<name>/frames`; `zpkName` is the zone PIN key shared with the scheme (key service); `mode: passthrough` answers without work (benchmark floor).',
+    }),
+    AUTH_DEADLINE_MS: Type.Integer({
+      minimum: 100,
+      maximum: 10_000,
+      default: 1500,
+      description: 'Hard deadline from receipt of an authorisation to its answer (ms); the main cluster gets what is left, then stand-in rules answer.',
+    }),
+    DUPLICATE_WINDOW_MS: Type.Integer({
+      minimum: 1000,
+      default: 3_600_000,
+      description: 'How long a DE 7 + DE 11 + DE 32 key is remembered: a retransmission within it gets the original answer.',
+    }),
+    STAND_IN_RULES: Type.Object(StandInRulesSchema.properties, {
+      additionalProperties: false,
+      default: { mode: 'decline', declineReason: 'issuer_unavailable' },
+      description:
+        'JSON stand-in rules when the main cluster does not answer in time: `{ "mode": "decline", "declineReason": "issuer_unavailable" }` (Visa 91), or `{ "mode": "approve", "perTransactionLimitMinor": 5000, "dailyLimitMinor": 20000 }`.',
+    }),
+    PROCESSOR_REDIS_PREFIX: Type.String({
+      default: 'cardplane:processor:',
+      description: 'Prefix of the processor Redis keys (duplicate window, stand-in counters, advice queue).',
+    }),
+    ADVICE_RETRY_MS: Type.Integer({
+      minimum: 10,
+      default: 1000,
+      description: 'First retry delay of stand-in advice delivery (doubles each attempt).',
+    }),
+  }),
+])
 
 /** Parsed processor configuration. */
 export type ProcessorConfig = Static<typeof processorConfigSchema>

@@ -2,16 +2,21 @@ import { runMain, runService, zoneMapFromConfig } from '@cardplane/service-kit'
 import { WorkloadApiClient } from '@cardplane/spiffe'
 import { serviceByName } from '@cardplane/zones'
 import { buildApp } from './app.js'
+import { createAuthorization } from './authorization.js'
 import { loadProcessorConfig } from './config.js'
 
 runMain('processor', async () => {
   const config = loadProcessorConfig()
   const zoneMap = zoneMapFromConfig(config)
   const workload = new WorkloadApiClient({ socketPath: config.SPIFFE_ENDPOINT_SOCKET })
-  const app = await buildApp({ config, bundles: workload, zoneMap })
+  const authorization = createAuthorization(config, zoneMap, workload)
+  const app = await buildApp({ config, bundles: workload, zoneMap, authorization })
   await runService(app, {
     host: config.HOST,
     port: config.PORT ?? serviceByName(zoneMap, 'processor').devPort,
-    onClose: () => workload.close(),
+    onClose: async () => {
+      await authorization.close()
+      workload.close()
+    },
   })
 })

@@ -8,6 +8,11 @@ export interface LinkConfig {
   /** Link name, as in the URL `/v1/links/:link/frames`. */
   name: string
   scheme: 'visa'
+  /**
+   * `process` (default): the authorisation pipeline. `passthrough`: the benchmark floor — the frame goes
+   * through the same hops but is answered without decoding, card checks or a decision.
+   */
+  mode?: 'process' | 'passthrough'
   /** Name of the zone PIN key shared with the scheme on this link, in the key service. */
   zpkName: string
 }
@@ -18,6 +23,8 @@ export interface CardCheck {
   lastFour: string
   programId?: string
   results: VerificationResults
+  /** The card is past its expiry date (the expiry result alone cannot tell expired from wrong). */
+  expired?: boolean
   /** ARPC (+ CSU) for chip: DE 55 tag 91. */
   arpc?: string
 }

@@ -1,0 +1,85 @@
+import { Redis } from 'ioredis'
+import { createServiceClient, serviceUrl, type Logger } from '@cardplane/service-kit'
+import type { JwtSvidSource } from '@cardplane/spiffe'
+import type { ZoneMap } from '@cardplane/zones'
+import { VisaConnector } from '@cardplane/visa'
+import { cardVaultVerifier } from './clients/card-vault-verifier.js'
+import { mainClusterAdviceDelivery, mainClusterDecider } from './clients/main-cluster.js'
+import type { ProcessorConfig } from './config.js'
+import { AdviceQueue } from './pipeline/advice-queue.js'
+import { DuplicateWindow } from './pipeline/duplicate-window.js'
+import { passthroughHandler } from './pipeline/passthrough.js'
+import { AuthorizationPipeline, type PipelineEvent } from './pipeline/pipeline.js'
+import type { LinkConfig } from './pipeline/types.js'
+
+/** The authorisation side of the processor, wired from config (main.ts and end-to-end tests). */
+export interface Authorization {
+  links: ReadonlyMap<string, LinkConfig>
+  pipeline: AuthorizationPipeline
+  passthrough: ReturnType<typeof passthroughHandler>
+  advices: AdviceQueue
+  close(): Promise<void>
+}
+
+type AuthorizationConfig = Pick<
+  ProcessorConfig,
+  | 'CARDPLANE_SERVICE_URLS'
+  | 'REDIS_URL'
+  | 'PROCESSOR_LINKS'
+  | 'AUTH_DEADLINE_MS'
+  | 'DUPLICATE_WINDOW_MS'
+  | 'STAND_IN_RULES'
+  | 'PROCESSOR_REDIS_PREFIX'
+  | 'ADVICE_RETRY_MS'
+>
+
+/** Logs pipeline events: ids and codes only (the events carry no card data). */
+function eventLogger(logger: Logger | undefined): ((e: PipelineEvent) => void) | undefined {
+  if (!logger) return undefined
+  return (e) => {
+    if (e.kind === 'answered' || e.kind === 'replayed') logger.debug(e, 'authorisation')
+    else logger.warn(e, 'authorisation')
+  }
+}
+
+/** Create the clients, the Redis connections, the advice queue (delivering) and the pipeline. */
+export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMap, svids: JwtSvidSource, logger?: Logger): Authorization {
+  const redisUrl = config.REDIS_URL ?? 'redis://127.0.0.1:6379'
+  const redis = new Redis(redisUrl, { enableAutoPipelining: true })
+  const bullRedis = new Redis(redisUrl, { maxRetriesPerRequest: null })
+  const cardVault = createServiceClient({ callee: 'card-vault', zoneMap, svids, baseUrl: serviceUrl(config, zoneMap, 'card-vault'), connections: 64 })
+  const proxyInternal = createServiceClient({ callee: 'proxy-internal', zoneMap, svids, baseUrl: serviceUrl(config, zoneMap, 'proxy-internal'), connections: 64 })
+  const advices = new AdviceQueue({
+    connection: bullRedis,
+    prefix: `${config.PROCESSOR_REDIS_PREFIX}bull`,
+    deliver: mainClusterAdviceDelivery(proxyInternal),
+    backoffMs: config.ADVICE_RETRY_MS,
+  })
+  advices.start()
+  const onEvent = eventLogger(logger)
+  const pipeline = new AuthorizationPipeline({
+    connector: new VisaConnector(),
+    duplicates: new DuplicateWindow({ redis, prefix: config.PROCESSOR_REDIS_PREFIX, windowMs: config.DUPLICATE_WINDOW_MS }),
+    verifier: cardVaultVerifier(cardVault),
+    decider: mainClusterDecider(proxyInternal),
+    advices,
+    standInRules: config.STAND_IN_RULES,
+    redis,
+    redisPrefix: config.PROCESSOR_REDIS_PREFIX,
+    deadlineMs: config.AUTH_DEADLINE_MS,
+    ...(onEvent ? { onEvent } : {}),
+  })
+  const links = new Map(config.PROCESSOR_LINKS.map((l) => [l.name, l as LinkConfig]))
+  return {
+    links,
+    pipeline,
+    passthrough: passthroughHandler({ cardVault, proxyInternal }),
+    advices,
+    async close() {
+      await advices.close()
+      await Promise.allSettled([cardVault.close(), proxyInternal.close()])
+      redis.disconnect()
+      bullRedis.disconnect()
+    },
+  }
+}

@@ -1,0 +1,99 @@
+import type { VerificationResult } from '@cardplane/contracts'
+import { UpstreamError, type ServiceClient } from '@cardplane/service-kit'
+import type { CardCheck, CardVerifier } from '../pipeline/types.js'
+
+/** The card vault's `POST /v1/verify` answer (its own vocabulary). */
+interface VaultVerifyResult {
+  cardId: string
+  lastFour: string
+  programId: string
+  cardStatus: string
+  results: {
+    expiry: 'ok' | 'expired' | 'mismatch' | 'not_present'
+    cvv2: 'match' | 'mismatch' | 'not_present'
+    cvv: 'match' | 'mismatch' | 'not_present'
+    icvv: 'match' | 'mismatch' | 'not_present'
+    pin: 'match' | 'mismatch' | 'not_present' | 'locked' | 'tries_exceeded' | 'not_set' | 'no_zpk'
+    arqc: 'valid' | 'invalid' | 'not_present' | 'not_supported'
+  }
+  arpc?: string
+}
+
+function pinResult(v: VaultVerifyResult['results']['pin']): VerificationResult {
+  switch (v) {
+    case 'match':
+    case 'mismatch':
+    case 'not_present':
+    case 'locked':
+      return v
+    case 'tries_exceeded':
+      return 'locked'
+    case 'not_set':
+    case 'no_zpk':
+      return 'not_checked'
+  }
+}
+
+function arqcResult(v: VaultVerifyResult['results']['arqc']): VerificationResult {
+  switch (v) {
+    case 'valid':
+      return 'match'
+    case 'invalid':
+      return 'mismatch'
+    case 'not_present':
+      return 'not_present'
+    case 'not_supported':
+      return 'not_checked'
+  }
+}
+
+function expiryResult(v: VaultVerifyResult['results']['expiry']): VerificationResult {
+  switch (v) {
+    case 'ok':
+      return 'match'
+    case 'expired':
+    case 'mismatch':
+      return 'mismatch'
+    case 'not_present':
+      return 'not_present'
+  }
+}
+
+/**
+ * The card vault client: sends the sensitive envelope (the only hop that ever carries it) and maps the
+ * vault's results to the unified verification vocabulary. A 404 means the PAN is not one of ours.
+ */
+export function cardVaultVerifier(client: ServiceClient): CardVerifier {
+  return {
+    async verify(envelope, input, timeoutMs): Promise<CardCheck | undefined> {
+      try {
+        const res = await client.request<VaultVerifyResult>({
+          method: 'POST',
+          path: '/v1/verify',
+          body: { ...envelope.reveal(), ...(envelope.reveal().pinBlock ? { zpkName: input.zpkName } : {}) },
+          timeoutMs,
+        })
+        const v = res.body
+        const check: CardCheck = {
+          cardId: v.cardId,
+          lastFour: v.lastFour,
+          programId: v.programId,
+          expired: v.results.expiry === 'expired',
+          results: {
+            cvv: v.results.cvv,
+            cvv2: v.results.cvv2,
+            icvv: v.results.icvv,
+            pin: pinResult(v.results.pin),
+            arqc: arqcResult(v.results.arqc),
+            expiry: expiryResult(v.results.expiry),
+          },
+        }
+        if (v.arpc) check.arpc = v.arpc
+        return check
+      } catch (err) {
+        if (err instanceof UpstreamError && (err.context as { statusCode?: number }).statusCode === 404) return undefined
+        throw err
+      }
+    },
+  }
+}
