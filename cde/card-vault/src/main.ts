@@ -12,6 +12,8 @@ runMain('card-vault', async () => {
   const zoneMap = zoneMapFromConfig(config)
   const workload = new WorkloadApiClient({ socketPath: config.SPIFFE_ENDPOINT_SOCKET })
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.CARD_VAULT_DB_POOL_SIZE })
+  // An idle connection dropped by the server is replaced by the pool; without a listener it would crash the process.
+  pool.on('error', (err) => console.error(`card-vault: idle PostgreSQL connection lost (${(err as { code?: string }).code ?? 'error'})`))
   await runMigrations(pool)
   const keys = new VaultKeyService({
     endpoint: serviceUrl(config, zoneMap, 'keyvault'),

@@ -1,0 +1,249 @@
+// Integration over real processes: the key service and the card vault run as child processes on real
+// PostgreSQL; this test calls the card vault as the processor would (its own JWT-SVID).
+import t from 'tap'
+import pg from 'pg'
+import { cvv as computeCvv, encodePinBlock, encryptPinBlock } from '@cardplane/payment-crypto'
+import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
+import { startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
+
+const PROGRAM = {
+  id: 'it-debit-gb',
+  bin: '45399120',
+  panLength: 16,
+  accountStart: '1000000',
+  rangeSize: '1000000',
+  validityMonths: 36,
+  serviceCode: '201',
+  pinTryLimit: 3,
+  cvkName: TEST_KEYS.cvk,
+  pvkName: TEST_KEYS.pvk,
+  pvki: 1,
+}
+
+interface Issued {
+  cardId: string
+  lastFour: string
+  bin: string
+  expiryMonth: number
+  expiryYear: number
+}
+interface Revealed {
+  cardId: string
+  pan: string
+  expiryMonth: number
+  expiryYear: number
+  cvv2: string
+}
+
+let platform: TestPlatform
+let vault: ServiceClient
+
+t.before(async () => {
+  platform = await startTestPlatform({
+    services: ['keyvault', 'card-vault'],
+    prefix: 'cv_it',
+    env: { 'card-vault': { CARD_VAULT_REWRAP_INTERVAL_MS: '300' } },
+  })
+  vault = createServiceClient({
+    callee: 'card-vault',
+    zoneMap: platform.zoneMap,
+    svids: platform.workload('processor'),
+    baseUrl: platform.urls['card-vault']!,
+    timeoutMs: 20_000,
+  })
+})
+
+t.teardown(async () => {
+  await vault?.close()
+  await platform?.stop()
+})
+
+const yymm = (c: { expiryMonth: number; expiryYear: number }): string =>
+  `${String(c.expiryYear % 100).padStart(2, '0')}${String(c.expiryMonth).padStart(2, '0')}`
+
+async function issue(count: number, extra: Record<string, unknown> = {}): Promise<Issued[]> {
+  const r = await vault.request<{ cards: Issued[] }>({ method: 'POST', path: '/v1/cards', body: { program: PROGRAM, count, ...extra } })
+  return r.body.cards
+}
+
+async function reveal(cardId: string): Promise<Revealed> {
+  const s = await vault.request<{ token: string }>({ method: 'POST', path: `/v1/cards/${cardId}/sessions`, body: { kind: 'card' } })
+  const r = await vault.request<Revealed>({ method: 'POST', path: '/v1/sessions/reveal', body: { token: s.body.token } })
+  return r.body
+}
+
+async function verify(body: Record<string, unknown>): Promise<{ cardId: string; results: Record<string, string> }> {
+  const r = await vault.request<{ cardId: string; results: Record<string, string> }>({ method: 'POST', path: '/v1/verify', body })
+  return r.body
+}
+
+/** Status and upstream code of a refused call. */
+async function refusal(p: Promise<unknown>): Promise<{ status?: number; code?: string }> {
+  try {
+    await p
+  } catch (err) {
+    const ctx = (err as { context?: { statusCode?: number; upstreamCode?: string } }).context ?? {}
+    return { ...(ctx.statusCode !== undefined ? { status: ctx.statusCode } : {}), ...(ctx.upstreamCode ? { code: ctx.upstreamCode } : {}) }
+  }
+  return {}
+}
+
+function pinBlock(pan: string, pin: string): string {
+  return encryptPinBlock({ key: TEST_KEYS.zpkMaterial, clearBlock: encodePinBlock({ format: 0, pin, pan }), format: 0, pan })
+}
+
+const issuedPans = new Map<string, string>()
+
+t.test('concurrent issuance: unique card IDs and PANs, no PAN in any answer', async (t) => {
+  const batches = await Promise.all(Array.from({ length: 8 }, () => issue(5)))
+  const cards = batches.flat()
+  t.equal(cards.length, 40)
+  t.equal(new Set(cards.map((c) => c.cardId)).size, 40, 'card IDs unique')
+  for (const c of cards) {
+    t.match(c.cardId, /^card_[0-9a-z]{26}$/)
+    t.equal(c.bin, '453991')
+  }
+  t.notMatch(JSON.stringify(batches), /\d{13,19}/, 'issue answers carry no PAN-length digit run')
+  const revealed = await Promise.all(cards.map((c) => reveal(c.cardId)))
+  for (const [i, r] of revealed.entries()) {
+    issuedPans.set(r.cardId, r.pan)
+    t.equal(r.pan.slice(-4), cards[i]!.lastFour)
+    t.ok(r.pan.startsWith(PROGRAM.bin))
+  }
+  t.equal(new Set(revealed.map((r) => r.pan)).size, 40, 'PANs unique')
+})
+
+t.test('a reveal session is redeemed once', async (t) => {
+  const [card] = await issue(1)
+  const s = await vault.request<{ token: string }>({ method: 'POST', path: `/v1/cards/${card!.cardId}/sessions`, body: {} })
+  const first = await vault.request<Revealed>({ method: 'POST', path: '/v1/sessions/reveal', body: { token: s.body.token } })
+  t.equal(first.body.cardId, card!.cardId)
+  t.match(first.body.cvv2, /^\d{3}$/)
+  t.same(await refusal(vault.request({ method: 'POST', path: '/v1/sessions/reveal', body: { token: s.body.token } })), {
+    status: 404,
+    code: 'reveal_session_invalid',
+  })
+})
+
+t.test('PAN -> card ID through the keyed index; unknown PANs are not found', async (t) => {
+  for (const [cardId, pan] of [...issuedPans].slice(0, 10)) {
+    const r = await vault.request<{ cardId: string }>({ method: 'POST', path: '/v1/resolve', body: { pan } })
+    t.equal(r.body.cardId, cardId)
+  }
+  t.equal((await refusal(vault.request({ method: 'POST', path: '/v1/resolve', body: { pan: '4539912099999990' } }))).status, 404)
+})
+
+t.test('CVV2, magstripe CVV and chip iCVV verified by the key service', async (t) => {
+  const [cardId, pan] = [...issuedPans][0]!
+  const card = await reveal(cardId)
+  const exp = yymm(card)
+  const ok = await verify({ pan, expiry: exp, cvv2: card.cvv2 })
+  t.equal(ok.cardId, cardId)
+  t.same(ok.results, { expiry: 'ok', cvv2: 'match', cvv: 'not_present', icvv: 'not_present', pin: 'not_present', arqc: 'not_present' })
+  const wrong = String((Number(card.cvv2) + 1) % 1000).padStart(3, '0')
+  t.equal((await verify({ pan, expiry: exp, cvv2: wrong })).results.cvv2, 'mismatch')
+  t.equal((await verify({ pan, expiry: '2001', cvv2: card.cvv2 })).results.expiry, 'mismatch')
+  // Track 2: PAN=YYMM SC PVKI(1) PVV(4) CVV(3)
+  const magCvv = computeCvv({ cvk: TEST_KEYS.cvkMaterial, pan, expiry: exp, serviceCode: PROGRAM.serviceCode })
+  const track2 = `${pan}=${exp}${PROGRAM.serviceCode}10000${magCvv}`
+  t.equal((await verify({ pan, track2 })).results.cvv, 'match')
+  const badTrack = `${pan}=${exp}${PROGRAM.serviceCode}10000${magCvv === '000' ? '001' : '000'}`
+  t.equal((await verify({ pan, track2: badTrack })).results.cvv, 'mismatch')
+  const icvv = computeCvv({ cvk: TEST_KEYS.cvkMaterial, pan, expiry: exp, serviceCode: '999' })
+  const chip = await verify({ pan, track2: `${pan}=${exp}${PROGRAM.serviceCode}10000${icvv}`, emv: { '5F34': '00' } })
+  t.equal(chip.results.icvv, 'match')
+  t.equal(chip.results.cvv, 'not_present')
+  t.equal(chip.results.expiry, 'ok')
+  const magOnChip = await verify({ pan, track2, emv: { '5F34': '00' } })
+  t.equal(magOnChip.results.icvv, magCvv === icvv ? 'match' : 'mismatch', 'a magstripe CVV does not pass as iCVV')
+})
+
+t.test('PIN: chosen PIN via PIN block, PVV verify, try counter and lockout', async (t) => {
+  // The chosen PIN reaches the vault only as a PIN block under a ZPK; the issuer sends it per card.
+  const [probe] = await issue(1)
+  const pan = (await reveal(probe!.cardId)).pan
+  const s = await vault.request<{ token: string }>({ method: 'POST', path: `/v1/cards/${probe!.cardId}/sessions`, body: { kind: 'pin_set' } })
+  await vault.request({
+    method: 'POST',
+    path: '/v1/sessions/pin',
+    body: { token: s.body.token, pin: { zpkName: TEST_KEYS.zpk, pinBlock: pinBlock(pan, '4321'), pinBlockFormat: 0 } },
+  })
+  const good = { pan, pinBlock: pinBlock(pan, '4321'), pinBlockFormat: 0, zpkName: TEST_KEYS.zpk }
+  const bad = { ...good, pinBlock: pinBlock(pan, '1111') }
+  t.equal((await verify(good)).results.pin, 'match')
+  t.equal((await verify(bad)).results.pin, 'mismatch')
+  t.equal((await verify(good)).results.pin, 'match', 'a correct PIN resets the counter')
+  t.equal((await verify(bad)).results.pin, 'mismatch')
+  t.equal((await verify(bad)).results.pin, 'mismatch')
+  t.equal((await verify(bad)).results.pin, 'tries_exceeded', 'third wrong PIN reaches the limit of 3')
+  t.equal((await verify(good)).results.pin, 'locked', 'locked even with the right PIN')
+  const view = await vault.request<{ pinLocked: boolean; pinSet: boolean }>({ method: 'GET', path: `/v1/cards/${probe!.cardId}` })
+  t.same({ pinSet: view.body.pinSet, pinLocked: view.body.pinLocked }, { pinSet: true, pinLocked: true })
+  // A random PIN at issuance: PVV stored, the PIN itself never leaves the key service.
+  const [rnd] = await issue(1, { pin: { zpkName: TEST_KEYS.zpk } })
+  const rv = await vault.request<{ pinSet: boolean }>({ method: 'GET', path: `/v1/cards/${rnd!.cardId}` })
+  t.equal(rv.body.pinSet, true)
+  const noPin = [...issuedPans][1]!
+  t.equal((await verify({ ...good, pan: noPin[1], pinBlock: pinBlock(noPin[1], '4321') })).results.pin, 'not_set')
+})
+
+t.test('rotation: new data key after the KEK rotates, every record rewrapped while reads continue', async (t) => {
+  const db = new pg.Pool({ connectionString: platform.databases['card-vault']!, max: 2 })
+  t.teardown(() => db.end())
+  const before = await db.query<{ dek_id: number }>('SELECT DISTINCT dek_id FROM cards')
+  t.equal(before.rows.length, 1, 'all records under one data key before rotation')
+  await platform.keyvaultRoot!.write(`transit/keys/${TEST_KEYS.recordsKek}/rotate`, {})
+  const entries = [...issuedPans]
+  let reads = 0
+  let failures = 0
+  let done = false
+  const reader = (async () => {
+    while (!done) {
+      const [cardId, pan] = entries[reads % entries.length]!
+      try {
+        const v = await verify({ pan })
+        if (v.cardId !== cardId) failures++
+        await vault.request({ method: 'GET', path: `/v1/cards/${cardId}` })
+      } catch {
+        failures++
+      }
+      reads++
+    }
+  })()
+  // Issue during the rotation too: new cards must land under the new key.
+  await issue(5)
+  const until = Date.now() + 20_000
+  let spread: { dek_id: number; kek_version: number }[] = []
+  while (Date.now() < until) {
+    const r = await db.query<{ dek_id: number; kek_version: number }>(
+      `SELECT DISTINCT c.dek_id, k.kek_version FROM cards c JOIN data_keys k ON k.id = c.dek_id`,
+    )
+    spread = r.rows
+    if (spread.length === 1 && spread[0]!.kek_version === 2) break
+    await new Promise((r2) => setTimeout(r2, 200))
+  }
+  done = true
+  await reader
+  t.same(spread.map((r) => r.kek_version), [2], 'every record sealed under a data key wrapped by KEK v2')
+  t.ok(reads > 20, `reads continued during the rewrap (${reads})`)
+  t.equal(failures, 0, 'no read failed during rotation')
+  const keys = await db.query<{ purpose: string; active: boolean; kek_version: number }>('SELECT purpose, active, kek_version FROM data_keys ORDER BY id')
+  t.same(
+    keys.rows.filter((k) => k.active).map((k) => [k.purpose, k.kek_version]).sort(),
+    [
+      ['index', 2],
+      ['records', 2],
+    ],
+    'active records key under v2, index key rewrapped to v2',
+  )
+  const [cardId, pan] = entries[0]!
+  t.equal((await verify({ pan })).cardId, cardId, 'PAN index unchanged by the rotation')
+})
+
+t.test('only group-2 callers: cards (group 0) and keyvault identities are refused', async (t) => {
+  for (const svc of ['cards', 'proxy-internal', 'proxy-public']) {
+    const c = createServiceClient({ callee: 'card-vault', zoneMap: platform.zoneMap, svids: platform.workload(svc), baseUrl: platform.urls['card-vault']! })
+    t.equal((await refusal(c.request({ method: 'POST', path: '/v1/resolve', body: { pan: '4111111111111111' } }))).status, 403, svc)
+    await c.close()
+  }
+})

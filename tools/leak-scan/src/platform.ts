@@ -1,0 +1,271 @@
+/**
+ * Test platform: starts real service processes (`tsx <dir>/src/main.ts`) on ephemeral loopback ports
+ * with their own databases, a dev SPIFFE Workload API (one socket per service), and a key service
+ * initialised, unsealed and loaded with test keys. Used by integration tests and benchmarks until the
+ * dev supervisor's startPlatform covers the same ground. Every child's output goes to a log file in
+ * the run directory, so the leak scanner can read what the services logged.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import vault from 'node-vault'
+import pg from 'pg'
+import { kcv } from '@cardplane/payment-crypto'
+import { WorkloadApiClient } from '@cardplane/spiffe'
+import { startDevSpiffe, type DevSpiffe } from '@cardplane/tool-dev-spiffe'
+import { loadZoneMap, REPO_ROOT, serviceByName, type ZoneMap } from '@cardplane/zones'
+
+const ADMIN_URL = process.env.CARDPLANE_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+
+/** Services with their own database. */
+const DB_SERVICES = new Set(['keyvault', 'card-vault', 'cards', 'ledger', 'authorizations'])
+
+/** Key names the test key service holds (dev names; a program refers to them). */
+export const TEST_KEYS = {
+  recordsKek: 'card-data',
+  cvk: 'cvk-test',
+  pvk: 'pvk-test',
+  zpk: 'zpk-test',
+  /** Clear CVK so tests can compute the CVV/iCVV a card's magstripe or chip would carry. */
+  cvkMaterial: '0123456789ABCDEF0123456789ABCDEF'.split('').reverse().join(''),
+  /** Clear ZPK (double-length TDES) so tests can build PIN blocks as an acquirer would. */
+  zpkMaterial: '0123456789ABCDEFFEDCBA9876543210',
+}
+
+/** Options of startTestPlatform. */
+export interface TestPlatformOptions {
+  /** Services to start, in any order (keyvault first when listed). */
+  services: string[]
+  /** Database name prefix (unique per test file). */
+  prefix: string
+  /** Extra environment per service. */
+  env?: Record<string, Record<string, string>>
+  log?: (msg: string) => void
+}
+
+/** A running test platform. */
+export interface TestPlatform {
+  dir: string
+  zoneMap: ZoneMap
+  spiffe: DevSpiffe
+  urls: Record<string, string>
+  /** Database URLs by service. */
+  databases: Record<string, string>
+  /** Log file of each started service. */
+  logFiles: Record<string, string>
+  /** Workload API client with `service`'s identity (to call as that service). */
+  workload(service: string): WorkloadApiClient
+  /** Root node-vault client of the key service (when started). */
+  keyvaultRoot?: vault.client
+  /** Stop a service process and start it again (same port, same env). */
+  restart(service: string): Promise<void>
+  stop(): Promise<void>
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      const port = typeof a === 'object' && a ? a.port : 0
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: ADMIN_URL })
+  await c.connect()
+  try {
+    await c.query(sql)
+  } finally {
+    await c.end()
+  }
+}
+
+async function waitHealthy(url: string, child: ChildProcess, name: string, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`)
+    try {
+      const r = await fetch(`${url}/healthz`)
+      if (r.ok) return
+    } catch {
+      // not listening yet
+    }
+    await sleep(150)
+  }
+  throw new Error(`${name} did not become healthy`)
+}
+
+/** Root client helpers: init, unseal, keys and the card-vault policy. */
+async function setUpKeyvault(url: string): Promise<vault.client> {
+  const anon = vault({ endpoint: url, noCustomHTTPVerbs: true })
+  const init = (await anon.init({ secret_shares: 5, secret_threshold: 3 })) as { keys: string[]; root_token: string }
+  for (const k of init.keys.slice(0, 3)) await anon.unseal({ key: k })
+  const root = vault({ endpoint: url, noCustomHTTPVerbs: true, token: init.root_token })
+  await root.write(`transit/keys/${TEST_KEYS.recordsKek}`, {})
+  await importByComponents(url, root, TEST_KEYS.cvk, 'cvk', TEST_KEYS.cvkMaterial)
+  await root.write(`keys/${TEST_KEYS.pvk}`, { type: 'pvk' })
+  await importByComponents(url, root, TEST_KEYS.zpk, 'zpk', TEST_KEYS.zpkMaterial)
+  const policy = {
+    path: {
+      [`payments/cvv/+/${TEST_KEYS.cvk}`]: { capabilities: ['update'] },
+      [`payments/pin/pvv/+/${TEST_KEYS.pvk}`]: { capabilities: ['update'] },
+      [`transit/datakey/+/${TEST_KEYS.recordsKek}`]: { capabilities: ['update'] },
+      [`transit/decrypt/${TEST_KEYS.recordsKek}`]: { capabilities: ['update'] },
+      [`transit/rewrap/${TEST_KEYS.recordsKek}`]: { capabilities: ['update'] },
+    },
+  }
+  await root.addPolicy({ name: 'card-vault', rules: JSON.stringify(policy) })
+  return root
+}
+
+/** Enter a key as two XOR components under dual control (two custodian tokens). */
+async function importByComponents(url: string, root: vault.client, keyName: string, type: string, material: string): Promise<void> {
+  const len = material.length / 2
+  const c1 = randomBytes(len)
+  const c2 = Buffer.from(Buffer.from(material, 'hex').map((b, i) => b ^ (c1[i] ?? 0)))
+  const comps = [c1.toString('hex').toUpperCase(), c2.toString('hex').toUpperCase()]
+  await root.write(`keys/${keyName}/ceremony`, { type, algorithm: 'tdes', length: len, components: 2, exportable: false })
+  for (const [i, comp] of comps.entries()) {
+    const custodian = `custodian-${i + 1}`
+    const t = (await root.write('auth/token/create', { policies: ['root'], meta: { custodian }, ttl: 600 })) as { auth: { client_token: string } }
+    const c = vault({ endpoint: url, noCustomHTTPVerbs: true, token: t.auth.client_token })
+    await c.write(`keys/${keyName}/ceremony/component`, { custodian, component: comp, kcv: kcv(comp, { algorithm: 'tdes' }) })
+  }
+}
+
+/** Start the listed services as processes, wired together on loopback. */
+export async function startTestPlatform(opts: TestPlatformOptions): Promise<TestPlatform> {
+  const log = opts.log ?? (() => undefined)
+  const zoneMap = loadZoneMap()
+  const dir = await mkdtemp(join(tmpdir(), 'cp-'))
+  const spiffe = await startDevSpiffe({
+    dir: join(dir, 's'),
+    trustDomain: zoneMap.trustDomain,
+    services: zoneMap.services.map((s) => ({ name: s.name, spiffeId: s.spiffeId })),
+  })
+  const urls: Record<string, string> = {}
+  const ports: Record<string, number> = {}
+  for (const name of opts.services) {
+    ports[name] = await freePort()
+    urls[name] = `http://127.0.0.1:${ports[name]}`
+  }
+  const tag = `${opts.prefix}_${process.pid}_${randomBytes(3).toString('hex')}`.replace(/[^a-z0-9_]/g, '_')
+  const databases: Record<string, string> = {}
+  for (const name of opts.services) {
+    if (!DB_SERVICES.has(name)) continue
+    const db = `${tag}_${name.replace(/-/g, '_')}`
+    await adminQuery(`CREATE DATABASE ${db}`)
+    databases[name] = ADMIN_URL.replace(/\/[^/]*$/, `/${db}`)
+  }
+  const children = new Map<string, ChildProcess>()
+  const envs = new Map<string, NodeJS.ProcessEnv>()
+  const logFiles: Record<string, string> = {}
+  const clients = new Map<string, WorkloadApiClient>()
+
+  const launch = async (name: string): Promise<void> => {
+    const svc = serviceByName(zoneMap, name)
+    let env = envs.get(name)
+    if (!env) {
+      env = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_ENV: 'test',
+        HOST: '127.0.0.1',
+        PORT: String(ports[name]),
+        LOG_LEVEL: 'info',
+        SPIFFE_ENDPOINT_SOCKET: spiffe.endpoint(name),
+        CARDPLANE_SERVICE_URLS: JSON.stringify(urls),
+        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        ...(databases[name] ? { DATABASE_URL: databases[name] } : {}),
+        ...(name === 'keyvault' ? { KEYVAULT_AUDIT_FILE: join(dir, 'keyvault-audit.jsonl') } : {}),
+        ...opts.env?.[name],
+      }
+      envs.set(name, env)
+    }
+    logFiles[name] = join(dir, `${name}.log`)
+    const out = createWriteStream(logFiles[name], { flags: 'a' })
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, svc.dir, 'src/main.ts')], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    child.stdout?.pipe(out)
+    child.stderr?.pipe(out)
+    children.set(name, child)
+    await waitHealthy(urls[name]!, child, name)
+    log(`${name} up at ${urls[name]}`)
+  }
+
+  const order = [...opts.services].sort((a, b) => (a === 'keyvault' ? -1 : b === 'keyvault' ? 1 : 0))
+  let keyvaultRoot: vault.client | undefined
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(
+      [...children.values()].map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve()
+            c.once('exit', () => resolve())
+            c.kill('SIGTERM')
+            setTimeout(() => c.kill('SIGKILL'), 8000).unref()
+          }),
+      ),
+    )
+  }
+  try {
+    for (const name of order) {
+      await launch(name)
+      if (name === 'keyvault') keyvaultRoot = await setUpKeyvault(urls[name]!)
+    }
+  } catch (err) {
+    await stopAll()
+    await spiffe.stop()
+    throw err
+  }
+
+  return {
+    dir,
+    zoneMap,
+    spiffe,
+    urls,
+    databases,
+    logFiles,
+    ...(keyvaultRoot ? { keyvaultRoot } : {}),
+    workload(service: string) {
+      let c = clients.get(service)
+      if (!c) {
+        c = new WorkloadApiClient({ socketPath: spiffe.endpoint(service) })
+        clients.set(service, c)
+      }
+      return c
+    },
+    async restart(name: string) {
+      const c = children.get(name)
+      if (c && c.exitCode === null) {
+        await new Promise<void>((resolve) => {
+          c.once('exit', () => resolve())
+          c.kill('SIGTERM')
+        })
+      }
+      await launch(name)
+    },
+    async stop() {
+      for (const c of clients.values()) c.close()
+      await stopAll()
+      await spiffe.stop()
+      for (const name of Object.keys(databases)) {
+        const db = databases[name]!.split('/').pop()
+        await adminQuery(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined)
+      }
+      if (process.env.CARDPLANE_KEEP_TEST_DIR !== '1') await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
