@@ -5,10 +5,6 @@ import { Type, type Static } from '@sinclair/typebox'
 export const configSchema = Type.Composite([
   baseConfigSchema,
   Type.Object({
-    DATABASE_URL: Type.String({
-      default: 'postgres://postgres@127.0.0.1:5432/cardplane_keyvault',
-      description: "PostgreSQL URL of the key service's own database (barrier storage and audit log).",
-    }),
     KEYVAULT_DB_POOL_SIZE: Type.Integer({ default: 10, minimum: 2, maximum: 100, description: 'PostgreSQL pool size (one extra connection holds the audit writer lock).' }),
     KEYVAULT_TOKEN_TTL_SEC: Type.Integer({ default: 900, minimum: 60, maximum: 86_400, description: 'Lifetime of tokens issued by `auth/spiffe/login`, seconds.' }),
     KEYVAULT_SPIFFE_ROLES: Type.Record(Type.String(), Type.Array(Type.String()), {
@@ -20,9 +16,13 @@ export const configSchema = Type.Composite([
   }),
 ])
 
-/** Parsed key service configuration. */
-export type KeyvaultConfig = Static<typeof configSchema>
+/** Development default for DATABASE_URL (the base schema leaves it optional). */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/cardplane_keyvault'
+
+/** Parsed key service configuration; DATABASE_URL is always set. */
+export type KeyvaultConfig = Static<typeof configSchema> & { DATABASE_URL: string }
 
 export function loadKeyvaultConfig(env: Env = process.env): KeyvaultConfig {
-  return loadConfig(configSchema, env)
+  const c = loadConfig(configSchema, env)
+  return { ...c, DATABASE_URL: c.DATABASE_URL ?? DEFAULT_DATABASE_URL }
 }

@@ -124,12 +124,19 @@ export class Core {
       outcome = { ok: false, err: toKeyvaultError(err) }
     }
 
-    try {
-      await this.audit.record({ kind: 'request', requestId: req.id, entry: this.requestEntry(req, token, hmac) })
-    } catch (err) {
-      const failure = err instanceof AuditFailureError ? err : new AuditFailureError(err)
-      this.onServerError(failure, { id: req.id, path: req.path, operation: req.operation })
-      return errorReply(failure)
+    const pure = match?.route.pure === true && !outcome
+    const requestRecord = { kind: 'request' as const, requestId: req.id, entry: this.requestEntry(req, token, hmac) }
+    let requestAudited: Promise<void> | undefined
+    if (pure) {
+      // Queued now, awaited with the response row below: both land in the same group commit.
+      requestAudited = this.audit.record(requestRecord)
+      requestAudited.catch(() => undefined)
+    } else {
+      try {
+        await this.audit.record(requestRecord)
+      } catch (err) {
+        return this.auditFailed(err, req)
+      }
     }
 
     if (!outcome && match) {
@@ -149,7 +156,7 @@ export class Core {
     // The salt may have appeared (unseal) or gone (seal) during the handler: use the current one.
     const hmacAfter = hmacer(this.auditSalt)
     try {
-      await this.audit.record({
+      const responseAudited = this.audit.record({
         kind: 'response',
         requestId: req.id,
         entry: {
@@ -159,10 +166,19 @@ export class Core {
           response: { status: reply.status, ...(outcome && !outcome.ok ? { error: outcome.err.code } : {}), body: redact(reply.body, hmacAfter, req.path) },
         },
       })
+      responseAudited.catch(() => undefined)
+      if (requestAudited) await requestAudited
+      await responseAudited
     } catch (err) {
-      return errorReply(err instanceof AuditFailureError ? err : new AuditFailureError(err))
+      return this.auditFailed(err, req)
     }
     return reply
+  }
+
+  private auditFailed(err: unknown, req: LogicalRequest): CoreReply {
+    const failure = err instanceof AuditFailureError ? err : new AuditFailureError(err)
+    this.onServerError(failure, { id: req.id, path: req.path, operation: req.operation })
+    return errorReply(failure)
   }
 
   private requestEntry(req: LogicalRequest, token: TokenEntry | undefined, hmac: ReturnType<typeof hmacer>): Record<string, unknown> {

@@ -65,6 +65,12 @@ export interface PathRoute {
   whenSealed?: boolean
   /** Needs the `sudo` capability (root token) besides the operation's own. */
   sudo?: boolean
+  /**
+   * The handler only computes (no storage write, no state change): its request and response audit
+   * rows are committed together after it runs, still before the answer. One commit instead of two
+   * on the hot paths (CVV/PIN/ARQC/MAC/transit); anything that changes state audits its request first.
+   */
+  pure?: boolean
 }
 
 interface CompiledRoute extends PathRoute {

@@ -39,6 +39,7 @@ function cvc3Input(core: Core, keyName: string, body: Body, verify: boolean) {
 export const cvvRoutes: PathRoute[] = [
   {
     pattern: 'payments/cvv/generate/:key',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         const { k, input } = cvvInput(core, params.key ?? '', req.data, false)
@@ -48,6 +49,7 @@ export const cvvRoutes: PathRoute[] = [
   },
   {
     pattern: 'payments/cvv/verify/:key',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         const { k, input } = cvvInput(core, params.key ?? '', req.data, true)
@@ -58,6 +60,7 @@ export const cvvRoutes: PathRoute[] = [
   },
   {
     pattern: 'payments/cvc3/generate/:key',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         const { k, input } = cvc3Input(core, params.key ?? '', req.data, false)
@@ -67,6 +70,7 @@ export const cvvRoutes: PathRoute[] = [
   },
   {
     pattern: 'payments/cvc3/verify/:key',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         const { k, input } = cvc3Input(core, params.key ?? '', req.data, true)

@@ -12,6 +12,7 @@ const PROFILES: readonly ArqcProfile[] = ['visa-cvn10', 'visa-cvn18', 'visa-cvn2
 export const emvRoutes: PathRoute[] = [
   {
     pattern: 'payments/emv/arqc/verify/:imk',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         const k = core.keys.use(name(params.imk, 'imk'), 'arqc', optInt(req.data, 'key_version', 1, 1_000_000))

@@ -22,6 +22,7 @@ function compute(core: Core, keyName: string, body: Body, version?: number): { m
 export const macRoutes: PathRoute[] = [
   {
     pattern: 'payments/mac/generate/:key',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         const { mac, version } = compute(core, params.key ?? '', req.data)
@@ -31,6 +32,7 @@ export const macRoutes: PathRoute[] = [
   },
   {
     pattern: 'payments/mac/verify/:key',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         const given = hex(req.data, 'mac', [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])

@@ -54,6 +54,7 @@ function refuseDecimalizationTable(body: Body): void {
 export const pinRoutes: PathRoute[] = [
   {
     pattern: 'payments/pin/translate',
+    pure: true,
     handlers: {
       update: async ({ core, req }) => {
         const src = core.keys.use(name(str(req.data, 'source_key'), 'source_key'), 'pin-translate')
@@ -74,6 +75,7 @@ export const pinRoutes: PathRoute[] = [
   },
   {
     pattern: 'payments/pin/pvv/generate/:pvk',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         const k = core.keys.use(name(params.pvk, 'pvk'), 'pvv')
@@ -95,6 +97,7 @@ export const pinRoutes: PathRoute[] = [
   },
   {
     pattern: 'payments/pin/pvv/verify/:pvk',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         const k = core.keys.use(name(params.pvk, 'pvk'), 'pvv', optInt(req.data, 'key_version', 1, 1_000_000))
@@ -107,6 +110,7 @@ export const pinRoutes: PathRoute[] = [
   },
   {
     pattern: 'payments/pin/ibm3624/generate/:pvk',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         refuseDecimalizationTable(req.data)
@@ -119,6 +123,7 @@ export const pinRoutes: PathRoute[] = [
   },
   {
     pattern: 'payments/pin/ibm3624/verify/:pvk',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         refuseDecimalizationTable(req.data)

@@ -23,6 +23,7 @@ function decryptOne(core: Core, keyName: string, ciphertext: string, associated?
 export const transitRoutes: PathRoute[] = [
   {
     pattern: 'transit/encrypt/:name',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         const k = core.keys.use(name(params.name, 'key name'), 'encrypt', optInt(req.data, 'key_version', 1, 1_000_000))
@@ -33,6 +34,7 @@ export const transitRoutes: PathRoute[] = [
   },
   {
     pattern: 'transit/decrypt/:name',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         const { plaintext } = decryptOne(core, name(params.name, 'key name'), str(req.data, 'ciphertext'), aad(req.data))
@@ -42,6 +44,7 @@ export const transitRoutes: PathRoute[] = [
   },
   {
     pattern: 'transit/rewrap/:name',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         const n = name(params.name, 'key name')
@@ -56,6 +59,7 @@ export const transitRoutes: PathRoute[] = [
   },
   {
     pattern: 'transit/datakey/:kind/:name',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         const kind = oneOf({ kind: params.kind }, 'kind', ['plaintext', 'wrapped'] as const)
@@ -71,6 +75,7 @@ export const transitRoutes: PathRoute[] = [
   },
   {
     pattern: 'transit/hmac/:name',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         const k = core.keys.use(name(params.name, 'key name'), 'hmac', optInt(req.data, 'key_version', 1, 1_000_000))
@@ -80,6 +85,7 @@ export const transitRoutes: PathRoute[] = [
   },
   {
     pattern: 'transit/verify/:name',
+    pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
         const { version, bytes } = parseVaultValue(str(req.data, 'hmac'), 'hmac')

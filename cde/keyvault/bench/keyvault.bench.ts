@@ -1,0 +1,199 @@
+/**
+ * `pnpm bench:keyvault`: figures written to bench/results.json.
+ * - in-process: payment-crypto verify calls per second on one core (CVV, PVV, ARQC);
+ * - over HTTP: CVV verifications per second through `node-vault` (keep-alive agent) against one
+ *   key-service process (`tsx src/main.ts`) on real PostgreSQL, every request and response audited
+ *   durably (group commit) before the answer.
+ */
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { writeFile, mkdtemp, rm } from 'node:fs/promises'
+import http from 'node:http'
+import { createServer } from 'node:net'
+import { cpus, tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { cvv, generateArqcProfile, pvv, verifyArqcProfile, verifyCvv, verifyPvv } from '@cardplane/payment-crypto'
+import { WorkloadApiClient } from '@cardplane/spiffe'
+import { startDevSpiffe } from '@cardplane/tool-dev-spiffe'
+import { loadZoneMap, serviceByName } from '@cardplane/zones'
+import vault from 'node-vault'
+import pg from 'pg'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const pkgDir = resolve(here, '..')
+const ADMIN_URL = process.env.KEYVAULT_BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const HTTP_SECONDS = Number(process.env.KEYVAULT_BENCH_SECONDS ?? 10)
+const CONCURRENCY = Number(process.env.KEYVAULT_BENCH_CONCURRENCY ?? 128)
+
+const CVK = '0123456789ABCDEFFEDCBA9876543210'
+const PAN = '4123456789012345'
+
+function perSecond(fn: () => unknown, ms = 1500): number {
+  for (let i = 0; i < 2000; i++) fn()
+  let n = 0
+  const start = process.hrtime.bigint()
+  const end = start + BigInt(ms) * 1_000_000n
+  let now = start
+  while (now < end) {
+    for (let i = 0; i < 200; i++) fn()
+    n += 200
+    now = process.hrtime.bigint()
+  }
+  return Math.round(n / (Number(now - start) / 1e9))
+}
+
+function inProcess(): Record<string, number> {
+  const cvvInput = { cvk: CVK, pan: PAN, expiry: '8701', serviceCode: '101' }
+  const cv = cvv(cvvInput)
+  const pvvInput = { pvk: CVK, pan: PAN, pvki: '1', pin: '1234' }
+  const pv = pvv(pvvInput)
+  const emv = { profile: 'visa-cvn18' as const, imk: CVK, pan: PAN, psn: '00', atc: '0001', cdolData: '000000001000000000000000084000000000000840230101001234567800' }
+  const arqc = generateArqcProfile(emv)
+  return {
+    cvv_verify_per_sec: perSecond(() => verifyCvv({ ...cvvInput, cvv: cv })),
+    pvv_verify_per_sec: perSecond(() => verifyPvv({ ...pvvInput, pvv: pv })),
+    arqc_verify_per_sec: perSecond(() => verifyArqcProfile({ ...emv, arqc, csu: '00820000' })),
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))))
+    })
+  })
+}
+
+async function waitHealthy(url: string, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms
+  for (;;) {
+    try {
+      const r = await fetch(`${url}/v1/sys/health`)
+      if (r.status === 501 || r.status === 503 || r.status === 200) return
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error('key service did not start')
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+async function overHttp(): Promise<Record<string, number | string>> {
+  const dbName = `kv_bench_${process.pid}_${randomBytes(3).toString('hex')}`
+  const admin = new pg.Client({ connectionString: ADMIN_URL })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${dbName}`)
+  await admin.end()
+  const dbUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`)
+  const zoneMap = loadZoneMap()
+  const dir = await mkdtemp(join(tmpdir(), 'kvb-'))
+  const spiffe = await startDevSpiffe({
+    dir,
+    trustDomain: zoneMap.trustDomain,
+    services: ['keyvault', 'card-vault'].map((n) => ({ name: n, spiffeId: serviceByName(zoneMap, n).spiffeId })),
+  })
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const child = spawn(process.execPath, ['--import', 'tsx', join(pkgDir, 'src/main.ts')], {
+    cwd: pkgDir,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: dbUrl, SPIFFE_ENDPOINT_SOCKET: spiffe.endpoint('keyvault') },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  const exited = new Promise<never>((_, rej) => child.once('exit', (code) => rej(new Error(`key service exited (${code})`))))
+  exited.catch(() => undefined)
+  const cardVault = new WorkloadApiClient({ socketPath: spiffe.endpoint('card-vault') })
+  try {
+    await Promise.race([waitHealthy(url), exited])
+    const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY })
+    const anon = vault({ endpoint: url, noCustomHTTPVerbs: true, requestOptions: { httpAgent: agent } })
+    const init = (await anon.init({ secret_shares: 5, secret_threshold: 3 })) as { keys: string[]; root_token: string }
+    for (const k of init.keys.slice(0, 3)) await anon.unseal({ key: k })
+    const root = vault({ endpoint: url, noCustomHTTPVerbs: true, token: init.root_token, requestOptions: { httpAgent: agent } })
+    await root.addPolicy({ name: 'card-vault', rules: JSON.stringify({ path: { 'payments/cvv/verify/*': { capabilities: ['update'] } } }) })
+    await root.write('keys/bench-cvk', { type: 'cvk' })
+    const svid = await cardVault.fetchJwtSvid(serviceByName(zoneMap, 'keyvault').spiffeId)
+    const login = await anon.write('auth/spiffe/login', { jwt: svid.token })
+    const cv = vault({ endpoint: url, noCustomHTTPVerbs: true, token: login.auth.client_token, requestOptions: { httpAgent: agent } })
+    const body = { pan: PAN, expiry: '2912', service_code: '101', cvv: '123' }
+
+    const run = async (seconds: number): Promise<{ ok: number; failed: number; latencies: number[] }> => {
+      let ok = 0
+      let failed = 0
+      const latencies: number[] = []
+      const until = Date.now() + seconds * 1000
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (Date.now() < until) {
+            const t0 = performance.now()
+            try {
+              await cv.write('payments/cvv/verify/bench-cvk', body)
+              ok++
+            } catch {
+              failed++
+            }
+            if ((ok & 15) === 0) latencies.push(performance.now() - t0)
+          }
+        }),
+      )
+      return { ok, failed, latencies }
+    }
+    await run(2) // warm-up (JIT, pool connections)
+    const rowsBefore = await auditRows(dbUrl)
+    const t0 = Date.now()
+    const r = await run(HTTP_SECONDS)
+    const elapsed = (Date.now() - t0) / 1000
+    const rowsAfter = await auditRows(dbUrl)
+    r.latencies.sort((a, b) => a - b)
+    const pct = (p: number) => Math.round((r.latencies[Math.floor(r.latencies.length * p)] ?? 0) * 100) / 100
+    agent.destroy()
+    return {
+      cvv_verify_http_per_sec: Math.round(r.ok / elapsed),
+      requests_ok: r.ok,
+      requests_failed: r.failed,
+      seconds: Math.round(elapsed * 10) / 10,
+      concurrency: CONCURRENCY,
+      latency_ms_p50: pct(0.5),
+      latency_ms_p99: pct(0.99),
+      audit_rows_written: rowsAfter - rowsBefore,
+    }
+  } finally {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM')
+      await new Promise((r) => child.once('exit', r))
+    }
+    cardVault.close()
+    await spiffe.stop()
+    await rm(dir, { recursive: true, force: true })
+    const a = new pg.Client({ connectionString: ADMIN_URL })
+    await a.connect()
+    await a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
+    await a.end()
+  }
+}
+
+async function auditRows(dbUrl: string): Promise<number> {
+  const c = new pg.Client({ connectionString: dbUrl })
+  await c.connect()
+  const r = await c.query<{ n: string }>('SELECT count(*)::text AS n FROM audit_log')
+  await c.end()
+  return Number(r.rows[0]?.n ?? 0)
+}
+
+const inproc = inProcess()
+console.log('in-process', inproc)
+const httpFigures = await overHttp()
+console.log('over HTTP', httpFigures)
+const results = {
+  measured_at: new Date().toISOString(),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+  in_process: inproc,
+  http_node_vault: httpFigures,
+  target_http_per_sec: 5000,
+  notes:
+    'HTTP: node-vault client (noCustomHTTPVerbs, keep-alive agent) and one key-service process share the machine with PostgreSQL; each request writes a request and a response audit row, committed (group commit) before the reply.',
+}
+await writeFile(join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n')
+console.log(`written ${join(here, 'results.json')}`)
