@@ -40,6 +40,12 @@ export interface ValidateJwtSvidOptions {
   clockToleranceSec?: number
   /** Clock in milliseconds since the epoch; defaults to Date.now (tests move it). */
   now?: () => number
+  /**
+   * Reuse the result of an earlier full validation of the same token for the same audience and trust
+   * domain (default true). A hit still re-checks that the bundle holds the very same key object and
+   * re-runs the exp/nbf/iat checks; only the deterministic parts (header rules, signature, aud) are skipped.
+   */
+  cache?: boolean
 }
 
 /** A validated JWT-SVID. */
@@ -109,6 +115,51 @@ function numericDate(claims: Record<string, unknown>, name: 'exp' | 'nbf' | 'iat
   return v
 }
 
+function selectKey(bundles: ValidateJwtSvidOptions['bundles'], trustDomain: string, kid: string, alg: JwtSvidAlgorithm): JWK {
+  const bundle = bundles.getBundle(trustDomain)
+  if (!bundle || !Array.isArray(bundle.keys)) {
+    throw new JwtSvidError('jwt_no_bundle', 'no JWT bundle for the trust domain')
+  }
+  const candidates = bundle.keys.filter((k) => k.kid === kid && k.use === 'jwt-svid')
+  if (candidates.length !== 1) {
+    throw new JwtSvidError('jwt_unknown_kid', 'kid is not a jwt-svid key of the trust domain bundle')
+  }
+  const jwk = candidates[0] as JWK
+  if (jwk.alg !== undefined && jwk.alg !== alg) {
+    throw new JwtSvidError('jwt_key_alg_mismatch', 'bundle key is bound to a different alg')
+  }
+  return jwk
+}
+
+function checkTimes(claims: Record<string, unknown>, options: ValidateJwtSvidOptions): void {
+  const toleranceSec = options.clockToleranceSec ?? 30
+  const nowSec = (options.now ? options.now() : Date.now()) / 1000
+  const exp = numericDate(claims, 'exp')
+  if (exp === undefined) throw new JwtSvidError('jwt_missing_exp', 'exp claim is required')
+  if (exp + toleranceSec <= nowSec) throw new JwtSvidError('jwt_expired', 'token has expired')
+  const nbf = numericDate(claims, 'nbf')
+  if (nbf !== undefined && nbf - toleranceSec > nowSec) {
+    throw new JwtSvidError('jwt_not_yet_valid', 'token is not valid yet (nbf)')
+  }
+  const iat = numericDate(claims, 'iat')
+  if (iat !== undefined && iat - toleranceSec > nowSec) {
+    throw new JwtSvidError('jwt_not_yet_valid', 'token was issued in the future (iat)')
+  }
+}
+
+/** A fully validated token, remembered so that repeated presentations skip the signature check. */
+interface VerifiedEntry {
+  jwk: JWK
+  kid: string
+  alg: JwtSvidAlgorithm
+  trustDomain: string
+  spiffeId: string
+  claims: JWTPayload
+}
+/** Callers reuse one SVID for minutes, so the same token arrives many times; bounded, oldest evicted first. */
+const VERIFIED_CACHE_MAX = 10_000
+const verifiedCache = new Map<string, VerifiedEntry>()
+
 /**
  * Validate a JWT-SVID exactly as the SPIFFE JWT-SVID standard asks, and the Cardplane rules on top:
  * compact JWS with a protected header only; `alg` in RS/ES/PS 256/384/512; `typ`, if present, JWT or
@@ -118,9 +169,25 @@ function numericDate(claims: Record<string, unknown>, name: 'exp' | 'nbf' | 'iat
  * (both with `clockToleranceSec` leeway). Throws {@link JwtSvidError}.
  */
 export async function validateJwtSvid(token: string, options: ValidateJwtSvidOptions): Promise<ValidatedJwtSvid> {
-  const toleranceSec = options.clockToleranceSec ?? 30
   if (typeof token !== 'string' || token.length === 0) throw new JwtSvidError('jwt_missing_token', 'no token')
   if (token.length > MAX_TOKEN_LENGTH) throw new JwtSvidError('jwt_malformed', 'token is too long')
+
+  const useCache = options.cache !== false
+  const cacheKey = `${options.trustDomain}\n${options.audience}\n${token}`
+  const hit = useCache ? verifiedCache.get(cacheKey) : undefined
+  if (hit) {
+    try {
+      // The signature only holds while the bundle still carries that exact key (rotation replaces objects).
+      if (selectKey(options.bundles, hit.trustDomain, hit.kid, hit.alg) === hit.jwk) {
+        checkTimes(hit.claims, options)
+        return { spiffeId: hit.spiffeId, claims: hit.claims }
+      }
+    } catch (err) {
+      verifiedCache.delete(cacheKey)
+      throw err
+    }
+    verifiedCache.delete(cacheKey)
+  }
 
   // JSON serialisations (with unprotected headers) and JWE (5 parts) are not JWT-SVIDs.
   const parts = token.split('.')
@@ -164,18 +231,7 @@ export async function validateJwtSvid(token: string, options: ValidateJwtSvidOpt
     throw new JwtSvidError('jwt_foreign_trust_domain', 'sub belongs to a foreign trust domain')
   }
 
-  const bundle = options.bundles.getBundle(subject.trustDomain)
-  if (!bundle || !Array.isArray(bundle.keys)) {
-    throw new JwtSvidError('jwt_no_bundle', 'no JWT bundle for the trust domain')
-  }
-  const candidates = bundle.keys.filter((k) => k.kid === kid && k.use === 'jwt-svid')
-  if (candidates.length !== 1) {
-    throw new JwtSvidError('jwt_unknown_kid', 'kid is not a jwt-svid key of the trust domain bundle')
-  }
-  const jwk = candidates[0] as JWK
-  if (jwk.alg !== undefined && jwk.alg !== alg) {
-    throw new JwtSvidError('jwt_key_alg_mismatch', 'bundle key is bound to a different alg')
-  }
+  const jwk = selectKey(options.bundles, subject.trustDomain, kid, alg)
   const key = await importBundleKey(jwk, alg)
 
   let payloadBytes: Uint8Array
@@ -200,17 +256,15 @@ export async function validateJwtSvid(token: string, options: ValidateJwtSvidOpt
     throw new JwtSvidError('jwt_aud_mismatch', 'aud is not this service')
   }
 
-  const nowSec = (options.now ? options.now() : Date.now()) / 1000
-  const exp = numericDate(claims, 'exp')
-  if (exp === undefined) throw new JwtSvidError('jwt_missing_exp', 'exp claim is required')
-  if (exp + toleranceSec <= nowSec) throw new JwtSvidError('jwt_expired', 'token has expired')
-  const nbf = numericDate(claims, 'nbf')
-  if (nbf !== undefined && nbf - toleranceSec > nowSec) {
-    throw new JwtSvidError('jwt_not_yet_valid', 'token is not valid yet (nbf)')
-  }
-  const iat = numericDate(claims, 'iat')
-  if (iat !== undefined && iat - toleranceSec > nowSec) {
-    throw new JwtSvidError('jwt_not_yet_valid', 'token was issued in the future (iat)')
+  checkTimes(claims, options)
+
+  if (useCache) {
+    if (verifiedCache.size >= VERIFIED_CACHE_MAX) {
+      const oldest = verifiedCache.keys().next()
+      if (!oldest.done) verifiedCache.delete(oldest.value)
+    }
+    Object.freeze(claims)
+    verifiedCache.set(cacheKey, { jwk, kid, alg, trustDomain: subject.trustDomain, spiffeId: sub, claims })
   }
   return { spiffeId: sub, claims }
 }

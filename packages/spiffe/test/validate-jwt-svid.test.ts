@@ -71,3 +71,35 @@ t.test('errors never carry the token', async (t) => {
   const text = `${(err as Error).message} ${(err as Error).stack ?? ''}`
   for (const part of token.split('.')) t.notOk(text.includes(part))
 })
+
+t.test('verified-token cache: hits re-check the bundle key and the clock', async (t) => {
+  const issuer = await makeIssuer('ES256')
+  let current = jwks(issuer)
+  const bundles = { getBundle: (name: string) => (name === td ? current : undefined) }
+  const token = await sign(issuer, { ...base, exp: 2000, iat: 1000 })
+  const opts = { audience, trustDomain: td, bundles, now: () => 1500 * 1000 }
+  const first = await validateJwtSvid(token, opts)
+  const second = await validateJwtSvid(token, opts)
+  t.equal(second.spiffeId, first.spiffeId)
+  t.equal(second.claims, first.claims, 'second call served from the cache (same frozen object)')
+  t.ok(Object.isFrozen(second.claims))
+
+  await t.rejects(validateJwtSvid(token, { ...opts, now: () => 2100 * 1000 }), { code: 'jwt_expired' }, 'clock re-checked on a hit')
+  await validateJwtSvid(token, opts)
+
+  // Same key material, new bundle object (a re-sent bundle): the hit is dropped and the token fully re-validated.
+  current = { keys: current.keys.map((k) => ({ ...k })) }
+  const third = await validateJwtSvid(token, opts)
+  t.not(third.claims, first.claims, 'fully re-validated after the bundle changed')
+
+  // The key is gone from the bundle (rotation): the cached result must not survive it.
+  const other = await makeIssuer('ES256')
+  current = jwks(other)
+  await t.rejects(validateJwtSvid(token, opts), { code: 'jwt_unknown_kid' })
+
+  // Another audience never shares an entry.
+  current = jwks(issuer)
+  await t.rejects(validateJwtSvid(token, { ...opts, audience: 'spiffe://cardplane.dev/g3/card-vault' }), { code: 'jwt_aud_mismatch' })
+  const uncached = await validateJwtSvid(token, { ...opts, cache: false })
+  t.equal(uncached.spiffeId, sub)
+})
