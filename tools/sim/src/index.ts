@@ -1,0 +1,6 @@
+/**
+ * @cardplane/tool-sim — the scheme simulator: a Visa BASE I link client, card-side message builders (ARQC
+ * under the dev IMK, PIN blocks under the dev ZPK) and the demo run.
+ */
+export * from './visa-link-client.js'
+export * from './card-messages.js'
