@@ -103,3 +103,13 @@ t.test('verified-token cache: hits re-check the bundle key and the clock', async
   const uncached = await validateJwtSvid(token, { ...opts, cache: false })
   t.equal(uncached.spiffeId, sub)
 })
+
+t.test('jose itself refuses an ECDSA r = s = 0 signature (not only our pre-checks)', async (t) => {
+  const { compactVerify, importJWK: imp } = await import('jose')
+  const issuer = await makeIssuer('ES256')
+  const key = await imp({ kty: 'EC', crv: 'P-256', x: issuer.publicJwk.x, y: issuer.publicJwk.y }, 'ES256')
+  const input = `${Buffer.from(JSON.stringify({ alg: 'ES256', kid: issuer.kid })).toString('base64url')}.${Buffer.from(JSON.stringify(base)).toString('base64url')}`
+  await t.rejects(compactVerify(`${input}.${Buffer.alloc(64).toString('base64url')}`, key), { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' })
+  const good = await sign(issuer, base, { typ: undefined })
+  t.ok(await compactVerify(good, key), 'control: a real signature from the same key verifies')
+})
