@@ -19,6 +19,9 @@ export interface CompositeBody {
 
 type Compile = (def: FieldSpec, path: string, ctx: CompileContext) => FieldCodec
 
+/** Canonical subfield keys, to reject "01" for 1 without allocating. */
+const KEYS: readonly string[] = Array.from({ length: 129 }, (_, i) => String(i))
+
 /** Key under which undescribed bytes are kept. */
 export const REST = '_rest'
 
@@ -205,18 +208,23 @@ function bitmapped(bytes: number, subfields: Record<string, FieldSpec>, path: st
       if (start + bytes > end) decodeError('TRUNCATED', path, start, 'frame ends inside the subfield bitmap')
       r.pos = start + bytes
       const o: Composite = {}
-      for (let bit = 1; bit <= bits; bit++) {
-        if (!(buf[start + ((bit - 1) >> 3)]! & (0x80 >> ((bit - 1) & 7)))) continue
-        const c = codecs[bit]
-        if (!c) {
-          // Unknown subfield: its length is unknown, so everything from here on is kept as is.
-          const unknown: number[] = []
-          for (let b = bit; b <= bits; b++) if (buf[start + ((b - 1) >> 3)]! & (0x80 >> ((b - 1) & 7))) unknown.push(b)
-          o[REST] = { bits: unknown.join(','), data: buf.subarray(r.pos, end) }
-          r.pos = end
-          return o
+      for (let i = 0; i < bytes; i++) {
+        const byte = buf[start + i]!
+        if (byte === 0) continue
+        for (let j = 0; j < 8; j++) {
+          if (!(byte & (0x80 >> j))) continue
+          const bit = i * 8 + j + 1
+          const c = codecs[bit]
+          if (!c) {
+            // Unknown subfield: its length is unknown, so everything from here on is kept as is.
+            const unknown: number[] = []
+            for (let b = bit; b <= bits; b++) if (buf[start + ((b - 1) >> 3)]! & (0x80 >> ((b - 1) & 7))) unknown.push(b)
+            o[REST] = { bits: unknown.join(','), data: buf.subarray(r.pos, end) }
+            r.pos = end
+            return o
+          }
+          o[bit] = c.decode(r, end)
         }
-        o[bit] = c.decode(r, end)
       }
       if (r.pos < end) {
         o[REST] = { bits: '', data: buf.subarray(r.pos, end) }
@@ -233,8 +241,8 @@ function bitmapped(bytes: number, subfields: Record<string, FieldSpec>, path: st
         if (k === REST) continue
         const x = v[k]
         if (x === undefined) continue
-        const n = Number(k)
-        const c = String(n) === k ? codecs[n] : undefined
+        const n = +k
+        const c = n >= 1 && n <= bits && KEYS[n] === k ? codecs[n] : undefined
         if (!c) encodeError('UNDEFINED_FIELD', `${path}.${k}`, 'subfield not defined by the spec')
         map[(n - 1) >> 3]! |= 0x80 >> ((n - 1) & 7)
         c.encode(x, w)

@@ -15,6 +15,16 @@ const HEX = '0123456789ABCDEF'
 /** Canonical key strings of field numbers, to reject keys like "02" without allocating. */
 const KEYS: readonly string[] = Array.from({ length: 193 }, (_, i) => String(i))
 
+/** Number of the highest bit set in bm[0..nBytes). */
+function highestBit(nBytes: number): number {
+  for (let i = nBytes - 1; i >= 0; i--) {
+    const b = bm[i]!
+    // Bits are numbered from the most significant bit, so the highest number is the lowest set bit.
+    if (b !== 0) return i * 8 + 8 - (31 - Math.clz32(b & -b))
+  }
+  return 0
+}
+
 /** A dialect compiled from a spec document. Create with `getSpec` or `compileSpec`. */
 export class Iso8583Spec {
   readonly name: string
@@ -58,6 +68,10 @@ export class Iso8583Spec {
     const fields: Record<string, FieldValue> = {}
     const codecs = this.fields
     const tertiary = this.tertiary
+    // Storing the highest field first sizes the object's element store once (V8 otherwise regrows
+    // it for every higher field number); the placeholder is overwritten when that field is decoded.
+    const top = highestBit(nBytes)
+    if (top > 1) fields[top] = ''
     for (let i = 0; i < nBytes; i++) {
       const b = bm[i]!
       if (b === 0) continue
@@ -106,14 +120,13 @@ export class Iso8583Spec {
     this.writeMti(msg.mti, w)
     const fields = msg.fields
     const keys = Object.keys(fields)
+    // Integer-like keys enumerate in ascending order, so the last defined one decides the bitmap size.
     let highest = 0
-    for (const k of keys) {
-      if (fields[k] === undefined) continue
-      const n = +k
-      if (!(n >= 2 && n <= this.maxField) || KEYS[n] !== k || this.fields[n] === undefined || (n === 65 && this.tertiary)) {
-        encodeError('UNDEFINED_FIELD', k, 'field not defined by the spec')
-      }
-      if (n > highest) highest = n
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = keys[i]!
+      if (fields[k] === undefined || KEYS[+k] !== k) continue
+      highest = +k
+      break
     }
     const nBytes = highest > 128 ? 24 : highest > 64 ? 16 : 8
     bm.fill(0, 0, nBytes)
@@ -124,12 +137,16 @@ export class Iso8583Spec {
     w.ensure(bmWidth)
     const bmAt = w.pos
     w.pos += bmWidth
-    for (const k of keys) {
+    const codecs = this.fields
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!
       const v = fields[k]
       if (v === undefined) continue
       const n = +k
+      const c = n >= 2 && n <= highest && KEYS[n] === k && !(n === 65 && this.tertiary) ? codecs[n] : undefined
+      if (c === undefined) encodeError('UNDEFINED_FIELD', k, 'field not defined by the spec')
       bm[(n - 1) >> 3]! |= 0x80 >> ((n - 1) & 7)
-      this.fields[n]!.encode(v, w)
+      c.encode(v, w)
     }
     const out = w.buf
     if (hex) {

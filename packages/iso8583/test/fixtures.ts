@@ -5,7 +5,7 @@ import { encodeTlv, type Message, type TlvNode } from '../src/index.js'
 
 const h = (s: string): Buffer => Buffer.from(s, 'hex')
 
-/** EMV data of a typical contact-chip authorisation (about 107 bytes of TLV). */
+/** EMV data of a typical contact-chip authorisation (107 bytes of TLV). */
 export function sampleIcc(): Buffer {
   const nodes: TlvNode[] = [
     { tag: '9F26', value: h('1D2A3B4C5D6E7F80') }, // ARQC
@@ -24,9 +24,6 @@ export function sampleIcc(): Buffer {
     { tag: '9F33', value: h('E0F8C8') },
     { tag: '9F34', value: h('420300') },
     { tag: '9F35', value: h('22') },
-    { tag: '84', value: h('A0000000031010') },
-    { tag: '9F09', value: h('008C') },
-    { tag: '9F1E', value: h('3132333435363738') },
     { tag: '9F6E', value: h('20700000') },
   ]
   return encodeTlv(nodes)
@@ -64,7 +61,7 @@ export function visa0100(): Message {
       '37': '632509123456',
       '41': 'TERM0001',
       '42': 'MERCHANT0000001',
-      '43': 'CARDPLANE TEST SHOP     PARIS        FR',
+      '43': 'CARDPLANE TEST SHOP     PARIS         FR',
       '49': '978',
       '55': visaDe55(sampleIcc()),
       '62': { '1': 'Y', '2': '123456789012345' },
@@ -95,7 +92,7 @@ export function ascii0100ForNpm(): Record<number, string> {
     37: '632509123456',
     41: 'TERM0001',
     42: 'MERCHANT0000001',
-    43: 'CARDPLANE TEST SHOP     PARIS        FR ',
+    43: 'CARDPLANE TEST SHOP     PARIS         FR',
     49: '978',
     55: visaDe55(sampleIcc()).toString('hex').toUpperCase(),
   }
