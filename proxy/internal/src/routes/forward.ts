@@ -21,8 +21,8 @@ export interface ForwardDeps {
   svids: JwtSvidSource
   /** Base URL of an upstream service by name. */
   upstreamUrl: (service: string) => string
-  /** Accepted Host header values (lower case, host:port). */
-  allowedHosts: string[]
+  /** Accepted Host header values (lower case, host:port); read per request (the port is known after listen). */
+  allowedHosts: () => string[]
   maxHeaderBytes: number
   maxHeaderCount: number
   /** Default request body limit (a route may set a smaller one). */
@@ -74,7 +74,8 @@ export function registerForward(app: FastifyInstance, deps: ForwardDeps): void {
     labelNames: ['route', 'status_code'] as const,
     registers: [app.metrics.registry],
   })
-  const allowedHosts = new Set(deps.allowedHosts.map((h) => h.toLowerCase()))
+  let allowedHosts = new Set<string>()
+  let hostsFrom: string[] | undefined
   const callers = [...new Set(deps.routes.map((r) => r.caller))]
   const pools = new Map<string, Pool>()
   const poolFor = (service: string): Pool => {
@@ -101,6 +102,11 @@ export function registerForward(app: FastifyInstance, deps: ForwardDeps): void {
     config: { callers },
     // Checks run before the body is read: a refused request never gets its body buffered.
     onRequest: async (request, reply) => {
+      const hosts = deps.allowedHosts()
+      if (hosts !== hostsFrom) {
+        hostsFrom = hosts
+        allowedHosts = new Set(hosts.map((h) => h.toLowerCase()))
+      }
       const headerRefusal = checkHeaders(request.raw.rawHeaders, {
         allowedHosts,
         maxHeaderBytes: deps.maxHeaderBytes,
