@@ -1,6 +1,6 @@
 import { runMain, runService } from '@cardplane/service-kit'
 import { WorkloadApiClient } from '@cardplane/spiffe'
-import { loadZoneMap } from '@cardplane/zones'
+import { loadZoneMap, serviceByName } from '@cardplane/zones'
 import { buildApp } from './app.js'
 import { loadLedgerConfig } from './config.js'
 import { migrateDatabase, openDatabase } from './db/client.js'
@@ -14,7 +14,7 @@ runMain('ledger', async () => {
   const database = openDatabase(config.DATABASE_URL, config.DB_POOL_SIZE)
   await migrateDatabase(database.pool)
   const app = await buildApp({ config, database, bundles: workload, zoneMap })
-  const port = config.PORT ?? zoneMap.services.find((s) => s.name === 'ledger')?.devPort ?? 7002
+  const port = config.PORT ?? serviceByName(zoneMap, 'ledger').devPort
   await runService(app, {
     host: config.HOST,
     port,

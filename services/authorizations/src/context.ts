@@ -1,0 +1,17 @@
+import type { AuthorizationsDb } from './db/client.js'
+import type { LedgerPort } from './ledger-client.js'
+import type { VelocityCounter } from './velocity.js'
+
+/** Minimal logger the services need (fastify's and pino's loggers fit). */
+export interface WarnLogger {
+  warn(obj: object, msg: string): void
+}
+
+/** What the decision, advice and reversal services share. */
+export interface ServiceContext {
+  db: AuthorizationsDb
+  ledger: LedgerPort
+  velocity: VelocityCounter
+  now: () => Date
+  log: WarnLogger
+}

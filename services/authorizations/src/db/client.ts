@@ -1,0 +1,41 @@
+import { fileURLToPath } from 'node:url'
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
+import { migrate } from 'drizzle-orm/node-postgres/migrator'
+import pg from 'pg'
+import * as schema from './schema.js'
+
+/** The authorizations service's drizzle database. */
+export type AuthorizationsDb = NodePgDatabase<typeof schema>
+
+/** A pool and the drizzle database on it. */
+export interface AuthorizationsDatabase {
+  pool: pg.Pool
+  db: AuthorizationsDb
+  close(): Promise<void>
+}
+
+const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url))
+// Arbitrary constant: serialises migrations when several replicas start at once.
+const MIGRATION_LOCK = 7_003_001
+
+/** Open a pool to the authorizations database. */
+export function openDatabase(url: string, max = 10): AuthorizationsDatabase {
+  const pool = new pg.Pool({ connectionString: url, max })
+  const db = drizzle(pool, { schema })
+  return { pool, db, close: () => pool.end() }
+}
+
+/**
+ * Apply the SQL migrations in `drizzle/` (drizzle's migrator), under a session advisory lock held on one
+ * connection so concurrent starts do not race.
+ */
+export async function migrateDatabase(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect()
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK])
+    await migrate(drizzle(client), { migrationsFolder: MIGRATIONS })
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined)
+    client.release()
+  }
+}

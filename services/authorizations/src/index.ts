@@ -1,0 +1,5 @@
+export { buildApp, type AuthorizationsDeps } from './app.js'
+export { authorizationsConfigSchema, loadAuthorizationsConfig, type AuthorizationsConfig } from './config.js'
+export { migrateDatabase, openDatabase, type AuthorizationsDatabase } from './db/client.js'
+export { httpLedger, type LedgerPort } from './ledger-client.js'
+export { CARD_STATUSES, SpendControls, type CardStatus } from './domain/card-state.js'

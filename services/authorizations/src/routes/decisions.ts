@@ -1,0 +1,62 @@
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { AuthorizationAdvice, AuthorizationRequest, OpaqueId, ReversalRequest } from '@cardplane/contracts'
+import type { AdviceService } from '../advice-service.js'
+import type { ServiceContext } from '../context.js'
+import type { DecisionService } from '../decision-service.js'
+import { AuthorizationNotFoundError } from '../errors.js'
+import type { ReversalService } from '../reversal-service.js'
+import { findAuthorization } from '../store/authorizations-store.js'
+
+const AuthorizationParams = Type.Object({ authorizationId: OpaqueId })
+type AuthorizationParams = Static<typeof AuthorizationParams>
+
+/** The processor's calls (through the internal proxy): decisions, advices, reversals. */
+export function registerDecisionRoutes(
+  app: FastifyInstance,
+  ctx: ServiceContext,
+  services: { decisions: DecisionService; advices: AdviceService; reversals: ReversalService },
+): void {
+  app.post<{ Body: AuthorizationRequest }>(
+    '/v1/decisions',
+    { config: { callers: ['proxy-internal'] }, schema: { body: AuthorizationRequest } },
+    async (request) => services.decisions.decide(request.body),
+  )
+
+  app.post<{ Body: AuthorizationAdvice }>(
+    '/v1/advices',
+    { config: { callers: ['proxy-internal'] }, schema: { body: AuthorizationAdvice } },
+    async (request) => services.advices.advise(request.body),
+  )
+
+  app.post<{ Body: ReversalRequest }>(
+    '/v1/reversals',
+    { config: { callers: ['proxy-internal'] }, schema: { body: ReversalRequest } },
+    async (request) => services.reversals.reverse(request.body),
+  )
+
+  // Operations and the card's transaction view.
+  app.get<{ Params: AuthorizationParams }>(
+    '/v1/authorizations/:authorizationId',
+    { config: { callers: ['console', 'cards'] }, schema: { params: AuthorizationParams } },
+    async (request) => {
+      const row = await findAuthorization(ctx.db, request.params.authorizationId)
+      if (!row) throw new AuthorizationNotFoundError(request.params.authorizationId)
+      return {
+        authorizationId: row.authorizationId,
+        cardId: row.cardId,
+        messageClass: row.messageClass,
+        source: row.source,
+        outcome: row.outcome,
+        reason: row.reason,
+        requested: { minor: row.requestedMinor, currency: row.currency },
+        approved: { minor: row.approvedMinor, currency: row.currency },
+        reversed: { minor: row.reversedMinor, currency: row.currency },
+        holdId: row.holdId,
+        issuerOutcome: row.issuerOutcome,
+        decision: row.decision,
+        decidedAt: row.decidedAt.toISOString(),
+      }
+    },
+  )
+}
