@@ -1,1 +1,6 @@
-export {}
+export * from './platform.js'
+export * from './preflight.js'
+export * from './bootstrap.js'
+export * from './table.js'
+export * from './log-format.js'
+export { startServiceProcess, stopServiceProcess, waitReady, type ServiceProcess } from './child.js'
