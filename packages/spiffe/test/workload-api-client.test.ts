@@ -146,3 +146,18 @@ t.test('endpoint forms', async (t) => {
     client.close()
   }
 })
+
+t.test('the endpoint defaults to SPIFFE_ENDPOINT_SOCKET', async (t) => {
+  const saved = process.env.SPIFFE_ENDPOINT_SOCKET
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.SPIFFE_ENDPOINT_SOCKET
+    else process.env.SPIFFE_ENDPOINT_SOCKET = saved
+  })
+  delete process.env.SPIFFE_ENDPOINT_SOCKET
+  t.throws(() => new WorkloadApiClient(), { code: 'workload_api_no_endpoint' })
+  const { endpoint } = await scripted(t, {})
+  process.env.SPIFFE_ENDPOINT_SOCKET = endpoint
+  const client = new WorkloadApiClient(fast)
+  t.teardown(() => client.close())
+  t.equal((await client.fetchJwtSvid('x')).spiffeId, me)
+})
