@@ -13,7 +13,6 @@ import { ascii0100ForNpm, visa0100 } from '../test/fixtures.js'
 import { handDecode, handEncode } from './handwritten-visa.js'
 
 const require = createRequire(import.meta.url)
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const NpmIso = require('iso_8583') as new (data?: Record<number, string>) => {
   getBufferMessage(): Buffer | { error: string }
   getIsoJSON(b: Buffer): Record<string, string> & { error?: string }
