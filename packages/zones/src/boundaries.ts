@@ -67,6 +67,22 @@ function sourceFiles(dir: string): string[] {
   return out
 }
 
+const PACKAGE_IMPORT_RE = /(?:from\s+|import\s*\(\s*|import\s+)['"](@[^'"/]+\/[^'"]+)['"]/g
+
+function packageName(specifier: string): string {
+  return specifier.split('/').slice(0, 2).join('/')
+}
+
+function isServiceFolder(map: ZoneMap, folder: string): boolean {
+  return map.services.some((s) => s.dir === folder)
+}
+
+/** Files under src/ ship; tests, benchmarks and a package's `testing` entry do not. */
+function isShippedSource(pkgDir: string, file: string): boolean {
+  const rel = relative(pkgDir, file).split('\\').join('/')
+  return rel.startsWith('src/') && !/^src\/testing(\.ts|\/)/.test(rel)
+}
+
 const IMPORT_RE = /(?:from\s+|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g
 
 /** Check every workspace package's dependencies and relative imports against the zone rules. */
@@ -80,24 +96,43 @@ export function checkBoundaries(root: string, map: ZoneMap): BoundaryViolation[]
   const violations: BoundaryViolation[] = []
   for (const f of folders) {
     const pj = JSON.parse(readFileSync(join(root, f, 'package.json'), 'utf8')) as {
+      name: string
       dependencies?: Record<string, string>
       devDependencies?: Record<string, string>
     }
-    // Runtime dependencies follow the zone rules; dev dependencies may pull tools/ for tests, nothing else.
-    for (const [dep, kind] of [
-      ...Object.keys(pj.dependencies ?? {}).map((d) => [d, 'dependency'] as const),
-      ...Object.keys(pj.devDependencies ?? {}).map((d) => [d, 'devDependency'] as const),
-    ]) {
+    const ownName = pj.name
+    // Runtime dependencies follow the zone rules. Dev dependencies are test tooling (dev-spiffe, a terminal's
+    // view of payment crypto to compute expected values); a test may wire a neighbour service of the same
+    // group in-process, never one of another group.
+    const runtime = new Set(Object.keys(pj.dependencies ?? {}))
+    for (const dep of runtime) {
       const target = byName.get(dep)
       if (!target) continue
-      if (kind === 'devDependency' && target.startsWith('tools/')) continue
       const why = rule(map, f, target)
       if (why) violations.push({ pkg: f, target: dep, rule: why })
     }
-    // A relative import that leaves the package is a dependency the package.json does not show.
+    for (const dep of Object.keys(pj.devDependencies ?? {})) {
+      const target = byName.get(dep)
+      if (target && isServiceFolder(map, target) && zoneOf(map, target) !== zoneOf(map, f)) {
+        violations.push({ pkg: f, target: dep, rule: `tests may only wire same-group services (${target} is group ${String(zoneOf(map, target))})` })
+      }
+    }
+    // A relative import that leaves the package is a dependency the package.json does not show
+    // (tools/ are dev-only and may reach anything).
     const pkgDir = join(root, f)
+    if (zoneOf(map, f) === 'tools') continue
     for (const file of sourceFiles(pkgDir)) {
       const text = readFileSync(file, 'utf8')
+      // Shipped code may only import workspace packages it declares as runtime dependencies, so a dev
+      // dependency cannot smuggle zone code into production. A package's `testing` entry is test support.
+      if (isShippedSource(pkgDir, file)) {
+        for (const m of text.matchAll(PACKAGE_IMPORT_RE)) {
+          const name = packageName(m[1]!)
+          if (byName.has(name) && !runtime.has(name) && name !== ownName) {
+            violations.push({ pkg: f, target: name, rule: `imported from shipped code but not a runtime dependency (${relative(root, file)})` })
+          }
+        }
+      }
       for (const m of text.matchAll(IMPORT_RE)) {
         const abs = resolve(dirname(file), m[1]!)
         if (!relative(pkgDir, abs).startsWith('..')) continue

@@ -7,9 +7,12 @@ t.test('the repository respects the zone boundaries', async (t) => {
   t.same(checkBoundaries(REPO_ROOT, loadZoneMap()), [])
 })
 
-function pkg(root: string, folder: string, name: string, deps: Record<string, string> = {}, src = 'export {}\n') {
+function pkg(
+  root: string, folder: string, name: string, deps: Record<string, string> = {}, src = 'export {}\n',
+  devDependencies: Record<string, string> = {},
+) {
   mkdirSync(join(root, folder, 'src'), { recursive: true })
-  writeFileSync(join(root, folder, 'package.json'), JSON.stringify({ name, dependencies: deps }))
+  writeFileSync(join(root, folder, 'package.json'), JSON.stringify({ name, dependencies: deps, devDependencies }))
   writeFileSync(join(root, folder, 'src', 'index.ts'), src)
 }
 
@@ -33,4 +36,28 @@ t.test('a main-cluster service depending on CDE code is caught', async (t) => {
     'services/cards->@x/processor',
     'services/cards->@x/visa',
   ])
+})
+
+t.test('dev dependencies are test tooling, but shipped code may not import them', async (t) => {
+  const root = t.testdir({})
+  mkdirSync(join(root, 'k8s'))
+  cpSync(join(REPO_ROOT, 'k8s', 'zones.yaml'), join(root, 'k8s', 'zones.yaml'))
+  pkg(root, 'vault-plugins/payment-crypto', '@x/payment-crypto')
+  pkg(root, 'tools/dev-spiffe', '@x/dev-spiffe')
+  pkg(root, 'cde/keyvault', '@x/keyvault')
+  // A test in the card vault may compute the terminal's CVV with payment crypto: allowed.
+  pkg(root, 'cde/card-vault', '@x/card-vault', {}, 'export {}\n', { '@x/payment-crypto': 'workspace:*', '@x/dev-spiffe': 'workspace:*' })
+  mkdirSync(join(root, 'cde/card-vault/test'))
+  writeFileSync(join(root, 'cde/card-vault/test/a.test.ts'), ['import { cvv } from ', "'@x/payment-crypto'", '\n'].join(''))
+  // A package's testing entry may use dev-spiffe: allowed.
+  pkg(root, 'packages/service-kit', '@x/service-kit', {}, 'export {}\n', { '@x/dev-spiffe': 'workspace:*' })
+  writeFileSync(join(root, 'packages/service-kit/src/testing.ts'), ['import { s } from ', "'@x/dev-spiffe'", '\n'].join(''))
+  t.same(checkBoundaries(root, loadZoneMap(join(root, 'k8s', 'zones.yaml'))), [])
+
+  // But shipped card-vault code importing it, or a dev dependency on a service, is caught.
+  writeFileSync(join(root, 'cde/card-vault/src/cvv.ts'), ['import { cvv } from ', "'@x/payment-crypto'", '\n'].join(''))
+  pkg(root, 'services/ledger', '@x/ledger')
+  pkg(root, 'services/cards', '@x/cards', {}, 'export {}\n', { '@x/keyvault': 'workspace:*', '@x/ledger': 'workspace:*' })
+  const got = checkBoundaries(root, loadZoneMap(join(root, 'k8s', 'zones.yaml'))).map((v) => `${v.pkg}->${v.target}`).sort()
+  t.same(got, ['cde/card-vault->@x/payment-crypto', 'services/cards->@x/keyvault'])
 })
