@@ -233,10 +233,11 @@ function bitmapped(bytes: number, subfields: Record<string, FieldSpec>, path: st
       return o
     },
     encodeBody(v, w) {
-      const map = new Uint8Array(bytes)
       w.ensure(bytes)
       const at = w.pos
+      w.buf.fill(0, at, at + bytes)
       w.pos += bytes
+      // Bits are set in place: the bitmap lies before w.pos, so it survives any buffer growth.
       for (const k of Object.keys(v)) {
         if (k === REST) continue
         const x = v[k]
@@ -244,7 +245,7 @@ function bitmapped(bytes: number, subfields: Record<string, FieldSpec>, path: st
         const n = +k
         const c = n >= 1 && n <= bits && KEYS[n] === k ? codecs[n] : undefined
         if (!c) encodeError('UNDEFINED_FIELD', `${path}.${k}`, 'subfield not defined by the spec')
-        map[(n - 1) >> 3]! |= 0x80 >> ((n - 1) & 7)
+        w.buf[at + ((n - 1) >> 3)]! |= 0x80 >> ((n - 1) & 7)
         c.encode(x, w)
       }
       const rest = v[REST]
@@ -254,11 +255,10 @@ function bitmapped(bytes: number, subfields: Record<string, FieldSpec>, path: st
         for (const b of list) {
           const n = Number(b)
           if (!Number.isInteger(n) || n < 1 || n > bits) encodeError('INVALID_VALUE', `${path}.${REST}`, 'bit number out of range')
-          map[(n - 1) >> 3]! |= 0x80 >> ((n - 1) & 7)
+          w.buf[at + ((n - 1) >> 3)]! |= 0x80 >> ((n - 1) & 7)
         }
         if (rest.data !== undefined) writeRaw(rest.data, w, `${path}.${REST}`)
       }
-      w.buf.set(map, at)
     },
   }
 }

@@ -43,6 +43,26 @@ function concatMapped(to: Uint8Array, buf: Buffer, start: number, end: number): 
   return s
 }
 
+/** Nibble value of a digit character (-1 otherwise); the hex variant adds A–F and '=' (as D). */
+const DIGIT_NIBBLE: Int8Array = (() => {
+  const t = new Int8Array(128).fill(-1)
+  for (let i = 0; i < 10; i++) t[48 + i] = i
+  return t
+})()
+const HEX_NIBBLE: Int8Array = (() => {
+  const t = Int8Array.from(DIGIT_NIBBLE)
+  for (let i = 0; i < 6; i++) t[65 + i] = 10 + i
+  t[0x3d] = 0xd
+  return t
+})()
+
+function nibble(table: Int8Array, s: string, i: number, path: string): number {
+  const c = s.charCodeAt(i)
+  const d = c < 128 ? table[c]! : -1
+  if (d < 0) encodeError('INVALID_CHARACTER', path, 'character not allowed in BCD field')
+  return d
+}
+
 function nibbleChar(d: number, hexNibbles: boolean, path: string, offset: number): string {
   if (d > 9 && !hexNibbles) decodeError('INVALID_BCD_NIBBLE', path, offset, 'BCD nibble above 9')
   return HEXCH[d]!
@@ -140,27 +160,20 @@ export function bcdBody(opts: { leftJustify: boolean; pad: number; hexNibbles: b
       const s = v as string
       const nb = (digitsOf(u) + 1) >> 1
       const len = s.length
-      // Odd lengths get one pad nibble: first when right-justified, last when left-justified.
-      const padCount = nb * 2 - len
+      const val = hexNibbles ? HEX_NIBBLE : DIGIT_NIBBLE
       w.ensure(nb)
       const out = w.buf
-      const p0 = w.pos
-      let acc = 0
-      for (let k = 0; k < nb * 2; k++) {
-        const i = leftJustify ? k : k - padCount
-        let d: number
-        if (i < 0 || i >= len) d = pad
-        else {
-          const c = s.charCodeAt(i)
-          if (c >= 0x30 && c <= 0x39) d = c - 0x30
-          else if (hexNibbles && c >= 0x41 && c <= 0x46) d = c - 0x37
-          else if (hexNibbles && c === 0x3d) d = 0xd
-          else return encodeError('INVALID_CHARACTER', path, 'character not allowed in BCD field')
-        }
-        if (k & 1) out[p0 + (k >> 1)] = acc | d
-        else acc = d << 4
+      let p = w.pos
+      let i = 0
+      let last = len
+      // Odd lengths get one pad nibble: first when right-justified, last when left-justified.
+      if (len & 1) {
+        if (leftJustify) last = len - 1
+        else out[p++] = (pad << 4) | nibble(val, s, i++, path)
       }
-      w.pos = p0 + nb
+      for (; i < last; i += 2) out[p++] = (nibble(val, s, i, path) << 4) | nibble(val, s, i + 1, path)
+      if (last !== len) out[p++] = (nibble(val, s, last, path) << 4) | pad
+      w.pos = p
     },
   }
 }

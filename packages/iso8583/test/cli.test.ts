@@ -6,7 +6,7 @@ import { runIso8583Cli, type CliIo } from '../src/cli.js'
 import { getSpec } from '../src/index.js'
 import { visa0100 } from './fixtures.js'
 
-function io(stdin = Buffer.alloc(0)): CliIo & { out: string; err: string } {
+function io(stdin: Buffer = Buffer.alloc(0)): CliIo & { out: string; err: string } {
   const o = { out: '', err: '' }
   return Object.assign(o, {
     readStdin: async () => stdin,
