@@ -8,7 +8,13 @@ import { parseArgs } from 'node:util'
 import { BUILTIN_SPECS, getSpec, Iso8583Error } from '../src/index.js'
 import { checkFrame, messageArb, mutate, prng } from '../test/arbitrary.js'
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '5' }, seed: { type: 'string' } }, strict: true })
+// pnpm forwards a literal "--" before script arguments: drop it so the options are parsed.
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--'),
+  options: { minutes: { type: 'string', default: process.env.FUZZ_MINUTES ?? '5' }, seed: { type: 'string' } },
+  allowPositionals: true,
+  strict: true,
+})
 const deadline = Date.now() + Number(values.minutes) * 60_000
 const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 2 ** 31
 console.log(`fuzzing ${BUILTIN_SPECS.join(', ')} for ${values.minutes} min, seed ${seed}`)
