@@ -3,6 +3,7 @@ import { createServiceApp, registerProbe, type Logger } from '@cardplane/service
 import type { JwtBundleSource } from '@cardplane/spiffe'
 import type { ZoneMap } from '@cardplane/zones'
 import type { ProxyPublicConfig } from './config.js'
+import { startReveal } from './reveal/index.js'
 
 /** What buildApp needs; main.ts creates these, tests pass their own. */
 export interface ProxyPublicDeps {
@@ -17,6 +18,7 @@ export interface ProxyPublicDeps {
  * The proxy-public HTTP app. Routes:
  * - `GET /v1/probe`: callers allowed by the zone map's edges into `proxy-public`
  * - `/healthz`, `/readyz`, `/metrics` (public)
+ * - on its own HTTPS port: the cardholder reveal page (reveal/, started on ready, closed with the app)
  */
 export async function buildApp(deps: ProxyPublicDeps): Promise<FastifyInstance> {
   const app = await createServiceApp({
@@ -27,5 +29,6 @@ export async function buildApp(deps: ProxyPublicDeps): Promise<FastifyInstance> 
     ...(deps.logger ? { logger: deps.logger } : {}),
   })
   registerProbe(app)
+  startReveal(app, deps.config as Partial<ProxyPublicConfig>, deps.bundles)
   return app
 }

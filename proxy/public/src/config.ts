@@ -13,6 +13,19 @@ export const proxyPublicConfigSchema = Type.Composite([
       description:
         'JSON array of scheme TCP links: `{ name, scheme, port, host?, framing: "vmlh", allowedPeers, tls?: { certFile, keyFile }, maxFrameSize, readTimeoutMs, idleTimeoutMs, maxConnections, maxInFlight }`. Default: the dev Visa link on port 7400, loopback peers only.',
     }),
+    PUBLIC_REVEAL_PORT: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: 8443,
+      description: 'HTTPS port of the cardholder reveal page (`/reveal/:token`, `/reveal/:token.json`, `POST /pin/:token.json`); 0: ephemeral.',
+    }),
+    PUBLIC_REVEAL_HOST: Type.String({ default: '127.0.0.1', description: 'Interface of the reveal page listener.' }),
+    PUBLIC_REVEAL_ENABLED: Type.Boolean({ default: true, description: 'Serve the reveal page at all.' }),
+    PUBLIC_REVEAL_TLS_CERT: Type.Optional(Type.String({ description: 'PEM certificate of the reveal page. Unset: a self-signed dev certificate (openssl) in PUBLIC_REVEAL_TLS_DIR.' })),
+    PUBLIC_REVEAL_TLS_KEY: Type.Optional(Type.String({ description: 'PEM private key matching PUBLIC_REVEAL_TLS_CERT.' })),
+    PUBLIC_REVEAL_TLS_DIR: Type.Optional(
+      Type.String({ description: 'Where the self-signed dev certificate is generated and reused. Unset: `<os tmpdir>/cardplane-reveal-tls`.' }),
+    ),
   }),
 ])
 
