@@ -125,7 +125,16 @@ export class FrameSplitter {
   private peek(n: number): Buffer {
     const first = this.chunks[0]!
     if (first.length >= n) return first.subarray(0, n)
-    return Buffer.concat(this.chunks, this.buffered).subarray(0, n)
+    // Only the header bytes are gathered; the payload chunks are never copied while waiting.
+    const out = Buffer.allocUnsafe(n)
+    let p = 0
+    for (const c of this.chunks) {
+      const take = Math.min(c.length, n - p)
+      c.copy(out, p, 0, take)
+      p += take
+      if (p === n) break
+    }
+    return out
   }
 
   private consume(n: number): Buffer {
