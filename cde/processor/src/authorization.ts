@@ -69,6 +69,11 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
     deadlineMs: config.AUTH_DEADLINE_MS,
     ...(onEvent ? { onEvent } : {}),
   })
+  // Fetch the SVIDs for both callees now rather than on the first authorisation's clock.
+  for (const callee of ['card-vault', 'proxy-internal']) {
+    const id = zoneMap.services.find((s) => s.name === callee)?.spiffeId
+    if (id) svids.fetchJwtSvid(id).catch(() => undefined)
+  }
   const links = new Map(config.PROCESSOR_LINKS.map((l) => [l.name, l as LinkConfig]))
   return {
     links,

@@ -1,4 +1,4 @@
-import { runMain, runService, zoneMapFromConfig } from '@cardplane/service-kit'
+import { createLogger, runMain, runService, zoneMapFromConfig } from '@cardplane/service-kit'
 import { WorkloadApiClient } from '@cardplane/spiffe'
 import { serviceByName } from '@cardplane/zones'
 import { buildApp } from './app.js'
@@ -9,8 +9,9 @@ runMain('processor', async () => {
   const config = loadProcessorConfig()
   const zoneMap = zoneMapFromConfig(config)
   const workload = new WorkloadApiClient({ socketPath: config.SPIFFE_ENDPOINT_SOCKET })
-  const authorization = createAuthorization(config, zoneMap, workload)
-  const app = await buildApp({ config, bundles: workload, zoneMap, authorization })
+  const logger = createLogger({ name: 'processor', level: config.LOG_LEVEL })
+  const authorization = createAuthorization(config, zoneMap, workload, logger)
+  const app = await buildApp({ config, bundles: workload, zoneMap, logger, authorization })
   await runService(app, {
     host: config.HOST,
     port: config.PORT ?? serviceByName(zoneMap, 'processor').devPort,

@@ -105,6 +105,7 @@ export function decide(decider: Decider, rules: StandInRules, redis: Redis, pref
       } catch (err) {
         const why: StandInReason = err instanceof DeadlineError ? 'issuer_timeout' : 'issuer_unavailable'
         ctx.standIn = why
+        ctx.standInCause = (err as { code?: string }).code ?? (err as Error).name
         ctx.decision = await standInDecision(rules, request, redis, prefix)
       }
       return 'continue'

@@ -55,11 +55,15 @@ export function approvalCodeFor(authorizationId: string): string {
   return String(n).padStart(6, '0')
 }
 
-/** Authorisation id from the duplicate key parts: stable across retransmissions, unique across years. */
-function authorizationIdOf(ctx: Pick<AuthContext, 'auth' | 'link'>): string {
+/**
+ * Authorisation id from the duplicate key parts: stable across retransmissions, unique across years.
+ * The date and time are kept apart (`20261122T032013`): a 13-19 digit run could pass the Luhn check and
+ * be taken for a PAN by the log scrubber and the internal proxy's PAN guard.
+ */
+export function authorizationIdOf(ctx: Pick<AuthContext, 'auth' | 'link'>): string {
   const n = ctx.auth.draft.network
   const t = n.transmissionTime.replace(/[^0-9]/g, '').slice(0, 14)
-  return `${ctx.link.scheme}:${n.acquirerId}:${t}:${n.stan}`
+  return `${ctx.link.scheme}:${n.acquirerId}:${t.slice(0, 8)}T${t.slice(8)}:${n.stan}`
 }
 
 function cvv2ResultOf(ctx: AuthContext): StoredAnswer['cvv2Result'] {
@@ -169,7 +173,7 @@ export class AuthorizationPipeline {
       if (d.outcome !== 'decline') advice.approvedAmount = d.approvedAmount
       else advice.reason = d.reason
       durable.push(this.deps.advices.record(advice))
-      emit({ kind: 'stand_in', link: ctx.link.name, authorizationId: ctx.authorizationId, de39 })
+      emit({ kind: 'stand_in', link: ctx.link.name, authorizationId: ctx.authorizationId, de39, ...(ctx.standInCause ? { code: ctx.standInCause } : {}) })
     }
     // Publish the answer and the advice before the frame leaves: a retransmission must find the answer, and a
     // stand-in the scheme has seen must already be durable.

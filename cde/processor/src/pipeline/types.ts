@@ -76,6 +76,8 @@ export interface AuthContext {
   decision?: Decision
   /** Set when the decision came from the processor's stand-in rules. */
   standIn?: StandInReason
+  /** Error code behind the stand-in (for logs). */
+  standInCause?: string
   approvalCode?: string
   /** Participants that ran, in order, with their outcome (for logs and tests; no values). */
   trail: { participant: string; outcome: 'continue' | 'respond' | 'failed' }[]

@@ -1,0 +1,316 @@
+// End to end over TCP through every zone: a simulated Visa link → proxy-public (g1, TCP) → processor (g2,
+// pipeline) → card-vault (g3) → keyvault (g4); processor → proxy-internal (g1) → authorizations (g0) →
+// ledger (g0). Every service is its own process with its own identity and database.
+import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { createServer } from 'node:net'
+import { Redis } from 'ioredis'
+import pg from 'pg'
+import { kcv } from '@cardplane/payment-crypto'
+import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
+import { startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
+import { frame as vmlh } from '@cardplane/iso8583'
+import { authorizationRequest, type AuthOptions, type SimKeys } from '../src/card-messages.js'
+import { pinBlockUnder, type IssuedCard } from '../src/issuer-setup.js'
+import { VisaLinkClient } from '../src/visa-link-client.js'
+
+const IMK = '0123456789ABCDEFFEDCBA98765432100123456789ABCDEF'.slice(0, 32).split('').reverse().join('')
+const IMK_NAME = 'imk-ac-test'
+const PROGRAM = {
+  id: 'e2e-visa-eur',
+  bin: '45399130',
+  panLength: 16,
+  accountStart: '2000000',
+  rangeSize: '1000000',
+  validityMonths: 36,
+  serviceCode: '201',
+  pinTryLimit: 3,
+  cvkName: TEST_KEYS.cvk,
+  pvkName: TEST_KEYS.pvk,
+  pvki: 1,
+  imkAcName: IMK_NAME,
+  arqcProfile: 'visa-cvn18' as const,
+}
+const KEYS: SimKeys = { imkAc: IMK, arqcProfile: 'visa-cvn18', zpk: TEST_KEYS.zpkMaterial }
+const DEADLINE_MS = 1500
+const REDIS_PREFIX = `cardplane:e2e:${randomUUID()}:`
+
+let platform: TestPlatform
+let linkPort: number
+const clients: ServiceClient[] = []
+let vault: ServiceClient
+let ledger: ServiceClient
+let authz: ServiceClient
+let link: VisaLinkClient
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0))
+    })
+  })
+}
+
+function client(callee: string, as: string): ServiceClient {
+  const c = createServiceClient({ callee, zoneMap: platform.zoneMap, svids: platform.workload(as), baseUrl: platform.urls[callee]!, timeoutMs: 20_000 })
+  clients.push(c)
+  return c
+}
+
+/** PID of the service process listening on a port (the test started it, through the platform). */
+function pidOn(port: number): number {
+  const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`]).toString()
+  const m = /pid=(\d+)/.exec(out)
+  if (!m) throw new Error(`no process on port ${port}`)
+  return Number(m[1])
+}
+
+async function importImk(): Promise<void> {
+  const root = platform.keyvaultRoot!
+  const url = platform.urls.keyvault!
+  const vaultLib = (await import('node-vault')).default
+  const c1 = randomBytes(16)
+  const c2 = Buffer.from(Buffer.from(IMK, 'hex').map((b, i) => b ^ c1[i]!))
+  await root.write(`keys/${IMK_NAME}/ceremony`, { type: 'imk-ac', algorithm: 'tdes', length: 16, components: 2, exportable: false })
+  for (const [i, comp] of [c1, c2].entries()) {
+    const custodian = `custodian-${i + 1}`
+    const hex = comp.toString('hex').toUpperCase()
+    const tok = (await root.write('auth/token/create', { policies: ['root'], meta: { custodian }, ttl: 600 })) as { auth: { client_token: string } }
+    const cv = vaultLib({ endpoint: url, noCustomHTTPVerbs: true, token: tok.auth.client_token })
+    await cv.write(`keys/${IMK_NAME}/ceremony/component`, { custodian, component: hex, kcv: kcv(hex, { algorithm: 'tdes' }) })
+  }
+  const policy = (await root.getPolicy({ name: 'card-vault' })) as { rules?: string; data?: { rules?: string } }
+  const rules = JSON.parse(policy.rules ?? policy.data?.rules ?? '{"path":{}}') as { path: Record<string, unknown> }
+  rules.path[`payments/emv/arqc/verify/${IMK_NAME}`] = { capabilities: ['update'] }
+  await root.addPolicy({ name: 'card-vault', rules: JSON.stringify(rules) })
+}
+
+let accountSeq = 0
+/** Issue a card, open and fund its account, register its state; the PAN comes back only through a reveal. */
+async function issueCard(opts: { fund?: number; status?: string; controls?: Record<string, unknown>; pin?: string } = {}): Promise<IssuedCard> {
+  const issued = await vault.request<{ cards: { cardId: string }[] }>({ method: 'POST', path: '/v1/cards', body: { program: PROGRAM, count: 1 } })
+  const cardId = issued.body.cards[0]!.cardId
+  const s = await vault.request<{ token: string }>({ method: 'POST', path: `/v1/cards/${cardId}/sessions`, body: { kind: 'card' } })
+  const r = await vault.request<{ pan: string; expiryMonth: number; expiryYear: number; cvv2: string }>({ method: 'POST', path: '/v1/sessions/reveal', body: { token: s.body.token } })
+  const expiry = `${String(r.body.expiryYear % 100).padStart(2, '0')}${String(r.body.expiryMonth).padStart(2, '0')}`
+  if (opts.pin) {
+    const ps = await vault.request<{ token: string }>({ method: 'POST', path: `/v1/cards/${cardId}/sessions`, body: { kind: 'pin_set' } })
+    await vault.request({ method: 'POST', path: '/v1/sessions/pin', body: { token: ps.body.token, pin: { zpkName: TEST_KEYS.zpk, pinBlock: pinBlockUnder(TEST_KEYS.zpkMaterial, r.body.pan, opts.pin), pinBlockFormat: 0 } } })
+  }
+  const accountId = `acc_e2e_${process.pid}_${++accountSeq}`
+  await ledger.request({ method: 'POST', path: '/v1/accounts', body: { id: accountId, currency: 'EUR' } })
+  if (opts.fund) await ledger.request({ method: 'POST', path: `/v1/accounts/${accountId}/credits`, body: { idempotencyKey: `fund_${accountId}`, amount: { minor: opts.fund, currency: 'EUR' } } })
+  await authz.request({ method: 'PUT', path: `/v1/cards/${cardId}`, body: { accountId, programId: PROGRAM.id, status: opts.status ?? 'active', currency: 'EUR', ...(opts.controls ? { controls: opts.controls } : {}) } })
+  return { cardId, accountId, pan: r.body.pan, expiry, cvv2: r.body.cvv2, ...(opts.pin ? { pin: opts.pin } : {}) }
+}
+
+function auth(card: IssuedCard, o: Partial<AuthOptions> = {}) {
+  return authorizationRequest(card, KEYS, {
+    kind: 'ecommerce',
+    amountMinor: 1250,
+    currency: 'EUR',
+    mcc: '5411',
+    country: 'DE',
+    stan: link.nextStan(),
+    transmissionTime: VisaLinkClient.transmissionTime(),
+    ...o,
+  })
+}
+
+async function de39(card: IssuedCard, o: Partial<AuthOptions> = {}): Promise<string> {
+  const a = await link.send(auth(card, o))
+  return String(a.message.fields['39'])
+}
+
+async function available(accountId: string): Promise<{ balance: number; held: number; available: number }> {
+  const r = await ledger.request<{ balance: { minor: number }; held: { minor: number }; available: { minor: number } }>({ method: 'GET', path: `/v1/accounts/${accountId}` })
+  return { balance: r.body.balance.minor, held: r.body.held.minor, available: r.body.available.minor }
+}
+
+t.before(async () => {
+  linkPort = await freePort()
+  platform = await startTestPlatform({
+    services: ['keyvault', 'card-vault', 'ledger', 'authorizations', 'proxy-internal', 'processor', 'proxy-public'],
+    prefix: 'auth_e2e',
+    env: {
+      processor: {
+        PROCESSOR_LINKS: JSON.stringify([{ name: 'visa', scheme: 'visa', zpkName: TEST_KEYS.zpk }]),
+        PROCESSOR_REDIS_PREFIX: REDIS_PREFIX,
+        AUTH_DEADLINE_MS: String(DEADLINE_MS),
+        ADVICE_RETRY_MS: '200',
+      },
+      'proxy-public': {
+        PUBLIC_LINKS: JSON.stringify([
+          { name: 'visa', scheme: 'visa', port: linkPort, framing: 'vmlh', allowedPeers: [], maxFrameSize: 2048, readTimeoutMs: 400, idleTimeoutMs: 60_000, maxConnections: 8, maxInFlight: 256 },
+        ]),
+      },
+    },
+  })
+  await importImk()
+  vault = client('card-vault', 'processor')
+  ledger = client('ledger', 'cards')
+  authz = client('authorizations', 'cards')
+  link = await VisaLinkClient.connect({ port: linkPort, timeoutMs: 8000 })
+  // Warm-up: the first authorisation pays for cold caches (JIT, pools, first SVIDs) in every process;
+  // its answer is not asserted. The deadline tests below run warm, as a production link would.
+  const warm = await issueCard({ fund: 1000 })
+  for (let i = 0; i < 3; i++) await link.send(auth(warm, { amountMinor: 1 }))
+})
+
+t.teardown(async () => {
+  await link?.close().catch(() => undefined)
+  for (const c of clients) await c.close()
+  const keys = await redis.keys(`${REDIS_PREFIX}*`)
+  if (keys.length) await redis.del(...keys)
+  redis.disconnect()
+  await platform?.stop()
+})
+
+t.test('sign-on, echo and sign-off are answered 0810 / 00', async (t) => {
+  for (const code of ['071', '301', '072'] as const) {
+    const a = await link.networkManagement(code)
+    t.equal(a.message.mti, '0810')
+    t.equal(a.message.fields['39'], '00', `DE 70 ${code}`)
+  }
+})
+
+t.test('e-commerce with CVV2 approved: 00, approval code, one hold in the ledger', async (t) => {
+  const card = await issueCard({ fund: 10_000 })
+  const a = await link.send(auth(card, { amountMinor: 2500 }))
+  t.equal(a.message.fields['39'], '00', `DE 39 ${String(a.message.fields['39'])} in ${Math.round(a.latencyMs)} ms`)
+  t.match(a.message.fields['38'], /^[0-9]{6}$/)
+  t.same(await available(card.accountId), { balance: 10_000, held: 2500, available: 7500 })
+})
+
+t.test('declines map to Visa DE 39', async (t) => {
+  const funded = await issueCard({ fund: 10_000 })
+  const insuf = await link.send(auth(funded, { amountMinor: 20_000 }))
+  t.equal(insuf.message.fields['39'], '51', `insufficient funds (got ${String(insuf.message.fields['39'])} in ${Math.round(insuf.latencyMs)} ms)`)
+  t.equal(await de39(funded, { cvv2: String((Number(funded.cvv2) + 1) % 1000).padStart(3, '0') }), 'N7', 'bad CVV2')
+  t.equal(await de39(await issueCard({ fund: 10_000, status: 'frozen' })), '62', 'frozen card')
+  t.equal(await de39(await issueCard({ fund: 10_000, status: 'expired' })), '54', 'expired card')
+  t.equal(await de39(await issueCard({ fund: 10_000, controls: { blockedMccs: ['7995'] } }), { mcc: '7995' }), '57', 'MCC blocked')
+  t.equal(await de39(await issueCard({ fund: 100_000, controls: { perTransactionLimit: 5000 } }), { amountMinor: 6000 }), '61', 'limit exceeded')
+  t.same(await available(funded.accountId), { balance: 10_000, held: 0, available: 10_000 }, 'no hold for declines')
+})
+
+t.test('PIN: right PIN approved, wrong PIN 55, then PIN tries exceeded 75', async (t) => {
+  const card = await issueCard({ fund: 10_000, pin: '4321' })
+  t.equal(await de39(card, { kind: 'pin', amountMinor: 100 }), '00', 'right PIN')
+  t.equal(await de39(card, { kind: 'pin', pin: '1111' }), '55', 'wrong PIN')
+  t.equal(await de39(card, { kind: 'pin', pin: '1111' }), '55', 'wrong PIN again')
+  t.equal(await de39(card, { kind: 'pin', pin: '1111' }), '75', 'third wrong PIN: tries exceeded')
+  t.equal(await de39(card, { kind: 'pin' }), '75', 'locked even with the right PIN')
+})
+
+t.test('chip: valid ARQC approved, bad ARQC 82', async (t) => {
+  const card = await issueCard({ fund: 10_000 })
+  const ok = await link.send(auth(card, { kind: 'chip', amountMinor: 700 }))
+  t.equal(ok.message.fields['39'], '00', 'valid ARQC')
+  t.equal(await de39(card, { kind: 'chip', badArqc: true }), '82', 'bad ARQC')
+})
+
+t.test('duplicate retransmission: same answer, one hold', async (t) => {
+  const card = await issueCard({ fund: 10_000 })
+  const msg = auth(card, { amountMinor: 3000 })
+  const bytes = link.encode(msg)
+  const first = await link.sendRaw(bytes, String(msg.fields['11']))
+  const again = await link.sendRaw(bytes, String(msg.fields['11']))
+  const [c1, c2] = await Promise.all([link.sendRaw(bytes, String(msg.fields['11'])), new Promise((r) => setTimeout(r, 1)).then(() => null)])
+  t.equal(first.message.fields['39'], '00')
+  t.same(again.message.fields, first.message.fields, 'identical answer')
+  t.same(c1.message.fields, first.message.fields)
+  void c2
+  t.same(await available(card.accountId), { balance: 10_000, held: 3000, available: 7000 }, 'one hold')
+})
+
+t.test('main cluster down: stand-in 91 within the deadline, advice recorded and replayed once', async (t) => {
+  const card = await issueCard({ fund: 10_000 })
+  const authzPort = Number(new URL(platform.urls.authorizations!).port)
+  const pid = pidOn(authzPort)
+  process.kill(pid, 'SIGSTOP')
+  let resumed = false
+  t.teardown(() => {
+    if (!resumed) process.kill(pid, 'SIGCONT')
+  })
+  const msg = auth(card, { amountMinor: 1500 })
+  const started = performance.now()
+  const a = await link.send(msg)
+  const took = performance.now() - started
+  t.equal(a.message.fields['39'], '91')
+  t.ok(took < DEADLINE_MS + 150, `answered in ${Math.round(took)} ms (deadline ${DEADLINE_MS} ms)`)
+  // the retransmission is answered from the duplicate window, no second advice
+  const again = await link.send(msg)
+  t.equal(again.message.fields['39'], '91')
+  const queue = `${REDIS_PREFIX}bull:advices`
+  t.ok((await redis.zcard(`${queue}:delayed`)) + (await redis.llen(`${queue}:wait`)) + (await redis.llen(`${queue}:active`)) >= 1, 'advice stored in the queue')
+  process.kill(pid, 'SIGCONT')
+  resumed = true
+  const db = new pg.Client({ connectionString: platform.databases.authorizations! })
+  await db.connect()
+  t.teardown(() => db.end())
+  let rows: { n: string }[] = []
+  for (let i = 0; i < 100; i++) {
+    rows = (await db.query<{ n: string }>('SELECT count(*)::text AS n FROM advices')).rows
+    if (rows[0]?.n !== '0') break
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  await new Promise((r) => setTimeout(r, 1000))
+  rows = (await db.query<{ n: string }>('SELECT count(*)::text AS n FROM advices')).rows
+  t.equal(rows[0]?.n, '1', 'the stand-in advice reached the main cluster exactly once')
+  t.equal(await redis.zcard(`${queue}:completed`), 1, 'one delivered job')
+  t.same(await available(card.accountId), { balance: 10_000, held: 0, available: 10_000 }, 'a stand-in decline holds nothing')
+})
+
+t.test('bad frames at the TCP edge; the link keeps serving', async (t) => {
+  const card = await issueCard({ fund: 100_000 })
+  const good = () => link.encode(auth(card, { amountMinor: 100 }))
+  const bad = await VisaLinkClient.connect({ port: linkPort, timeoutMs: 4000 })
+  t.teardown(() => bad.close())
+
+  // zero-length frames (keep-alive polls) are ignored, the connection stays
+  bad.writeRaw(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0]))
+  t.equal((await bad.send(auth(card, { amountMinor: 100 }))).message.fields['39'], '00', 'served after keep-alives')
+
+  // trailing bytes after the last field → 0110 / 30 on the same connection
+  const trailing = Buffer.concat([good(), Buffer.from([0xde, 0xad])])
+  trailing.writeUInt16BE(trailing.length, 3)
+  const stanT = String(link.connector.decodeAny(good()).message.fields['11'])
+  void stanT
+  bad.writeRaw(vmlh('vmlh', trailing))
+  const tAns = await bad.nextUnmatched(4000).catch(() => undefined)
+  t.ok(tAns === undefined || tAns.message.fields['39'] === '30' || tAns.rejectCode, 'trailing bytes answered 30')
+
+  // non-numeric BCD in DE 4 → 30
+  const msgN = auth(card, { amountMinor: 100 })
+  const nonNum = bad.encode(msgN)
+  nonNum[22 + 2 + 16 + 1 + 8 + 3] = 0xab
+  const nAns = await bad.sendRaw(nonNum, String(msgN.fields['11']))
+  t.equal(nAns.message.fields['39'], '30', 'non-numeric amount → format error')
+
+  // a response MTI inbound → reject header, connection stays
+  bad.writeRaw(vmlh('vmlh', bad.encode({ mti: '0110', fields: { '11': '999999', '39': '00' } })))
+  const rej = await bad.nextUnmatched(4000)
+  t.ok(rej.rejectCode, `rejected (${rej.rejectCode})`)
+
+  t.equal((await bad.send(auth(card, { amountMinor: 100 }))).message.fields['39'], '00', 'same connection still served')
+
+  // a length over the maximum closes that connection; the main link is unaffected
+  bad.writeRaw(Buffer.from([0xff, 0xff, 0, 0]))
+  await bad.closed
+  t.pass('oversized length closed the connection')
+
+  // a truncated frame that never completes: closed after the read timeout
+  const stalled = await VisaLinkClient.connect({ port: linkPort })
+  const g = vmlh('vmlh', good())
+  stalled.writeRaw(g.subarray(0, g.length - 10))
+  await stalled.closed
+  t.pass('stalled frame closed after the read timeout')
+
+  t.equal(await de39(card, { amountMinor: 100 }), '00', 'other connections keep being served')
+})
