@@ -28,10 +28,12 @@ export interface BootstrapResult {
 }
 
 const DEFAULT_DIR = join(dirname(fileURLToPath(import.meta.url)), 'bootstrap')
+/** A step that takes longer than this is reported as failed, so a stuck step cannot hang `pnpm start`. */
+const STEP_TIMEOUT_MS = 120_000
 
 /**
  * Run every `*.ts` module in the bootstrap folder, sorted by file name, one after the other. A failing
- * step is reported and the next steps still run (they may not depend on it); nothing is retried.
+ * or stuck step is reported and the next steps still run; nothing is retried.
  */
 export async function runBootstrap(ctx: BootstrapContext, dir = DEFAULT_DIR): Promise<BootstrapResult[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).sort()
@@ -42,7 +44,13 @@ export async function runBootstrap(ctx: BootstrapContext, dir = DEFAULT_DIR): Pr
       const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default?: unknown }
       if (typeof mod.default !== 'function') throw new Error('module has no default export function')
       ctx.log(`bootstrap ${file}`)
-      await (mod.default as BootstrapStep)(ctx)
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        (mod.default as BootstrapStep)(ctx),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`timed out after ${STEP_TIMEOUT_MS / 1000} s`)), STEP_TIMEOUT_MS)
+        }),
+      ]).finally(() => clearTimeout(timer))
       results.push({ step: file, ok: true, ms: Date.now() - started })
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err)

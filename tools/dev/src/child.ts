@@ -72,11 +72,12 @@ export async function stopServiceProcess(p: ServiceProcess, graceMs = 10_000): P
 }
 
 /**
- * Poll `<url>/readyz` until it answers 200, the process exits, or `timeoutMs` passes. Resolves with
- * `ready`, or with the reason it is not.
+ * Poll `<url><path>` (`/healthz`: live, `/readyz`: ready) until it answers 200, the process exits, or
+ * `timeoutMs` passes. Resolves with ok, or with the reason it is not.
  */
-export async function waitReady(
+export async function waitHttp(
   url: string,
+  path: '/healthz' | '/readyz',
   proc: ServiceProcess,
   timeoutMs: number,
 ): Promise<{ ok: true } | { ok: false; reason: string }> {
@@ -85,16 +86,16 @@ export async function waitReady(
   while (Date.now() < deadline) {
     if (proc.hasExited()) {
       const { code, signal } = await proc.exited
-      return { ok: false, reason: `exited before ready (${signal ?? `code ${code}`})` }
+      return { ok: false, reason: `exited (${signal ?? `code ${code}`})` }
     }
     try {
-      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) })
+      const res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(2000) })
       if (res.status === 200) return { ok: true }
-      last = `readyz answered ${res.status}: ${await res.text()}`
+      last = `${path} answered ${res.status}: ${await res.text()}`
     } catch (err) {
       last = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
     }
     await new Promise((r) => setTimeout(r, 250))
   }
-  return { ok: false, reason: `not ready after ${Math.round(timeoutMs / 1000)} s (${last})` }
+  return { ok: false, reason: `no 200 from ${path} after ${Math.round(timeoutMs / 1000)} s (${last})` }
 }

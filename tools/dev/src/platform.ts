@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { startDevSpiffe, type DevSpiffe } from '@cardplane/tool-dev-spiffe'
 import { REPO_ROOT, loadZoneMap, type ZoneMap, type ZoneService } from '@cardplane/zones'
 import { runBootstrap, type BootstrapResult } from './bootstrap.js'
-import { startServiceProcess, stopServiceProcess, waitReady, type ServiceProcess } from './child.js'
+import { startServiceProcess, stopServiceProcess, waitHttp, type ServiceProcess } from './child.js'
 import { freePort, portInUse } from './ports.js'
 import {
   PreflightError,
@@ -24,8 +24,13 @@ export interface ServiceStatus {
   spiffeId: string
   url: string
   database: string
-  /** `ready`; `missing`: no `src/main.ts` yet; `failed`: exited or never became ready; `starting` while waiting. */
-  state: 'starting' | 'ready' | 'missing' | 'failed'
+  /** Process id while it runs. */
+  pid?: number
+  /**
+   * `ready`: /readyz answers 200. `live`: /healthz answers but /readyz did not in time (or was not waited
+   * for). `missing`: no `src/main.ts` yet. `failed`: exited or never answered /healthz. `starting` meanwhile.
+   */
+  state: 'starting' | 'live' | 'ready' | 'missing' | 'failed'
   /** Why it is not ready. */
   reason?: string
 }
@@ -52,8 +57,15 @@ export interface PlatformOptions {
    * on two busy cores can take more than a minute, but a service that never gets ready must not hang start.
    */
   readyTimeoutMs?: number
-  /** Run `src/bootstrap/*` after readiness (default true). */
+  /** Run `src/bootstrap/*` once every service is live (default true). */
   bootstrap?: boolean
+  /** Folder of bootstrap steps (default `tools/dev/src/bootstrap`; tests pass their own). */
+  bootstrapDir?: string
+  /**
+   * `ready` (default): wait for every /readyz after bootstrap. `live`: stop waiting once /healthz answers
+   * (tests that only need the processes and their identities, not initialised dependencies).
+   */
+  waitFor?: 'live' | 'ready'
   /** Drop the databases on stop (tests; default false). */
   dropDatabasesOnStop?: boolean
   /** Every output line of every service (already scrubbed by the service's logger). */
@@ -141,11 +153,12 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   process.once('exit', killAll)
 
   const statuses: ServiceStatus[] = []
+  let bootstrap: BootstrapResult[] = []
   try {
     for (const s of selected) {
       const status = serviceStatus(s, ports[s.name]!, urls[s.name]!, databases[s.name]!)
       statuses.push(status)
-      const entry = join(REPO_ROOT, s.dir, 'src/main.ts')
+      const entry = resolve(REPO_ROOT, s.dir, 'src/main.ts')
       if (!existsSync(entry)) {
         status.state = 'missing'
         status.reason = `${s.dir}/src/main.ts does not exist yet`
@@ -161,34 +174,53 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         DATABASE_URL: databaseUrl(pgUrl, databases[s.name]!),
         REDIS_URL: redisUrl,
       }
-      procs.set(s.name, startServiceProcess(s.name, entry, env, (stream, line) => opts.onLog?.(s.name, stream, line)))
+      const proc = startServiceProcess(s.name, entry, env, (stream, line) => opts.onLog?.(s.name, stream, line))
+      procs.set(s.name, proc)
+      if (proc.child.pid !== undefined) status.pid = proc.child.pid
     }
-    log(`started ${procs.size} service processes, waiting for /readyz`)
+    log(`started ${procs.size} service processes, waiting for /healthz`)
+    const deadline = Date.now() + (opts.readyTimeoutMs ?? 180_000)
     const waiting = setInterval(() => {
       const pending = statuses.filter((st) => st.state === 'starting')
       if (pending.length) log(`still waiting for: ${pending.map((st) => st.name).join(', ')}`)
     }, 15_000)
     waiting.unref()
-    await Promise.all(
-      statuses
-        .filter((st) => procs.has(st.name))
-        .map(async (st) => {
-          const r = await waitReady(st.url, procs.get(st.name)!, opts.readyTimeoutMs ?? 180_000)
-          if (r.ok) st.state = 'ready'
-          else {
-            st.state = 'failed'
-            st.reason = r.reason
-          }
-        }),
-    ).finally(() => clearInterval(waiting))
+    try {
+      // Phase 1, live: the process answers. Readiness may depend on bootstrap (an unsealed key service),
+      // so bootstrap runs between liveness and readiness.
+      await Promise.all(
+        statuses
+          .filter((st) => procs.has(st.name))
+          .map(async (st) => {
+            const r = await waitHttp(st.url, '/healthz', procs.get(st.name)!, Math.max(0, deadline - Date.now()))
+            if (r.ok) st.state = 'live'
+            else {
+              st.state = 'failed'
+              st.reason = r.reason
+            }
+          }),
+      )
+      if (opts.bootstrap !== false) {
+        bootstrap = await runBootstrap({ urls, stateDir: opts.stateDir, log, spiffe, zoneMap }, opts.bootstrapDir)
+      }
+      if (opts.waitFor !== 'live') {
+        log('waiting for /readyz')
+        await Promise.all(
+          statuses
+            .filter((st) => st.state === 'live')
+            .map(async (st) => {
+              const r = await waitHttp(st.url, '/readyz', procs.get(st.name)!, Math.max(Math.min(30_000, opts.readyTimeoutMs ?? 180_000), deadline - Date.now()))
+              if (r.ok) st.state = 'ready'
+              else st.reason = r.reason
+            }),
+        )
+      }
+    } finally {
+      clearInterval(waiting)
+    }
   } catch (err) {
     await stop()
     throw err
-  }
-
-  let bootstrap: BootstrapResult[] = []
-  if (opts.bootstrap !== false) {
-    bootstrap = await runBootstrap({ urls, stateDir: opts.stateDir, log, spiffe, zoneMap })
   }
   return { urls, services: statuses, spiffe, zoneMap, bootstrap, stop }
 }
