@@ -12,7 +12,7 @@ export { specProblems, validateSpec } from './spec-validate.js'
 export { decodeTlv, encodeTlv, findTlv, type TlvNode } from './tlv.js'
 export { describe, maskPan, ALWAYS_MASKED, type DescribeOptions } from './describe.js'
 export { messageFromJson, messageToJson, cloneValue, type JsonFieldValue } from './json.js'
-export { respond, responseMti, type RespondOptions } from './response.js'
+export { respond, responseMti, getPath, setPath, type RespondOptions } from './response.js'
 export { frame, unframe, readFrameLength, FrameSplitter, FRAME_HEADER_SIZE, type FrameEvent, type FramingKind, type FrameSplitterOptions } from './framing.js'
 export {
   VisaHeader,

@@ -35,3 +35,30 @@ export function respond(request: Message, opts: RespondOptions): Message {
   }
   return { mti: opts.mti ?? responseMti(request.mti), fields }
 }
+
+/** Value at a field path ("39", "62.2", "48.92"), or undefined. */
+export function getPath(msg: Message, path: string): FieldValue | undefined {
+  const parts = path.split('.')
+  let v: FieldValue | undefined = msg.fields[parts[0]!]
+  for (let i = 1; i < parts.length && v !== undefined; i++) {
+    if (typeof v === 'string' || v instanceof Uint8Array) return undefined
+    v = v[parts[i]!]
+  }
+  return v
+}
+
+/** Set (or with undefined, remove) the value at a field path, creating composite objects on the way. */
+export function setPath(msg: Message, path: string, value: FieldValue | undefined): void {
+  const parts = path.split('.')
+  let obj: Record<string, FieldValue> = msg.fields
+  for (let i = 0; i < parts.length - 1; i++) {
+    const k = parts[i]!
+    let next = obj[k]
+    if (next === undefined) obj[k] = next = {}
+    if (typeof next === 'string' || next instanceof Uint8Array) throw new TypeError(`field ${parts.slice(0, i + 1).join('.')} is not a composite`)
+    obj = next
+  }
+  const last = parts[parts.length - 1]!
+  if (value === undefined) delete obj[last]
+  else obj[last] = value
+}
