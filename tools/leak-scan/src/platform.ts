@@ -67,7 +67,8 @@ export interface TestPlatform {
   stop(): Promise<void>
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback TCP port (bound then released). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer()
     s.once('error', reject)

@@ -1,0 +1,178 @@
+// End to end over real processes: cards (g0) -> proxy-internal (g1) -> processor (g2) -> card-vault (g3)
+// -> keyvault (g4), with ledger and authorizations; the cardholder's browser (headless Chromium) opens
+// the one-time reveal page at proxy-public (HTTPS); then the leak scanner checks every main-cluster
+// table, the CDE tables outside ciphertext columns, Redis and every log for the PANs and CVV2s.
+import t from 'tap'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { chromium, type Browser } from 'playwright-core'
+import { Agent, fetch } from 'undici'
+import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
+import { freePort, startTestPlatform, TEST_KEYS, type TestPlatform } from '../src/platform.js'
+import { leakScan } from '../src/scan.js'
+
+const BIN = '45399130'
+const tag = `e2e${process.pid}${randomBytes(3).toString('hex')}`
+let platform: TestPlatform
+let cards: ServiceClient
+let browser: Browser
+let revealPort: number
+let dir: string
+const insecure = new Agent({ connect: { rejectUnauthorized: false } })
+
+interface IssuedCard {
+  cardId: string
+  lastFour: string
+  bin: string
+  expiryMonth: number
+  expiryYear: number
+  accountId: string
+}
+
+t.before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'e2e-'))
+  const programsFile = join(dir, 'programs.json')
+  await writeFile(
+    programsFile,
+    JSON.stringify({
+      programs: [
+        {
+          id: 'e2e-debit-gb',
+          name: 'E2E debit',
+          scheme: 'visa',
+          product: 'debit',
+          country: 'GB',
+          currency: 'GBP',
+          bin: BIN,
+          panLength: 16,
+          accountRange: { start: '0000000', size: '10000000' },
+          expiry: { validityMonths: 36 },
+          serviceCode: '201',
+          pin: { tryLimit: 3 },
+          keys: { cvk: TEST_KEYS.cvk, pvk: TEST_KEYS.pvk, pvki: 1 },
+        },
+      ],
+    }),
+  )
+  revealPort = await freePort()
+  platform = await startTestPlatform({
+    services: ['keyvault', 'card-vault', 'processor', 'proxy-internal', 'proxy-public', 'ledger', 'authorizations', 'cards'],
+    prefix: 'e2e',
+    env: {
+      cards: { CARDS_PROGRAMS_FILE: programsFile, CARDS_REVEAL_BASE_URL: `https://127.0.0.1:${revealPort}` },
+      'proxy-public': { PUBLIC_LINKS: '[]', PUBLIC_REVEAL_PORT: String(revealPort), PUBLIC_REVEAL_TLS_DIR: join(dir, 'tls') },
+      processor: { PROCESSOR_REDIS_PREFIX: `${tag}:processor:` },
+    },
+  })
+  cards = createServiceClient({ callee: 'cards', zoneMap: platform.zoneMap, svids: platform.workload('console'), baseUrl: platform.urls.cards!, timeoutMs: 30_000 })
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+})
+
+t.teardown(async () => {
+  await browser?.close()
+  await cards?.close()
+  await platform?.stop()
+  await insecure.close()
+  if (dir) await rm(dir, { recursive: true, force: true })
+})
+
+const pans: string[] = []
+const cvv2s: string[] = []
+let issued: IssuedCard[] = []
+
+t.test('cards issues through proxy-internal; the main cluster gets card IDs and last four only', async (t) => {
+  const r = await cards.request<{ cards: IssuedCard[] }>({ method: 'POST', path: '/v1/cards', body: { programId: 'e2e-debit-gb', customerId: 'cust_1', count: 5, cardholderName: 'ADA LOVELACE' } })
+  issued = r.body.cards
+  t.equal(issued.length, 5)
+  t.notMatch(JSON.stringify(r.body), /\d{13,19}/)
+  for (const c of issued) {
+    t.match(c.cardId, /^card_[0-9a-z]{26}$/)
+    t.equal(c.accountId, 'acct_cust_1_gbp')
+  }
+  const one = await cards.request<{ cardId: string; cde: { lastFour: string; status: string } }>({ method: 'GET', path: `/v1/cards/${issued[0]!.cardId}` })
+  t.equal(one.body.cde.lastFour, issued[0]!.lastFour, 'CDE view through proxy-internal and the processor')
+  t.equal(one.body.cde.status, 'active')
+})
+
+t.test('reveal page in headless Chromium: PAN shown once, second load fails, security headers set', async (t) => {
+  const card = issued[0]!
+  const s = await cards.request<{ url: string; jsonUrl: string }>({ method: 'POST', path: `/v1/cards/${card.cardId}/reveal-sessions` })
+  t.match(s.body.url, new RegExp(`^https://127\\.0\\.0\\.1:${revealPort}/reveal/rvl_`))
+  const context = await browser.newContext({ ignoreHTTPSErrors: true })
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  const requests: string[] = []
+  page.on('request', (r) => requests.push(r.url()))
+  const res = await page.goto(s.body.url)
+  t.equal(res?.status(), 200)
+  const pan = (await page.textContent('#pan'))!.replace(/\s/g, '')
+  const cvv2 = (await page.textContent('#cvv2'))!.trim()
+  t.match(pan, /^\d{16}$/)
+  t.ok(pan.startsWith(BIN))
+  t.equal(pan.slice(-4), card.lastFour)
+  t.match(cvv2, /^\d{3}$/)
+  t.equal((await page.textContent('#expiry'))!.trim(), `${String(card.expiryMonth).padStart(2, '0')}/${String(card.expiryYear % 100).padStart(2, '0')}`)
+  pans.push(pan)
+  cvv2s.push(cvv2)
+  const h = res!.headers()
+  t.match(h['content-security-policy'], /default-src 'none'/)
+  t.notMatch(h['content-security-policy'], /unsafe-inline|script-src/)
+  t.match(h['cache-control'], /no-store/)
+  t.equal(h['referrer-policy'], 'no-referrer')
+  t.equal(h['x-frame-options'], 'DENY')
+  t.equal(h['x-content-type-options'], 'nosniff')
+  t.same(requests, [s.body.url], 'no other resource loaded (no third parties)')
+  // Second load of the same token.
+  const again = await page.reload()
+  t.equal(again?.status(), 404)
+  t.equal(await page.locator('#pan').count(), 0, 'no PAN on the second load')
+  t.match((await page.textContent('#gone')) ?? '', /invalid|expired|used/)
+  t.match(again!.headers()['cache-control'], /no-store/)
+})
+
+t.test('JSON variant for machine clients, also one-time', async (t) => {
+  for (const card of issued.slice(1)) {
+    const s = await cards.request<{ jsonUrl: string }>({ method: 'POST', path: `/v1/cards/${card.cardId}/reveal-sessions` })
+    const r = await fetch(s.body.jsonUrl, { dispatcher: insecure })
+    t.equal(r.status, 200)
+    t.match(r.headers.get('cache-control') ?? '', /no-store/)
+    const body = (await r.json()) as { pan: string; cvv2: string; cardholderName?: string }
+    t.equal(body.pan.slice(-4), card.lastFour)
+    t.equal(body.cardholderName, 'ADA LOVELACE')
+    pans.push(body.pan)
+    cvv2s.push(body.cvv2)
+    const second = await fetch(s.body.jsonUrl, { dispatcher: insecure })
+    t.equal(second.status, 404)
+  }
+  t.equal(new Set(pans).size, 5)
+})
+
+t.test('leak scan after the run: no PAN or CVV2 in main-cluster tables, CDE tables outside ciphertext, Redis or logs', async (t) => {
+  t.equal(pans.length, 5, 'the scan looks for every issued PAN')
+  const db = platform.databases
+  const report = await leakScan({
+    pans,
+    cvv2s,
+    databases: [
+      { url: db.cards!, zone: 'main' },
+      { url: db.ledger!, zone: 'main' },
+      { url: db.authorizations!, zone: 'main' },
+      { url: db['card-vault']!, zone: 'cde', ciphertextColumns: ['cards.record', 'data_keys.wrapped'] },
+      { url: db.keyvault!, zone: 'cde' },
+    ],
+    redis: [{ url: 'redis://127.0.0.1:6379', pattern: `${tag}:*` }],
+    logs: [platform.dir],
+  })
+  t.same(report.findings, [], 'nothing found')
+  t.ok(report.scanned.rows > 10, `rows scanned: ${report.scanned.rows}`)
+  t.ok(report.scanned.logLines > 20, `log lines scanned: ${report.scanned.logLines}`)
+  // The scanner is not blind: the CDE record column does hold card data (encrypted), and scanning the
+  // vault database without the ciphertext declaration must not find clear PANs either.
+  const strict = await leakScan({ pans, databases: [{ url: db['card-vault']!, zone: 'cde' }] })
+  t.same(strict.findings, [], 'even ciphertext columns hold no clear PAN')
+})
