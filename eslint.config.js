@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/.tap/**', 'k8s/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.tap/**', 'k8s/**', '**/drizzle.config.ts', 'eslint.config.js'] },
   {
     files: ['**/*.ts'],
     languageOptions: {
