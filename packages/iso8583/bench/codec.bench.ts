@@ -18,11 +18,16 @@ const NpmIso = require('iso_8583') as new (data?: Record<number, string>) => {
   getIsoJSON(b: Buffer): Record<string, string> & { error?: string }
 }
 
-/** Run fn repeatedly for about `ms` milliseconds after a warm-up; returns operations per second. */
-function measure(fn: () => unknown, ms: number): number {
+/**
+ * Run fn repeatedly for about `ms` milliseconds after a warm-up. Returns operations per wall-clock
+ * second and per CPU second of this process (user + system): on a shared, overloaded machine the
+ * wall-clock figure includes time the process was not scheduled, the CPU figure does not.
+ */
+function measure(fn: () => unknown, ms: number): { wall: number; cpu: number } {
   for (let i = 0; i < 2000; i++) fn()
   let ops = 0
   const start = process.hrtime.bigint()
+  const cpu0 = process.cpuUsage()
   const limit = BigInt(ms) * 1_000_000n
   let elapsed = 0n
   while (elapsed < limit) {
@@ -30,7 +35,8 @@ function measure(fn: () => unknown, ms: number): number {
     ops += 1000
     elapsed = process.hrtime.bigint() - start
   }
-  return Math.round(ops / (Number(elapsed) / 1e9))
+  const cpu = process.cpuUsage(cpu0)
+  return { wall: Math.round(ops / (Number(elapsed) / 1e9)), cpu: Math.round(ops / ((cpu.user + cpu.system) / 1e6)) }
 }
 
 const ms = Number(process.env.BENCH_MS ?? 1000)
@@ -64,12 +70,14 @@ const cases: Record<string, [() => unknown, number]> = {
   ],
 }
 const best: Record<string, number> = {}
+const bestCpu: Record<string, number> = {}
 const all: Record<string, number[]> = {}
 for (let r = 0; r < rounds; r++) {
   for (const [name, [fn, t]] of Object.entries(cases)) {
     const v = measure(fn, t)
-    ;(all[name] ??= []).push(v)
-    best[name] = Math.max(best[name] ?? 0, v)
+    ;(all[name] ??= []).push(v.wall)
+    best[name] = Math.max(best[name] ?? 0, v.wall)
+    bestCpu[name] = Math.max(bestCpu[name] ?? 0, v.cpu)
   }
 }
 const unpack = best.unpack!
@@ -77,6 +85,7 @@ const pack = best.pack!
 const npmUnpack = best.npmUnpack!
 const npmPack = best.npmPack!
 const load = os.loadavg()[0]!
+const target = 500000
 
 const results = {
   date: new Date().toISOString(),
@@ -92,11 +101,12 @@ const results = {
   },
   loadAverage1m: +load.toFixed(2),
   method: `best of ${rounds} interleaved rounds of ${ms} ms each (npm package: ${Math.max(300, ms / 3)} ms)`,
-  cardplane: { unpacksPerSecond: unpack, packsPerSecond: pack },
+  cardplane: { unpacksPerSecond: unpack, packsPerSecond: pack, perCpuSecond: { unpacks: bestCpu.unpack, packs: bestCpu.pack } },
   handWritten: {
     note: 'bench/handwritten-visa.ts: fixed-layout codec for this one message, same run',
     unpacksPerSecond: best.handUnpack,
     packsPerSecond: best.handPack,
+    perCpuSecond: { unpacks: bestCpu.handUnpack, packs: bestCpu.handPack },
     cardplaneShare: { unpack: +(unpack / best.handUnpack!).toFixed(2), pack: +(pack / best.handPack!).toFixed(2) },
   },
   rounds: all,
@@ -106,9 +116,15 @@ const results = {
     bytes: npmPacked.length - 2,
     unpacksPerSecond: npmUnpack,
     packsPerSecond: npmPack,
+    perCpuSecond: { unpacks: bestCpu.npmUnpack, packs: bestCpu.npmPack },
   },
   ratio: { unpack: +(unpack / npmUnpack).toFixed(1), pack: +(pack / npmPack).toFixed(1) },
-  target: { unpacksPerSecond: 500000, packsPerSecond: 500000, met: unpack >= 500000 && pack >= 500000 },
+  target: {
+    unpacksPerSecond: target,
+    packsPerSecond: target,
+    metWallClock: unpack >= target && pack >= target,
+    metPerCpuSecond: bestCpu.unpack! >= target && bestCpu.pack! >= target,
+  },
 }
 writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n')
 console.log(JSON.stringify(results, null, 2))

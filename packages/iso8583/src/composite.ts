@@ -235,7 +235,7 @@ function bitmapped(bytes: number, subfields: Record<string, FieldSpec>, path: st
     encodeBody(v, w) {
       w.ensure(bytes)
       const at = w.pos
-      w.buf.fill(0, at, at + bytes)
+      for (let i = 0; i < bytes; i++) w.buf[at + i] = 0
       w.pos += bytes
       // Bits are set in place: the bitmap lies before w.pos, so it survives any buffer growth.
       for (const k of Object.keys(v)) {

@@ -15,6 +15,14 @@ const HEX = '0123456789ABCDEF'
 /** Canonical key strings of field numbers, to reject keys like "02" without allocating. */
 const KEYS: readonly string[] = Array.from({ length: 193 }, (_, i) => String(i))
 
+function isDigits(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x30 || c > 0x39) return false
+  }
+  return true
+}
+
 /** Number of the highest bit set in bm[0..nBytes). */
 function highestBit(nBytes: number): number {
   for (let i = nBytes - 1; i >= 0; i--) {
@@ -129,7 +137,7 @@ export class Iso8583Spec {
       break
     }
     const nBytes = highest > 128 ? 24 : highest > 64 ? 16 : 8
-    bm.fill(0, 0, nBytes)
+    for (let i = 0; i < nBytes; i++) bm[i] = 0
     if (nBytes > 8) bm[0] = 0x80
     if (nBytes > 16) bm[8] = 0x80
     const hex = this.bitmapHexCs !== undefined
@@ -155,7 +163,7 @@ export class Iso8583Spec {
         out[bmAt + 2 * i] = from[HEX.charCodeAt(bm[i]! >> 4)]!
         out[bmAt + 2 * i + 1] = from[HEX.charCodeAt(bm[i]! & 15)]!
       }
-    } else out.set(bm.subarray(0, nBytes), bmAt)
+    } else for (let i = 0; i < nBytes; i++) out[bmAt + i] = bm[i]!
     return w.result()
   }
 
@@ -185,7 +193,7 @@ export class Iso8583Spec {
   }
 
   private writeMti(mti: string, w: Writer): void {
-    if (typeof mti !== 'string' || !/^[0-9]{4}$/.test(mti)) encodeError('INVALID_MTI', 'mti', 'MTI must be four digits')
+    if (typeof mti !== 'string' || mti.length !== 4 || !isDigits(mti)) encodeError('INVALID_MTI', 'mti', 'MTI must be four digits')
     if (this.allowed && !this.allowed.has(mti)) encodeError('UNKNOWN_MTI', 'mti', 'MTI not defined by the spec')
     w.ensure(4)
     if (this.mtiCs === undefined) {

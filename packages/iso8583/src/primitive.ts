@@ -77,6 +77,7 @@ function expectString(v: FieldValue, path: string): string {
 export function textBody(cs: Charset, numeric: boolean): Body {
   const to = cs.toLatin1
   const from = cs.fromLatin1
+  const zero = cs.zero
   const isAscii = cs === ASCII
   return {
     bytes: (u) => u,
@@ -101,12 +102,24 @@ export function textBody(cs: Charset, numeric: boolean): Body {
       w.ensure(u)
       const out = w.buf
       let p = w.pos
-      for (let i = 0; i < u; i++) {
-        const c = s.charCodeAt(i)
-        if (numeric && (c < 0x30 || c > 0x39)) encodeError('INVALID_CHARACTER', path, 'non-digit in numeric field')
-        const b = c < 256 ? from[c]! : -1
-        if (b < 0) encodeError('INVALID_CHARACTER', path, 'character not encodable')
-        out[p++] = b
+      if (numeric) {
+        for (let i = 0; i < u; i++) {
+          const d = s.charCodeAt(i) - 0x30
+          if (d < 0 || d > 9) encodeError('INVALID_CHARACTER', path, 'non-digit in numeric field')
+          out[p++] = zero + d
+        }
+      } else if (isAscii) {
+        for (let i = 0; i < u; i++) {
+          const c = s.charCodeAt(i)
+          if (c > 255) encodeError('INVALID_CHARACTER', path, 'character not encodable')
+          out[p++] = c
+        }
+      } else {
+        for (let i = 0; i < u; i++) {
+          const c = s.charCodeAt(i)
+          if (c > 255) encodeError('INVALID_CHARACTER', path, 'character not encodable')
+          out[p++] = from[c]!
+        }
       }
       w.pos = p
     },
@@ -171,7 +184,13 @@ export function bcdBody(opts: { leftJustify: boolean; pad: number; hexNibbles: b
         if (leftJustify) last = len - 1
         else out[p++] = (pad << 4) | nibble(val, s, i++, path)
       }
-      for (; i < last; i += 2) out[p++] = (nibble(val, s, i, path) << 4) | nibble(val, s, i + 1, path)
+      for (; i < last; i += 2) {
+        const hi = s.charCodeAt(i) - 0x30
+        const lo = s.charCodeAt(i + 1) - 0x30
+        // Fast path for two digits; letters (type z) and errors go through the table.
+        if (hi >= 0 && hi <= 9 && lo >= 0 && lo <= 9) out[p++] = (hi << 4) | lo
+        else out[p++] = (nibble(val, s, i, path) << 4) | nibble(val, s, i + 1, path)
+      }
       if (last !== len) out[p++] = (nibble(val, s, last, path) << 4) | pad
       w.pos = p
     },
