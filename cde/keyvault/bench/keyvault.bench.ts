@@ -7,24 +7,28 @@
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { writeFile, mkdtemp, rm } from 'node:fs/promises'
+import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises'
 import http from 'node:http'
 import { createServer } from 'node:net'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cvv, generateArqcProfile, pvv, verifyArqcProfile, verifyCvv, verifyPvv } from '@cardplane/payment-crypto'
 import { WorkloadApiClient } from '@cardplane/spiffe'
 import { startDevSpiffe } from '@cardplane/tool-dev-spiffe'
 import { loadZoneMap, serviceByName } from '@cardplane/zones'
+import { Worker } from 'node:worker_threads'
 import vault from 'node-vault'
 import pg from 'pg'
+import type { LoadResult } from './load-client.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const pkgDir = resolve(here, '..')
 const ADMIN_URL = process.env.KEYVAULT_BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const HTTP_SECONDS = Number(process.env.KEYVAULT_BENCH_SECONDS ?? 10)
 const CONCURRENCY = Number(process.env.KEYVAULT_BENCH_CONCURRENCY ?? 128)
+/** Client worker threads generating load (node-vault is CPU-heavy; one thread may not saturate the server). */
+const CLIENTS = Number(process.env.KEYVAULT_BENCH_CLIENTS ?? 2)
 
 const CVK = '0123456789ABCDEFFEDCBA9876543210'
 const PAN = '4123456789012345'
@@ -81,7 +85,7 @@ async function waitHealthy(url: string, ms = 30_000): Promise<void> {
   }
 }
 
-async function overHttp(): Promise<Record<string, number | string>> {
+async function overHttp(): Promise<Record<string, number | string | number[]>> {
   const dbName = `kv_bench_${process.pid}_${randomBytes(3).toString('hex')}`
   const admin = new pg.Client({ connectionString: ADMIN_URL })
   await admin.connect()
@@ -118,40 +122,37 @@ async function overHttp(): Promise<Record<string, number | string>> {
     await root.write('keys/bench-cvk', { type: 'cvk' })
     const svid = await cardVault.fetchJwtSvid(serviceByName(zoneMap, 'keyvault').spiffeId)
     const login = await anon.write('auth/spiffe/login', { jwt: svid.token })
-    const cv = vault({ endpoint: url, noCustomHTTPVerbs: true, token: login.auth.client_token, requestOptions: { httpAgent: agent } })
-    const body = { pan: PAN, expiry: '2912', service_code: '101', cvv: '123' }
-
-    const run = async (seconds: number): Promise<{ ok: number; failed: number; latencies: number[] }> => {
-      let ok = 0
-      let failed = 0
-      const latencies: number[] = []
-      const until = Date.now() + seconds * 1000
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (Date.now() < until) {
-            const t0 = performance.now()
-            try {
-              await cv.write('payments/cvv/verify/bench-cvk', body)
-              ok++
-            } catch {
-              failed++
-            }
-            if ((ok & 15) === 0) latencies.push(performance.now() - t0)
-          }
-        }),
+    const run = async (seconds: number): Promise<LoadResult> => {
+      const per = Math.max(1, Math.floor(CONCURRENCY / CLIENTS))
+      const params = { url, token: String(login.auth.client_token), seconds, concurrency: per }
+      const results = await Promise.all(
+        Array.from({ length: CLIENTS }, () =>
+          new Promise<LoadResult>((res, rej) => {
+            const w = new Worker(new URL('./load-worker.mjs', import.meta.url), { workerData: params })
+            w.once('message', (m: LoadResult) => res(m))
+            w.once('error', rej)
+          }),
+        ),
       )
-      return { ok, failed, latencies }
+      return results.reduce((a, b) => ({ ok: a.ok + b.ok, failed: a.failed + b.failed, latencies: a.latencies.concat(b.latencies) }))
     }
     await run(2) // warm-up (JIT, pool connections)
     const rowsBefore = await auditRows(dbUrl)
+    const serverCpu0 = await processCpuMs(child.pid)
+    const clientCpu0 = process.cpuUsage()
+    const load0 = loadavg()[0] ?? 0
     const t0 = Date.now()
     const r = await run(HTTP_SECONDS)
     const elapsed = (Date.now() - t0) / 1000
+    const serverCpuMs = (await processCpuMs(child.pid)) - serverCpu0
+    const clientCpu = process.cpuUsage(clientCpu0)
+    const load1 = loadavg()[0] ?? 0
     const rowsAfter = await auditRows(dbUrl)
     r.latencies.sort((a, b) => a - b)
     const pct = (p: number) => Math.round((r.latencies[Math.floor(r.latencies.length * p)] ?? 0) * 100) / 100
     agent.destroy()
     return {
+      client_threads: CLIENTS,
       cvv_verify_http_per_sec: Math.round(r.ok / elapsed),
       requests_ok: r.ok,
       requests_failed: r.failed,
@@ -160,6 +161,12 @@ async function overHttp(): Promise<Record<string, number | string>> {
       latency_ms_p50: pct(0.5),
       latency_ms_p99: pct(0.99),
       audit_rows_written: rowsAfter - rowsBefore,
+      // CPU actually spent per verification, independent of how busy the machine was: 1e6 / this
+      // is what one uncontended core could serve.
+      server_cpu_us_per_request: r.ok ? Math.round((serverCpuMs * 1000) / r.ok) : 0,
+      client_cpu_us_per_request: r.ok ? Math.round((clientCpu.user + clientCpu.system) / r.ok) : 0,
+      server_capacity_per_core_per_sec: serverCpuMs ? Math.round(r.ok / (serverCpuMs / 1000)) : 0,
+      machine_load_average_1m: [Math.round(load0 * 10) / 10, Math.round(load1 * 10) / 10],
     }
   } finally {
     if (child.exitCode === null) {
@@ -173,6 +180,18 @@ async function overHttp(): Promise<Record<string, number | string>> {
     await a.connect()
     await a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
     await a.end()
+  }
+}
+
+/** utime + stime of a process from /proc, in ms (Linux; 0 elsewhere). */
+async function processCpuMs(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return 0
   }
 }
 

@@ -97,6 +97,14 @@ export class Core {
     return { rootToken: token }
   }
 
+  private hmacCache: { salt: Buffer | undefined; fn: ReturnType<typeof hmacer> } | undefined
+
+  /** The audit HMAC for the current salt (rebuilt only when the salt changes: unseal/seal). */
+  private hmac(): ReturnType<typeof hmacer> {
+    if (!this.hmacCache || this.hmacCache.salt !== this.auditSalt) this.hmacCache = { salt: this.auditSalt, fn: hmacer(this.auditSalt) }
+    return this.hmacCache.fn
+  }
+
   /** HMAC a value with the audit salt, so an auditor can find it in the log (`sys/audit-hash`). */
   auditHash(value: string): string {
     if (!this.auditSalt) throw new SealedError()
@@ -104,7 +112,7 @@ export class Core {
   }
 
   async handle(req: LogicalRequest): Promise<CoreReply> {
-    const hmac = hmacer(this.auditSalt)
+    const hmac = this.hmac()
     let token: TokenEntry | undefined
     let outcome: Outcome | undefined
     const match = this.router.match(req.path)
@@ -154,7 +162,7 @@ export class Core {
     const reply = outcome?.ok ? this.successReply(req, outcome.res) : errorReply(outcome?.err ?? new KeyvaultError('internal', 500, 'internal error'))
 
     // The salt may have appeared (unseal) or gone (seal) during the handler: use the current one.
-    const hmacAfter = hmacer(this.auditSalt)
+    const hmacAfter = this.hmac()
     try {
       const responseAudited = this.audit.record({
         kind: 'response',

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto'
+import { createHmac, createSecretKey } from 'node:crypto'
 
 /**
  * Sensitive values in audit entries become salted HMACs (`hmac-sha256:<hex>`), as Vault's audit
@@ -29,7 +29,9 @@ export type Hmacer = (value: string) => string
 /** HMAC-SHA256 under the audit salt; when sealed (no salt) values are replaced, never logged. */
 export function hmacer(salt: Buffer | undefined): Hmacer {
   if (!salt) return () => 'redacted:sealed'
-  return (value) => 'hmac-sha256:' + createHmac('sha256', salt).update(value, 'utf8').digest('hex')
+  // A KeyObject once, not the raw bytes per call: createHmac then skips re-importing the key.
+  const key = createSecretKey(salt)
+  return (value) => 'hmac-sha256:' + createHmac('sha256', key).update(value, 'utf8').digest('hex')
 }
 
 /** Copy of `data` with every non-allowlisted string replaced by its HMAC. */

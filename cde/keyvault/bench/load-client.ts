@@ -1,0 +1,53 @@
+/**
+ * One load generator for the HTTP benchmark: `concurrency` loops of `payments/cvv/verify` through
+ * node-vault with a keep-alive agent. Runs in a worker thread (several can share the client side).
+ */
+import http from 'node:http'
+import { parentPort, workerData } from 'node:worker_threads'
+import vault from 'node-vault'
+
+/** Parameters sent by the benchmark's main thread. */
+export interface LoadParams {
+  url: string
+  token: string
+  seconds: number
+  concurrency: number
+}
+
+/** What a load generator reports. */
+export interface LoadResult {
+  ok: number
+  failed: number
+  latencies: number[]
+}
+
+export async function runLoad(p: LoadParams): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: p.concurrency })
+  const cv = vault({ endpoint: p.url, noCustomHTTPVerbs: true, token: p.token, requestOptions: { httpAgent: agent } })
+  const body = { pan: '4123456789012345', expiry: '2912', service_code: '101', cvv: '123' }
+  let ok = 0
+  let failed = 0
+  const latencies: number[] = []
+  const until = Date.now() + p.seconds * 1000
+  await Promise.all(
+    Array.from({ length: p.concurrency }, async () => {
+      while (Date.now() < until) {
+        const t0 = performance.now()
+        try {
+          await cv.write('payments/cvv/verify/bench-cvk', body)
+          ok++
+        } catch {
+          failed++
+        }
+        if ((ok & 15) === 0) latencies.push(performance.now() - t0)
+      }
+    }),
+  )
+  agent.destroy()
+  return { ok, failed, latencies }
+}
+
+if (parentPort && workerData) {
+  const port = parentPort
+  void runLoad(workerData as LoadParams).then((r) => port.postMessage(r))
+}
