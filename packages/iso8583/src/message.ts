@@ -6,6 +6,7 @@ import { ASCII, charsetByName, type Charset } from './charsets.js'
 import { decodeError, encodeError } from './errors.js'
 import { compileField, type FieldCodec } from './field.js'
 import { HEX_VALUE, Writer, type Reader } from './io.js'
+import { DIGIT_PAIRS } from './primitive.js'
 import type { FieldValue, Message } from './message-types.js'
 import type { SpecDocument } from './spec-types.js'
 
@@ -172,10 +173,10 @@ export class Iso8583Spec {
     let mti: string
     if (this.mtiCs === undefined) {
       if (end < 2) decodeError('TRUNCATED', 'mti', 0, 'frame ends inside the MTI')
-      const a = buf[0]!
-      const b = buf[1]!
-      if (a >> 4 > 9 || (a & 15) > 9 || b >> 4 > 9 || (b & 15) > 9) decodeError('INVALID_MTI', 'mti', 0, 'MTI is not numeric')
-      mti = HEX[a >> 4]! + HEX[a & 15]! + HEX[b >> 4]! + HEX[b & 15]!
+      const a = DIGIT_PAIRS[buf[0]!]
+      const b = DIGIT_PAIRS[buf[1]!]
+      if (a === undefined || b === undefined) decodeError('INVALID_MTI', 'mti', a === undefined ? 0 : 1, 'MTI is not numeric')
+      mti = a + b
       r.pos = 2
     } else {
       if (end < 4) decodeError('TRUNCATED', 'mti', 0, 'frame ends inside the MTI')

@@ -27,7 +27,7 @@ const SHORT = 12
 const CHARS: readonly string[] = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i))
 const HEXCH = '0123456789ABCDEF'
 /** Two-digit strings per packed byte; undefined where a nibble is above 9. */
-const DIGIT_PAIRS: readonly (string | undefined)[] = Array.from({ length: 256 }, (_, b) => (b >> 4 < 10 && (b & 15) < 10 ? HEXCH[b >> 4]! + HEXCH[b & 15]! : undefined))
+export const DIGIT_PAIRS: readonly (string | undefined)[] = Array.from({ length: 256 }, (_, b) => (b >> 4 < 10 && (b & 15) < 10 ? HEXCH[b >> 4]! + HEXCH[b & 15]! : undefined))
 /** Two hex characters per byte (type z allows nibbles A–F). */
 const HEX_PAIRS: readonly string[] = Array.from({ length: 256 }, (_, b) => HEXCH[b >> 4]! + HEXCH[b & 15]!)
 
