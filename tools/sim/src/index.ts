@@ -4,3 +4,4 @@
  */
 export * from './visa-link-client.js'
 export * from './card-messages.js'
+export * from './issuer-setup.js'

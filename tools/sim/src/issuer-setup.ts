@@ -38,3 +38,50 @@ export interface IssuedCard {
 export function pinBlockUnder(zpk: string, pan: string, pin: string): string {
   return encryptPinBlock({ key: zpk, clearBlock: encodePinBlock({ format: 0, pin, pan }), format: 0, pan })
 }
+
+/** HTTP clients the setup needs: the card vault as the processor calls it, ledger and authorizations as `cards`. */
+export interface SetupClients {
+  request: {
+    vault: <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown) => Promise<T>
+    ledger: <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown) => Promise<T>
+    authorizations: <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown) => Promise<T>
+  }
+}
+
+/** Options of one batch of cards. */
+export interface CardBatchOptions {
+  program: SimProgram
+  count: number
+  /** Funding per account (minor units, EUR). */
+  fund?: number
+  status?: string
+  controls?: Record<string, unknown>
+  /** Account id prefix (unique per run). */
+  accountPrefix: string
+}
+
+/**
+ * Issue `count` cards in one card-vault call, reveal each once (as the cardholder's reveal page would),
+ * open and fund an account per card in the ledger and register the card's state with authorizations.
+ */
+export async function issueCards(c: SetupClients, o: CardBatchOptions): Promise<IssuedCard[]> {
+  const issued = await c.request.vault<{ cards: { cardId: string }[] }>('POST', '/v1/cards', { program: o.program, count: o.count })
+  const out: IssuedCard[] = []
+  for (const [i, { cardId }] of issued.cards.entries()) {
+    const s = await c.request.vault<{ token: string }>('POST', `/v1/cards/${cardId}/sessions`, { kind: 'card' })
+    const r = await c.request.vault<{ pan: string; expiryMonth: number; expiryYear: number; cvv2: string }>('POST', '/v1/sessions/reveal', { token: s.token })
+    const expiry = `${String(r.expiryYear % 100).padStart(2, '0')}${String(r.expiryMonth).padStart(2, '0')}`
+    const accountId = `${o.accountPrefix}_${i}`
+    await c.request.ledger('POST', '/v1/accounts', { id: accountId, currency: 'EUR' })
+    if (o.fund) await c.request.ledger('POST', `/v1/accounts/${accountId}/credits`, { idempotencyKey: `fund_${accountId}`, amount: { minor: o.fund, currency: 'EUR' } })
+    await c.request.authorizations('PUT', `/v1/cards/${cardId}`, {
+      accountId,
+      programId: o.program.id,
+      status: o.status ?? 'active',
+      currency: 'EUR',
+      ...(o.controls ? { controls: o.controls } : {}),
+    })
+    out.push({ cardId, accountId, pan: r.pan, expiry, cvv2: r.cvv2 })
+  }
+  return out
+}

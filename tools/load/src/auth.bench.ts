@@ -1,0 +1,157 @@
+// `pnpm bench:auth`: load over TCP against the whole authorisation path, every service its own process,
+// real PostgreSQL and Redis; then the same topology with the processor answering without work (the floor).
+// Figures go to tools/load/results.json. Not a test: it measures and reports, whatever the numbers are.
+import { writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import { createServer } from 'node:net'
+import { randomUUID } from 'node:crypto'
+import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
+import { startTestPlatform, TEST_KEYS } from '@cardplane/tool-leak-scan/platform'
+import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
+import { closedLoop, fixedRate, type LoadTarget, type RunResult } from './load.js'
+
+const SHORT = process.env.BENCH_SHORT === '1'
+const RUN_S = Number(process.env.BENCH_RUN_S ?? (SHORT ? 5 : 15))
+const WARM_S = Number(process.env.BENCH_WARM_S ?? (SHORT ? 3 : 5))
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4)
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
+const CARDS = Number(process.env.BENCH_CARDS ?? 64)
+const RATES = (process.env.BENCH_RATES ?? '500,1000').split(',').map(Number)
+
+const PROGRAM: SimProgram = {
+  id: 'bench-visa-eur',
+  bin: '45399140',
+  panLength: 16,
+  accountStart: '3000000',
+  rangeSize: '1000000',
+  validityMonths: 36,
+  serviceCode: '201',
+  pinTryLimit: 3,
+  cvkName: TEST_KEYS.cvk,
+  pvkName: TEST_KEYS.pvk,
+  pvki: 1,
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0))
+    })
+  })
+}
+
+const log = (m: string): void => console.error(`[bench:auth] ${m}`)
+
+async function main(): Promise<void> {
+  const loadBefore = loadavg()
+  const [visaPort, floorPort] = [await freePort(), await freePort()]
+  const linkDefaults = { scheme: 'visa', framing: 'vmlh', allowedPeers: [], maxFrameSize: 4096, readTimeoutMs: 5000, idleTimeoutMs: 600_000, maxConnections: 16, maxInFlight: 1024 }
+  const redisPrefix = `cardplane:bench:${randomUUID()}:`
+  log('starting platform (keyvault, card-vault, ledger, authorizations, proxy-internal, processor, proxy-public)')
+  const platform = await startTestPlatform({
+    services: ['keyvault', 'card-vault', 'ledger', 'authorizations', 'proxy-internal', 'processor', 'proxy-public'],
+    prefix: 'bench_auth',
+    log,
+    env: {
+      keyvault: { LOG_LEVEL: 'warn' },
+      'card-vault': { LOG_LEVEL: 'warn' },
+      ledger: { LOG_LEVEL: 'warn' },
+      authorizations: { LOG_LEVEL: 'warn' },
+      'proxy-internal': { LOG_LEVEL: 'warn' },
+      processor: {
+        LOG_LEVEL: 'warn',
+        PROCESSOR_REDIS_PREFIX: redisPrefix,
+        PROCESSOR_LINKS: JSON.stringify([
+          { name: 'visa', scheme: 'visa', zpkName: TEST_KEYS.zpk },
+          { name: 'floor', scheme: 'visa', zpkName: TEST_KEYS.zpk, mode: 'passthrough' },
+        ]),
+      },
+      'proxy-public': {
+        LOG_LEVEL: 'warn',
+        PUBLIC_LINKS: JSON.stringify([
+          { name: 'visa', port: visaPort, ...linkDefaults },
+          { name: 'floor', port: floorPort, ...linkDefaults },
+        ]),
+      },
+    },
+  })
+  const clients: ServiceClient[] = []
+  const mk = (callee: string, as: string): ServiceClient => {
+    const c = createServiceClient({ callee, zoneMap: platform.zoneMap, svids: platform.workload(as), baseUrl: platform.urls[callee]!, timeoutMs: 60_000 })
+    clients.push(c)
+    return c
+  }
+  const vault = mk('card-vault', 'processor')
+  const ledger = mk('ledger', 'cards')
+  const authz = mk('authorizations', 'cards')
+  const call = (c: ServiceClient) => async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> =>
+    (await c.request<T>({ method, path, ...(body !== undefined ? { body } : {}) })).body
+  const setup: SetupClients = { request: { vault: call(vault), ledger: call(ledger), authorizations: call(authz) } }
+  const results: RunResult[] = []
+  try {
+    log(`issuing and funding ${CARDS} cards`)
+    const cards = await issueCards(setup, { program: PROGRAM, count: CARDS, fund: 1_000_000_000, accountPrefix: `acc_bench_${process.pid}` })
+    const connect = async (port: number, acquirer: number) =>
+      Promise.all(Array.from({ length: CONNECTIONS }, (_, i) => VisaLinkClient.connect({ port, timeoutMs: 10_000, visaStationId: String(acquirer + i).padStart(6, '0') })))
+    const visaLinks = await connect(visaPort, 100)
+    const floorLinks = await connect(floorPort, 200)
+    const full: LoadTarget = { links: visaLinks, cards, expect: '00', amountMinor: 100 }
+    // The floor echoes the request with the response MTI: its DE 39 is absent.
+    const floor: LoadTarget = { links: floorLinks, cards, expect: 'undefined', amountMinor: 100 }
+    for (const [label, target] of [['floor', floor], ['authorisation', full]] as const) {
+      log(`${label}: warm-up ${WARM_S} s`)
+      await closedLoop(`${label} warm-up`, target, 16, WARM_S)
+      log(`${label}: closed loop, ${CONCURRENCY} in flight, ${RUN_S} s`)
+      results.push(await closedLoop(`${label} closed-loop`, target, CONCURRENCY, RUN_S))
+      log(JSON.stringify(results.at(-1)))
+      for (const rate of RATES) {
+        log(`${label}: fixed rate ${rate}/s, ${RUN_S} s`)
+        results.push(await fixedRate(`${label} fixed ${rate}/s`, target, rate, RUN_S))
+        log(JSON.stringify(results.at(-1)))
+      }
+    }
+    for (const l of [...visaLinks, ...floorLinks]) await l.close()
+  } finally {
+    for (const c of clients) await c.close()
+    await platform.stop()
+  }
+  const byName = (n: string) => results.find((r) => r.name === n)
+  const at500 = byName('authorisation fixed 500/s')
+  const closed = byName('authorisation closed-loop')
+  const report = {
+    benchmark: 'authorisation over TCP (pnpm bench:auth)',
+    measuredAt: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model,
+      // Other work on the machine (e.g. parallel test runs) competes for the two cores: read figures with these.
+      loadavgBefore: loadBefore,
+      loadavgAfter: loadavg(),
+    },
+    topology:
+      'load generator → TCP (VMLH) → proxy-public → processor → card-vault → keyvault; processor → proxy-internal → authorizations → ledger (PostgreSQL) + Redis; every service its own Node process with its own SPIFFE identity, on one 2-core machine together with PostgreSQL, Redis and the load generator',
+    floor:
+      'same processes and TCP link; the processor answers without decoding, card checks or a decision, after calling card-vault and proxy-internal /v1/probe (two authenticated HTTP hops)',
+    parameters: { runSeconds: RUN_S, warmSeconds: WARM_S, connections: CONNECTIONS, concurrency: CONCURRENCY, cards: CARDS, rates: RATES, amountMinor: 100, kind: 'e-commerce with CVV2' },
+    targets: { sustainedPerS: 1000, p99AtFiveHundredMs: 50, errors: 0 },
+    verdict: {
+      sustainedPerS: closed?.throughputPerS,
+      meetsThroughput: (closed?.throughputPerS ?? 0) >= 1000 && (closed?.errors ?? 1) === 0,
+      p99At500Ms: at500?.latencyMs.p99,
+      meetsLatency: (at500?.latencyMs.p99 ?? Infinity) <= 50 && (at500?.errors ?? 1) === 0,
+    },
+    results,
+  }
+  const out = new URL('../results.json', import.meta.url)
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`)
+  log(`wrote ${out.pathname}`)
+  console.log(JSON.stringify(report.verdict))
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exitCode = 1
+})

@@ -1,0 +1,127 @@
+import { authorizationRequest, VisaLinkClient, type SimCard } from '@cardplane/tool-sim'
+
+/** Latency summary of one run (ms). */
+export interface RunResult {
+  name: string
+  mode: 'closed-loop' | 'fixed-rate'
+  /** Offered rate (fixed-rate) or concurrency (closed-loop). */
+  target: number
+  durationS: number
+  sent: number
+  answered: number
+  /** Answers other than the expected DE 39, plus timeouts and link errors. */
+  errors: number
+  errorsByKind: Record<string, number>
+  throughputPerS: number
+  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number }
+}
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
+  return Math.round(sorted[Math.max(0, i)]! * 100) / 100
+}
+
+/** Summarise latencies. */
+export function summarise(latencies: number[]): RunResult['latencyMs'] {
+  const s = [...latencies].sort((a, b) => a - b)
+  const mean = s.reduce((a, b) => a + b, 0) / Math.max(1, s.length)
+  return { p50: pct(s, 50), p90: pct(s, 90), p99: pct(s, 99), p999: pct(s, 99.9), max: pct(s, 100), mean: Math.round(mean * 100) / 100 }
+}
+
+/** What one load run sends: connections to a link and cards to use round robin. */
+export interface LoadTarget {
+  links: VisaLinkClient[]
+  cards: SimCard[]
+  /** Expected DE 39 (anything else counts as an error). */
+  expect: string
+  amountMinor: number
+}
+
+class Recorder {
+  latencies: number[] = []
+  sent = 0
+  answered = 0
+  errors: Record<string, number> = {}
+  private next = 0
+  constructor(private readonly target: LoadTarget) {}
+
+  async one(scheduledAt?: number): Promise<void> {
+    const t = this.target
+    const i = this.next++
+    const link = t.links[i % t.links.length]!
+    const card = t.cards[i % t.cards.length]!
+    const msg = authorizationRequest(card, {}, {
+      kind: 'ecommerce',
+      amountMinor: t.amountMinor,
+      currency: 'EUR',
+      mcc: '5411',
+      country: 'DE',
+      stan: link.nextStan(),
+      transmissionTime: VisaLinkClient.transmissionTime(),
+    })
+    const start = scheduledAt ?? performance.now()
+    this.sent++
+    try {
+      const a = await link.send(msg)
+      this.answered++
+      const de39 = String(a.message.fields['39'])
+      if (de39 !== t.expect) this.errors[`de39_${de39}`] = (this.errors[`de39_${de39}`] ?? 0) + 1
+      // Measured from the scheduled send time in fixed-rate runs (no coordinated omission).
+      this.latencies.push(performance.now() - start)
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'error'
+      this.errors[code] = (this.errors[code] ?? 0) + 1
+    }
+  }
+
+  result(name: string, mode: RunResult['mode'], target: number, durationS: number): RunResult {
+    const errors = Object.values(this.errors).reduce((a, b) => a + b, 0)
+    return {
+      name,
+      mode,
+      target,
+      durationS,
+      sent: this.sent,
+      answered: this.answered,
+      errors,
+      errorsByKind: this.errors,
+      throughputPerS: Math.round((this.answered / durationS) * 10) / 10,
+      latencyMs: summarise(this.latencies),
+    }
+  }
+}
+
+/** Closed loop: `concurrency` requests always in flight for `durationS`. */
+export async function closedLoop(name: string, target: LoadTarget, concurrency: number, durationS: number): Promise<RunResult> {
+  const rec = new Recorder(target)
+  const until = performance.now() + durationS * 1000
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) await rec.one()
+    }),
+  )
+  return rec.result(name, 'closed-loop', concurrency, (performance.now() - started) / 1000)
+}
+
+/** Fixed rate: `rate` requests per second for `durationS`, whatever the answers do (open loop). */
+export async function fixedRate(name: string, target: LoadTarget, rate: number, durationS: number): Promise<RunResult> {
+  const rec = new Recorder(target)
+  const started = performance.now()
+  const total = Math.round(rate * durationS)
+  const interval = 1000 / rate
+  const inflight: Promise<void>[] = []
+  let sent = 0
+  while (sent < total) {
+    const now = performance.now()
+    const due = Math.min(total, Math.floor((now - started) / interval) + 1)
+    while (sent < due) {
+      inflight.push(rec.one(started + sent * interval))
+      sent++
+    }
+    await new Promise((r) => setTimeout(r, 2))
+  }
+  await Promise.all(inflight)
+  return rec.result(name, 'fixed-rate', rate, durationS)
+}
