@@ -26,6 +26,7 @@ runMain('card-vault', async () => {
     port: config.PORT ?? serviceByName(zoneMap, 'card-vault').devPort,
     onClose: async () => {
       workload.close()
+      await keys.close()
       await pool.end()
     },
   })

@@ -171,6 +171,7 @@ export async function startTestPlatform(opts: TestPlatformOptions): Promise<Test
   const envs = new Map<string, NodeJS.ProcessEnv>()
   const logFiles: Record<string, string> = {}
   const clients = new Map<string, WorkloadApiClient>()
+  let exitHookInstalled = false
 
   const launch = async (name: string): Promise<void> => {
     const svc = serviceByName(zoneMap, name)
@@ -202,6 +203,20 @@ export async function startTestPlatform(opts: TestPlatformOptions): Promise<Test
     child.stdout?.pipe(out)
     child.stderr?.pipe(out)
     children.set(name, child)
+    // A test runner that times out kills this process: take the services down with it.
+    if (!exitHookInstalled) {
+      exitHookInstalled = true
+      const killAll = (): void => {
+        for (const c of children.values()) if (c.exitCode === null) c.kill('SIGKILL')
+      }
+      process.once('exit', killAll)
+      for (const sig of ['SIGTERM', 'SIGINT', 'SIGALRM', 'SIGHUP'] as const) {
+        process.once(sig, () => {
+          killAll()
+          process.exit(128 + 14)
+        })
+      }
+    }
     await waitHealthy(urls[name]!, child, name)
     log(`${name} up at ${urls[name]}`)
   }

@@ -7,6 +7,7 @@
 import vault from 'node-vault'
 import type { JwtSvidSource } from '@cardplane/spiffe'
 import { UpstreamError } from '@cardplane/service-kit'
+import { undiciTransport } from './undici-transport.js'
 import type { ArqcInput, CvvInput, DataKey, KeyService, PinBlockInput, PinVerifyInput } from './key-service.js'
 
 /** Paths of the key service's engines used by the card vault (see cde/keyvault/README.md). */
@@ -41,16 +42,23 @@ interface VaultAnswer {
 /** node-vault backed key service client. */
 export class VaultKeyService implements KeyService {
   private readonly client: ReturnType<typeof vault>
+  private readonly transport: ReturnType<typeof undiciTransport>
   #login: Promise<void> | undefined
   #expiresAt = 0
 
   constructor(private readonly opts: VaultKeyServiceOptions) {
+    this.transport = undiciTransport(opts.endpoint, { timeoutMs: opts.timeoutMs ?? 5000 })
     this.client = vault({
       apiVersion: 'v1',
       endpoint: opts.endpoint,
       noCustomHTTPVerbs: true,
-      requestOptions: { timeout: opts.timeoutMs ?? 5000 },
+      'request-promise': this.transport,
     })
+  }
+
+  /** Close the keep-alive connections. */
+  async close(): Promise<void> {
+    await this.transport.close()
   }
 
   private async login(): Promise<void> {
@@ -79,6 +87,7 @@ export class VaultKeyService implements KeyService {
         return res.data ?? {}
       } catch (err) {
         const status = (err as { response?: { statusCode?: number } }).response?.statusCode
+        // A dropped keep-alive connection or an expired token: one fresh attempt.
         if (status === 403 && attempt === 0) {
           await this.ensureLogin(true)
           continue

@@ -105,6 +105,8 @@ export interface CardVaultOptions {
 /** Card vault core. */
 export class CardVault {
   private readonly now: () => Date
+  /** Programs never change once stored (a changed definition is refused), so they are cached. */
+  private readonly programs = new Map<string, ProgramRow>()
 
   constructor(
     private readonly store: CardStore,
@@ -124,6 +126,7 @@ export class CardVault {
       throw invalid('program_invalid', (err as Error).message)
     }
     const stored = await this.store.upsertProgram(p)
+    this.programs.delete(p.id)
     const same =
       stored.bin === p.bin &&
       stored.panLength === p.panLength &&
@@ -135,6 +138,14 @@ export class CardVault {
     return stored
   }
 
+  private async program(id: string): Promise<ProgramRow | undefined> {
+    const hit = this.programs.get(id)
+    if (hit) return hit
+    const row = await this.store.getProgram(id)
+    if (row) this.programs.set(id, row)
+    return row
+  }
+
   /** Keyed HMAC of a PAN under the index key (memory-only key from the key service). */
   async panHmac(pan: string): Promise<{ hmac: Buffer; keyId: number }> {
     const { id, key } = await this.keyManager.indexKey()
@@ -143,7 +154,7 @@ export class CardVault {
 
   /** Issue `count` cards of a program. Optional chosen PIN applies to every card of the call. */
   async issue(programId: string, req: { count: number; cardholderName?: string; pin?: IssuePin }): Promise<IssuedCard[]> {
-    const program = await this.store.getProgram(programId)
+    const program = await this.program(programId)
     if (!program) throw invalid('program_unknown', 'unknown program')
     const out: IssuedCard[] = []
     let attempts = 0
@@ -244,7 +255,7 @@ export class CardVault {
     const { hmac } = await this.panHmac(req.pan)
     const row = await this.store.findByPanHmac(hmac)
     if (!row) throw cardNotFound()
-    const program = await this.store.getProgram(row.programId)
+    const program = await this.program(row.programId)
     if (!program) throw cardNotFound()
     const rec = await this.open(row)
     if (rec.pan !== req.pan) throw cardNotFound()
@@ -362,7 +373,7 @@ export class CardVault {
     const cardId = await this.store.redeemRevealSession(hashRevealToken(token), 'card')
     if (!cardId) throw revealInvalid()
     const row = await this.mustGet(cardId)
-    const program = await this.store.getProgram(row.programId)
+    const program = await this.program(row.programId)
     if (!program) throw cardNotFound()
     const rec = await this.open(row)
     const exp = parseYymm(rec.exp) as Expiry
@@ -386,7 +397,7 @@ export class CardVault {
   async setPin(cardId: string, pin: PinBlockInput): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const row = await this.mustGet(cardId)
-      const program = await this.store.getProgram(row.programId)
+      const program = await this.program(row.programId)
       if (!program) throw cardNotFound()
       const rec = await this.open(row)
       rec.pvv = await this.keys.pvv({ pvkName: program.pvkName, pvki: program.pvki, pan: rec.pan, ...pin })
