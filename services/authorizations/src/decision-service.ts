@@ -4,14 +4,11 @@ import type { ServiceContext } from './context.js'
 import { effectiveControls, type CardState } from './domain/card-state.js'
 import { checkPeriodLimits, checkVelocity, movesMoney, preChecks } from './domain/checks.js'
 import {
+  decisionFacts,
   findAuthorization,
-  findNetworkDuplicate,
-  hasEarlyFullReversal,
   insertAuthorization,
   lockCard,
-  networkKey,
   periodUsage,
-  programControls,
   type AuthorizationRow,
 } from './store/authorizations-store.js'
 import type { Tx } from './store/tx.js'
@@ -47,13 +44,12 @@ export class DecisionService {
   constructor(private readonly ctx: ServiceContext) {}
 
   async decide(request: AuthorizationRequest): Promise<Decision> {
-    const prior = await findAuthorization(this.ctx.db, request.authorizationId)
-    if (prior) return this.replay(prior, request)
     try {
       return await this.ctx.db.transaction(async (tx) => {
         const card = await lockCard(tx, request.cardId)
-        const raced = await findAuthorization(tx, request.authorizationId)
-        if (raced) return this.replay(raced, request)
+        // Checked under the lock: a concurrent duplicate that got the lock first has stored its decision.
+        const prior = await findAuthorization(tx, request.authorizationId)
+        if (prior) return this.replay(prior, request)
         return this.decideLocked(tx, request, card)
       })
     } catch (err) {
@@ -103,11 +99,12 @@ export class DecisionService {
       return d
     }
     if (!card) return decline('unknown_card')
+    const facts = await decisionFacts(tx, request, card.programId)
     // The acquirer already cancelled this authorisation (0400 overtook the 0100): never hold for it.
-    if (await hasEarlyFullReversal(tx, request.authorizationId)) return decline('invalid_transaction')
-    if (await findNetworkDuplicate(tx, card.cardId, networkKey(request), request.authorizationId)) return decline('duplicate')
+    if (facts.earlyFullReversal) return decline('invalid_transaction')
+    if (facts.networkDuplicate) return decline('duplicate')
 
-    const controls = effectiveControls(card.controls, await programControls(tx, card.programId))
+    const controls = effectiveControls(card.controls, facts.programControls)
     const pre = preChecks(request, card, controls)
     if (pre) return decline(pre)
 

@@ -1,4 +1,4 @@
-import { and, eq, inArray, ne, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { AuthorizationRequest, Decision } from '@cardplane/contracts'
 import { authorizations, cards, programs, reversals } from '../db/schema.js'
 import type { CardState, CardStatus, SpendControls } from '../domain/card-state.js'
@@ -95,31 +95,35 @@ export async function findIncrements(db: Queryable, originalAuthorizationId: str
     )
 }
 
-/** Another authorisation of this card carrying the same network message, if any. */
-export async function findNetworkDuplicate(
-  db: Queryable,
-  cardId: string,
-  key: string,
-  authorizationId: string,
-): Promise<AuthorizationRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(authorizations)
-    .where(
-      and(eq(authorizations.cardId, cardId), eq(authorizations.networkKey, key), ne(authorizations.authorizationId, authorizationId)),
-    )
-    .limit(1)
-  return row
+/** Facts a decision needs besides the card, read in one round trip (under the card lock). */
+export interface DecisionFacts {
+  /** A full reversal of this authorizationId arrived before it. */
+  earlyFullReversal: boolean
+  /** Another authorizationId of this card carries the same network message. */
+  networkDuplicate: boolean
+  /** The card program's spend controls, if set. */
+  programControls: SpendControls | undefined
 }
 
-/** Whether a full reversal of this authorisation arrived before the authorisation itself. */
-export async function hasEarlyFullReversal(db: Queryable, authorizationId: string): Promise<boolean> {
-  const [row] = await db
-    .select({ id: reversals.reversalId })
-    .from(reversals)
-    .where(and(eq(reversals.originalAuthorizationId, authorizationId), eq(reversals.kind, 'full')))
-    .limit(1)
-  return row !== undefined
+/** Read the decision's facts in one statement: each is a scalar subquery over an indexed column. */
+export async function decisionFacts(
+  db: Queryable,
+  request: Pick<AuthorizationRequest, 'authorizationId' | 'cardId' | 'network'>,
+  programId: string,
+): Promise<DecisionFacts> {
+  const id = request.authorizationId
+  const [row] = await db.execute<{ early: boolean; dup: boolean; controls: SpendControls | null }>(sql`
+    select
+      exists(select 1 from ${reversals} where ${reversals.originalAuthorizationId} = ${id} and ${reversals.kind} = 'full') as early,
+      exists(select 1 from ${authorizations} where ${authorizations.cardId} = ${request.cardId}
+        and ${authorizations.networkKey} = ${networkKey(request)} and ${authorizations.authorizationId} <> ${id}) as dup,
+      (select ${programs.controls} from ${programs} where ${programs.programId} = ${programId}) as controls
+  `).then((r) => r.rows)
+  return {
+    earlyFullReversal: row?.early === true,
+    networkDuplicate: row?.dup === true,
+    programControls: row?.controls ?? undefined,
+  }
 }
 
 /** Approved spend of a card (net of reversals) in the current UTC day and month. */

@@ -152,13 +152,11 @@ export class LedgerStore {
    * funding is evaluated afresh.
    */
   async placeHold(input: PlaceHoldInput): Promise<PlaceHoldResult> {
-    const replay = await this.replayHold(this.db, input)
-    if (replay) return replay
     return this.db.transaction(async (tx) => {
       let account = await this.lockAccount(tx, input.accountId)
-      // A concurrent duplicate may have committed while we waited for the lock.
-      const raced = await this.replayHold(tx, input)
-      if (raced) return raced
+      // Checked under the lock: a concurrent duplicate that got the lock first has committed its hold.
+      const replay = await this.replayHold(tx, input)
+      if (replay) return replay
       if (account.currency !== input.amount.currency) throw new CurrencyMismatchError(account.id)
       account = await this.expireDue(tx, account)
       const available = account.balanceMinor - account.heldMinor
