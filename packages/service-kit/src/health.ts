@@ -9,6 +9,8 @@ export interface Readiness {
   add(name: string, check: ReadinessCheck): void
   /** Stop reporting ready (graceful shutdown: drain before close). */
   drain(): void
+  /** Whether drain() was called. */
+  isDraining(): boolean
   /** Run every check once. */
   run(): Promise<{ ready: boolean; checks: Record<string, string> }>
 }
@@ -50,6 +52,9 @@ export function registerHealth(app: FastifyInstance, opts: HealthOptions = {}): 
     drain() {
       draining = true
     },
+    isDraining() {
+      return draining
+    },
     async run() {
       const results: Record<string, string> = {}
       let ready = !draining
@@ -70,6 +75,11 @@ export function registerHealth(app: FastifyInstance, opts: HealthOptions = {}): 
     },
   }
   app.decorate('readiness', readiness)
+  // While draining, answers ask the client to close its keep-alive connection, so a server close
+  // waits only for requests in flight, not for idle connections kept open by callers' pools.
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) void reply.header('connection', 'close')
+  })
 
   app.get('/healthz', { config: { public: true }, logLevel: 'warn' }, async () => ({ status: 'ok' }))
   app.get('/readyz', { config: { public: true }, logLevel: 'warn' }, async (_request, reply) => {

@@ -39,12 +39,17 @@ export async function runService(app: FastifyInstance, opts: RunServiceOptions):
       app.readiness.drain()
       const timeoutMs = opts.shutdownTimeoutMs ?? 10_000
       let timer: NodeJS.Timeout | undefined
+      // Connections that turn idle after close() began would otherwise keep the server open.
+      const sweeper = setInterval(() => app.server.closeIdleConnections(), 100)
       let failed = false
       try {
         await Promise.race([
           app.close(),
           new Promise<void>((_, reject) => {
-            timer = setTimeout(() => reject(new Error('shutdown timed out')), timeoutMs)
+            timer = setTimeout(() => {
+              app.server.closeAllConnections()
+              reject(new Error('shutdown timed out'))
+            }, timeoutMs)
             timer.unref()
           }),
         ])
@@ -54,6 +59,7 @@ export async function runService(app: FastifyInstance, opts: RunServiceOptions):
         app.log.error({ err }, 'shutdown failed')
       } finally {
         clearTimeout(timer)
+        clearInterval(sweeper)
         process.removeListener('SIGTERM', onSigterm)
         process.removeListener('SIGINT', onSigint)
       }

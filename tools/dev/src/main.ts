@@ -17,12 +17,18 @@ const say = (msg: string): void => void process.stdout.write(`${colour ? '\u001b
 const order = new Map<string, number>()
 let platform: Platform | undefined
 let stopping = false
+const starting = new AbortController()
 
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return
   stopping = true
   say(`${signal}: stopping services`)
-  await platform?.stop()
+  if (!platform) {
+    // Still starting: startPlatform stops what it started and rejects; the catch below exits.
+    starting.abort()
+    return
+  }
+  await platform.stop()
   say('stopped')
   process.exit(0)
 }
@@ -39,24 +45,26 @@ try {
     ...(only ? { services: only } : {}),
     logLevel: process.env.LOG_LEVEL ?? 'info',
     log: say,
+    signal: starting.signal,
     onLog: (service, _stream, line) => {
       if (!order.has(service)) order.set(service, order.size)
       const out = json ? `[${service}] ${line}` : formatLine(service, colourFor(service, order.get(service)!), line, 14, colour)
       process.stdout.write(`${out}\n`)
     },
   })
-  if (stopping) process.exitCode = 0
-  else {
-    process.stdout.write(`\n${renderTable(platform.services)}\n\n`)
-    for (const b of platform.bootstrap) say(`bootstrap ${b.step}: ${b.ok ? 'ok' : `FAILED (${b.error ?? ''})`}`)
-    const bad = platform.services.filter((s) => s.state !== 'ready')
-    say(
-      `${platform.services.length - bad.length}/${platform.services.length} services ready in ${((Date.now() - started) / 1000).toFixed(1)} s` +
-        (bad.length ? ` (not ready: ${bad.map((s) => s.name).join(', ')})` : '') +
-        '. Ctrl-C stops everything.',
-    )
-  }
+  process.stdout.write(`\n${renderTable(platform.services)}\n\n`)
+  for (const b of platform.bootstrap) say(`bootstrap ${b.step}: ${b.ok ? 'ok' : `FAILED (${b.error ?? ''})`}`)
+  const bad = platform.services.filter((s) => s.state !== 'ready')
+  say(
+    `${platform.services.length - bad.length}/${platform.services.length} services ready in ${((Date.now() - started) / 1000).toFixed(1)} s` +
+      (bad.length ? ` (not ready: ${bad.map((s) => s.name).join(', ')})` : '') +
+      '. Ctrl-C stops everything.',
+  )
 } catch (err) {
+  if (stopping) {
+    say('stopped')
+    process.exit(0)
+  }
   const message = err instanceof PreflightError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)
   process.stderr.write(`[dev] cannot start: ${message}\n`)
   await platform?.stop()

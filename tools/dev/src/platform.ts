@@ -72,6 +72,8 @@ export interface PlatformOptions {
   onLog?: (service: string, stream: 'stdout' | 'stderr', line: string) => void
   /** Supervisor progress messages. */
   log?: (msg: string) => void
+  /** Abort during start (Ctrl-C): everything started so far is stopped and startPlatform rejects. */
+  signal?: AbortSignal
 }
 
 /** A running platform. */
@@ -107,6 +109,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const redisUrl = opts.redisUrl ?? process.env.CARDPLANE_REDIS_URL ?? DEFAULT_REDIS_URL
   const host = '127.0.0.1'
 
+  opts.signal?.throwIfAborted()
   await checkPostgres(pgUrl, opts.pgUrl !== undefined || process.env.CARDPLANE_PG_URL !== undefined)
   await checkRedis(redisUrl, opts.redisUrl !== undefined || process.env.CARDPLANE_REDIS_URL !== undefined)
   const databases = Object.fromEntries(selected.map((s) => [s.name, databaseName(opts.databasePrefix, s.name)]))
@@ -125,6 +128,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   }
   const urls = Object.fromEntries(zoneMap.services.map((s) => [s.name, `http://${host}:${ports[s.name]}`]))
 
+  opts.signal?.throwIfAborted()
   const spiffeDir = join(opts.stateDir, 'spiffe')
   await mkdir(spiffeDir, { recursive: true, mode: 0o700 })
   const spiffe = await startDevSpiffe({
@@ -151,6 +155,9 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     for (const p of procs.values()) if (!p.hasExited()) p.child.kill('SIGTERM')
   }
   process.once('exit', killAll)
+  // Ctrl-C during start: stop what runs; the waits below then end at once (processes exited).
+  const onAbort = (): void => void stop()
+  opts.signal?.addEventListener('abort', onAbort, { once: true })
 
   const statuses: ServiceStatus[] = []
   let bootstrap: BootstrapResult[] = []
@@ -200,6 +207,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
             }
           }),
       )
+      opts.signal?.throwIfAborted()
       if (opts.bootstrap !== false) {
         bootstrap = await runBootstrap({ urls, stateDir: opts.stateDir, log, spiffe, zoneMap }, opts.bootstrapDir)
       }
@@ -215,12 +223,15 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
             }),
         )
       }
+      opts.signal?.throwIfAborted()
     } finally {
       clearInterval(waiting)
     }
   } catch (err) {
     await stop()
     throw err
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort)
   }
   return { urls, services: statuses, spiffe, zoneMap, bootstrap, stop }
 }
