@@ -10,6 +10,7 @@ import pg from 'pg'
 import { kcv } from '@cardplane/payment-crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
+import { leakScan } from '@cardplane/tool-leak-scan'
 import { frame as vmlh } from '@cardplane/iso8583'
 import { authorizationRequest, type AuthOptions, type SimKeys } from '../src/card-messages.js'
 import { pinBlockUnder, type IssuedCard } from '../src/issuer-setup.js'
@@ -91,6 +92,8 @@ async function importImk(): Promise<void> {
 }
 
 let accountSeq = 0
+/** Everything sensitive the test sent, for the leak scan at the end. */
+const sent = { pans: new Set<string>(), cvv2s: new Set<string>(), pinBlocks: new Set<string>() }
 /** Issue a card, open and fund its account, register its state; the PAN comes back only through a reveal. */
 async function issueCard(opts: { fund?: number; status?: string; controls?: Record<string, unknown>; pin?: string } = {}): Promise<IssuedCard> {
   const issued = await vault.request<{ cards: { cardId: string }[] }>({ method: 'POST', path: '/v1/cards', body: { program: PROGRAM, count: 1 } })
@@ -106,11 +109,13 @@ async function issueCard(opts: { fund?: number; status?: string; controls?: Reco
   await ledger.request({ method: 'POST', path: '/v1/accounts', body: { id: accountId, currency: 'EUR' } })
   if (opts.fund) await ledger.request({ method: 'POST', path: `/v1/accounts/${accountId}/credits`, body: { idempotencyKey: `fund_${accountId}`, amount: { minor: opts.fund, currency: 'EUR' } } })
   await authz.request({ method: 'PUT', path: `/v1/cards/${cardId}`, body: { accountId, programId: PROGRAM.id, status: opts.status ?? 'active', currency: 'EUR', ...(opts.controls ? { controls: opts.controls } : {}) } })
+  sent.pans.add(r.body.pan)
+  sent.cvv2s.add(r.body.cvv2)
   return { cardId, accountId, pan: r.body.pan, expiry, cvv2: r.body.cvv2, ...(opts.pin ? { pin: opts.pin } : {}) }
 }
 
 function auth(card: IssuedCard, o: Partial<AuthOptions> = {}) {
-  return authorizationRequest(card, KEYS, {
+  const msg = authorizationRequest(card, KEYS, {
     kind: 'ecommerce',
     amountMinor: 1250,
     currency: 'EUR',
@@ -120,6 +125,9 @@ function auth(card: IssuedCard, o: Partial<AuthOptions> = {}) {
     transmissionTime: VisaLinkClient.transmissionTime(),
     ...o,
   })
+  const pinBlock = msg.fields['52']
+  if (Buffer.isBuffer(pinBlock)) sent.pinBlocks.add(pinBlock.toString('hex').toUpperCase())
+  return msg
 }
 
 async function de39(card: IssuedCard, o: Partial<AuthOptions> = {}): Promise<string> {
@@ -313,4 +321,31 @@ t.test('bad frames at the TCP edge; the link keeps serving', async (t) => {
   t.pass('stalled frame closed after the read timeout')
 
   t.equal(await de39(card, { amountMinor: 100 }), '00', 'other connections keep being served')
+})
+
+t.test('leak scan after the run: no PAN, CVV2 or PIN block outside the vault ciphertext', async (t) => {
+  await new Promise((r) => setTimeout(r, 500)) // let the services flush their logs
+  const db = platform.databases
+  const report = await leakScan({
+    pans: [...sent.pans],
+    cvv2s: [...sent.cvv2s],
+    pinBlocks: [...sent.pinBlocks],
+    databases: [
+      { url: db.ledger!, zone: 'main' },
+      { url: db.authorizations!, zone: 'main' },
+      { url: db['card-vault']!, zone: 'cde', ciphertextColumns: ['cards.record', 'data_keys.wrapped'] },
+      { url: db.keyvault!, zone: 'cde' },
+    ],
+    // The processor's duplicate window, stand-in counters and advice queue.
+    redis: [{ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', pattern: `${REDIS_PREFIX}*` }],
+    logs: [platform.dir],
+  })
+  t.ok(sent.pans.size >= 10 && sent.pinBlocks.size >= 2, `scanned for ${sent.pans.size} PANs, ${sent.cvv2s.size} CVV2s, ${sent.pinBlocks.size} PIN blocks`)
+  t.same(report.findings.filter((f) => f.kind !== 'pan_like'), [], 'no PAN, CVV2 or PIN block anywhere')
+  // Luhn-valid digit runs that are not our PANs: the key service's audit log (hex SHA-256 chain and
+  // HMAC'd values) contains such runs by chance; anything else would be a card number we did not issue.
+  const hashChain = (l: string): boolean => /keyvault\/audit_log\.[a-z_]+$/.test(l) || /keyvault-audit\.jsonl:\d+$/.test(l)
+  t.same(report.findings.filter((f) => f.kind === 'pan_like' && !hashChain(f.location)), [], 'no PAN-like run outside the key service hash chain')
+  t.ok(report.scanned.redisKeys > 0, `redis keys scanned: ${report.scanned.redisKeys}`)
+  t.ok(report.scanned.logLines > 20, `log lines scanned: ${report.scanned.logLines}`)
 })
