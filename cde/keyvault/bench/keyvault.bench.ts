@@ -122,22 +122,10 @@ async function overHttp(): Promise<Record<string, number | string | number[]>> {
     await root.write('keys/bench-cvk', { type: 'cvk' })
     const svid = await cardVault.fetchJwtSvid(serviceByName(zoneMap, 'keyvault').spiffeId)
     const login = await anon.write('auth/spiffe/login', { jwt: svid.token })
-    const run = async (seconds: number): Promise<LoadResult> => {
-      const per = Math.max(1, Math.floor(CONCURRENCY / CLIENTS))
-      const params = { url, token: String(login.auth.client_token), seconds, concurrency: per }
-      const results = await Promise.all(
-        Array.from({ length: CLIENTS }, () =>
-          new Promise<LoadResult>((res, rej) => {
-            const w = new Worker(new URL('./load-worker.mjs', import.meta.url), { workerData: params })
-            w.once('message', (m: LoadResult) => res(m))
-            w.once('error', rej)
-          }),
-        ),
-      )
-      return results.reduce((a, b) => ({ ok: a.ok + b.ok, failed: a.failed + b.failed, latencies: a.latencies.concat(b.latencies) }))
-    }
+    const run = (seconds: number) => runClients(url, String(login.auth.client_token), seconds)
     await run(2) // warm-up (JIT, pool connections)
     const rowsBefore = await auditRows(dbUrl)
+    const commitsBefore = await commits(dbUrl, dbName)
     const serverCpu0 = await processCpuMs(child.pid)
     const clientCpu0 = process.cpuUsage()
     const load0 = loadavg()[0] ?? 0
@@ -148,6 +136,7 @@ async function overHttp(): Promise<Record<string, number | string | number[]>> {
     const clientCpu = process.cpuUsage(clientCpu0)
     const load1 = loadavg()[0] ?? 0
     const rowsAfter = await auditRows(dbUrl)
+    const commitsAfter = await commits(dbUrl, dbName)
     r.latencies.sort((a, b) => a - b)
     const pct = (p: number) => Math.round((r.latencies[Math.floor(r.latencies.length * p)] ?? 0) * 100) / 100
     agent.destroy()
@@ -161,6 +150,10 @@ async function overHttp(): Promise<Record<string, number | string | number[]>> {
       latency_ms_p50: pct(0.5),
       latency_ms_p99: pct(0.99),
       audit_rows_written: rowsAfter - rowsBefore,
+      // Group commit at work: transactions committed in the key service's database during the run
+      // (audit batches plus the few counting queries), against rows written.
+      database_commits: commitsAfter - commitsBefore,
+      audit_rows_per_commit: commitsAfter > commitsBefore ? Math.round(((rowsAfter - rowsBefore) / (commitsAfter - commitsBefore)) * 10) / 10 : 0,
       // CPU actually spent per verification, independent of how busy the machine was: 1e6 / this
       // is what one uncontended core could serve.
       server_cpu_us_per_request: r.ok ? Math.round((serverCpuMs * 1000) / r.ok) : 0,
@@ -183,6 +176,52 @@ async function overHttp(): Promise<Record<string, number | string | number[]>> {
   }
 }
 
+/** CLIENTS worker threads of node-vault load against `url`, results merged. */
+async function runClients(url: string, token: string, seconds: number): Promise<LoadResult> {
+  const per = Math.max(1, Math.floor(CONCURRENCY / CLIENTS))
+  const params = { url, token, seconds, concurrency: per }
+  const results = await Promise.all(
+    Array.from({ length: CLIENTS }, () =>
+      new Promise<LoadResult>((res, rej) => {
+        const w = new Worker(new URL('./load-worker.mjs', import.meta.url), { workerData: params })
+        w.once('message', (m: LoadResult) => res(m))
+        w.once('error', rej)
+      }),
+    ),
+  )
+  return results.reduce((a, b) => ({ ok: a.ok + b.ok, failed: a.failed + b.failed, latencies: a.latencies.concat(b.latencies) }))
+}
+
+/** The same client load against a bare HTTP server (bench/trivial-server.mjs) in its own process. */
+async function baseline(seconds: number): Promise<Record<string, number>> {
+  const port = await freePort()
+  const child = spawn(process.execPath, [join(here, 'trivial-server.mjs')], { env: { ...process.env, PORT: String(port) }, stdio: 'inherit' })
+  try {
+    const url = `http://127.0.0.1:${port}`
+    for (let i = 0; i < 50; i++) {
+      try {
+        await fetch(url)
+        break
+      } catch {
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
+    await runClients(url, 'x', 1)
+    const cpu0 = await processCpuMs(child.pid)
+    const t0 = Date.now()
+    const r = await runClients(url, 'x', seconds)
+    const cpuMs = (await processCpuMs(child.pid)) - cpu0
+    return {
+      trivial_server_http_per_sec: Math.round(r.ok / ((Date.now() - t0) / 1000)),
+      requests_ok: r.ok,
+      server_cpu_us_per_request: r.ok ? Math.round((cpuMs * 1000) / r.ok) : 0,
+    }
+  } finally {
+    child.kill('SIGTERM')
+    await new Promise((r) => child.once('exit', r))
+  }
+}
+
 /** utime + stime of a process from /proc, in ms (Linux; 0 elsewhere). */
 async function processCpuMs(pid: number | undefined): Promise<number> {
   if (pid === undefined) return 0
@@ -193,6 +232,16 @@ async function processCpuMs(pid: number | undefined): Promise<number> {
   } catch {
     return 0
   }
+}
+
+/** Committed transactions of one database (statistics are updated asynchronously: force a flush). */
+async function commits(dbUrl: string, dbName: string): Promise<number> {
+  const c = new pg.Client({ connectionString: dbUrl })
+  await c.connect()
+  await c.query('SELECT pg_stat_force_next_flush()').catch(() => undefined)
+  const r = await c.query<{ n: string }>('SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = $1', [dbName])
+  await c.end()
+  return Number(r.rows[0]?.n ?? 0)
 }
 
 async function auditRows(dbUrl: string): Promise<number> {
@@ -207,14 +256,17 @@ const inproc = inProcess()
 console.log('in-process', inproc)
 const httpFigures = await overHttp()
 console.log('over HTTP', httpFigures)
+const base = await baseline(Math.min(HTTP_SECONDS, 5))
+console.log('baseline', base)
 const results = {
   measured_at: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
   in_process: inproc,
   http_node_vault: httpFigures,
+  http_baseline_bare_server: base,
   target_http_per_sec: 5000,
   notes:
-    'HTTP: node-vault client (noCustomHTTPVerbs, keep-alive agent) and one key-service process share the machine with PostgreSQL; each request writes a request and a response audit row, committed (group commit) before the reply.',
+    'http_baseline_bare_server is the same node-vault load against a bare node:http server that does nothing, measured right after: the ceiling this machine allows at that moment. HTTP: node-vault client (noCustomHTTPVerbs, keep-alive agent) and one key-service process share the machine with PostgreSQL; each request writes a request and a response audit row, committed (group commit) before the reply.',
 }
 await writeFile(join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n')
 console.log(`written ${join(here, 'results.json')}`)
