@@ -20,8 +20,8 @@ t.test('the shipped programs file is valid and maps to the card vault definition
     validityMonths: 36,
     serviceCode: '201',
     pinTryLimit: 3,
-    cvkName: 'cvk-demo',
-    pvkName: 'pvk-demo',
+    cvkName: 'cvk',
+    pvkName: 'pvk',
     pvki: 1,
   })
 })

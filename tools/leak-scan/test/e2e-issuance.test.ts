@@ -7,12 +7,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { REPO_ROOT } from '@cardplane/zones'
 import { chromium, type Browser } from 'playwright-core'
 import { Agent, fetch } from 'undici'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { freePort, startTestPlatform, TEST_KEYS, type TestPlatform } from '../src/platform.js'
 import { leakScan } from '../src/scan.js'
 
+const execFileP = promisify(execFile)
 const BIN = '45399130'
 const tag = `e2e${process.pid}${randomBytes(3).toString('hex')}`
 let platform: TestPlatform
@@ -46,6 +50,21 @@ t.before(async () => {
           country: 'GB',
           currency: 'GBP',
           bin: BIN,
+          panLength: 16,
+          accountRange: { start: '0000000', size: '10000000' },
+          expiry: { validityMonths: 36 },
+          serviceCode: '201',
+          pin: { tryLimit: 3 },
+          keys: { cvk: TEST_KEYS.cvk, pvk: TEST_KEYS.pvk, pvki: 1 },
+        },
+        {
+          id: 'demo-debit-gb',
+          name: 'Demo debit (test keys)',
+          scheme: 'visa',
+          product: 'debit',
+          country: 'GB',
+          currency: 'GBP',
+          bin: '45399100',
           panLength: 16,
           accountRange: { start: '0000000', size: '10000000' },
           expiry: { validityMonths: 36 },
@@ -152,8 +171,39 @@ t.test('JSON variant for machine clients, also one-time', async (t) => {
   t.equal(new Set(pans).size, 5)
 })
 
+t.test('operator CLI and the dev bootstrap step work against the running platform', async (t) => {
+  const env = {
+    ...process.env,
+    SPIFFE_ENDPOINT_SOCKET: platform.spiffe.endpoint('console'),
+    CARDPLANE_SERVICE_URLS: JSON.stringify(platform.urls),
+  }
+  const cli = (args: string[]) => execFileP(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tools/cli/src/main.ts'), ...args], { env, cwd: REPO_ROOT })
+  const out = await cli(['cards', 'issue', '--program', 'e2e-debit-gb', '--count', '3', '--json'])
+  const list = (JSON.parse(out.stdout) as { cards: IssuedCard[] }).cards
+  t.equal(list.length, 3)
+  t.notMatch(out.stdout, /\d{13,19}/, 'the CLI prints no PAN')
+  const text = await cli(['cards', 'issue', '--program', 'e2e-debit-gb'])
+  t.match(text.stdout, /card_[0-9a-z]{26}\s+\d{4}\s+\d{2}\/\d{2}/)
+  const rev = await cli(['cards', 'reveal', list[0]!.cardId])
+  t.match(rev.stdout.trim(), new RegExp(`^https://127\\.0\\.0\\.1:${revealPort}/reveal/rvl_[A-Za-z0-9_-]{43}$`))
+  const r = await fetch(`${rev.stdout.trim()}.json`, { dispatcher: insecure })
+  const revealed = (await r.json()) as { pan: string; cvv2: string }
+  t.equal(revealed.pan.slice(-4), list[0]!.lastFour)
+  pans.push(revealed.pan)
+  cvv2s.push(revealed.cvv2)
+  await t.rejects(cli(['cards', 'issue', '--program', 'nope']), 'unknown program exits non-zero')
+  const logs: string[] = []
+  const stateDir = join(dir, 'state')
+  const step = (await import(join(REPO_ROOT, 'tools/dev/src/bootstrap/30-demo-program.ts'))) as { default: (ctx: unknown) => Promise<void> }
+  const ctx = { urls: platform.urls, stateDir, log: (m: string) => logs.push(m), spiffe: platform.spiffe, zoneMap: platform.zoneMap }
+  await step.default(ctx)
+  await step.default(ctx)
+  t.match(logs[0], /demo program demo-debit-gb ready: demo card card_/)
+  t.match(logs[1], /demo program demo-debit-gb ready \(demo card card_/, 'second run is a no-op')
+})
+
 t.test('leak scan after the run: no PAN or CVV2 in main-cluster tables, CDE tables outside ciphertext, Redis or logs', async (t) => {
-  t.equal(pans.length, 5, 'the scan looks for every issued PAN')
+  t.equal(pans.length, 6, 'the scan looks for every revealed PAN')
   const db = platform.databases
   const report = await leakScan({
     pans,

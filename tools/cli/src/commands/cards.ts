@@ -1,0 +1,153 @@
+/**
+ * `pnpm cardplane cards issue --program <id> --count N [--customer <id>] [--name <NAME>] [--json]`
+ * `pnpm cardplane cards reveal <card-id> [--json]`
+ * `pnpm cardplane cards get <card-id>`
+ *
+ * Operator commands on the cards service's API, acting as the `console` workload: the JWT-SVID comes
+ * from the dev Workload API socket of `console` (`<state dir>/spiffe/console.sock`, state dir
+ * CARDPLANE_DEV_STATE_DIR or `.dev/`), or from SPIFFE_ENDPOINT_SOCKET. The cards URL is
+ * CARDPLANE_SERVICE_URLS' `cards` entry or its dev port. Nothing printed here is card data: card IDs,
+ * last four, expiry, and the one-time reveal URL (opened by the cardholder's browser at proxy-public).
+ */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { WorkloadApiClient } from '@cardplane/spiffe'
+import { loadZoneMap, REPO_ROOT, serviceByName } from '@cardplane/zones'
+
+interface Issued {
+  cardId: string
+  lastFour: string
+  bin: string
+  expiryMonth: number
+  expiryYear: number
+  accountId: string
+}
+
+function usage(): string {
+  return [
+    'usage:',
+    '  pnpm cardplane cards issue --program <id> [--count N] [--customer <id>] [--name <NAME>] [--json]',
+    '  pnpm cardplane cards reveal <card-id> [--json]',
+    '  pnpm cardplane cards get <card-id>',
+  ].join('\n')
+}
+
+function option(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name)
+  if (i === -1) return undefined
+  const v = argv[i + 1]
+  if (v === undefined || v.startsWith('--')) throw new Error(`${name} needs a value`)
+  return v
+}
+
+/** Calls the cards service as `console`. */
+async function cardsCall<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const zoneMap = loadZoneMap()
+  const socket =
+    process.env.SPIFFE_ENDPOINT_SOCKET ?? `unix://${join(process.env.CARDPLANE_DEV_STATE_DIR ?? join(REPO_ROOT, '.dev'), 'spiffe', 'console.sock')}`
+  if (socket.startsWith('unix://') && !existsSync(socket.slice('unix://'.length))) {
+    throw new Error(`no Workload API socket at ${socket.slice('unix://'.length)}: is \`pnpm start\` running?`)
+  }
+  const urls = process.env.CARDPLANE_SERVICE_URLS ? (JSON.parse(process.env.CARDPLANE_SERVICE_URLS) as Record<string, string>) : {}
+  const cards = serviceByName(zoneMap, 'cards')
+  const base = urls.cards ?? `http://127.0.0.1:${cards.devPort}`
+  const workload = new WorkloadApiClient({ socketPath: socket })
+  try {
+    const svid = await workload.fetchJwtSvid(cards.spiffeId)
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${svid.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(60_000),
+    })
+    const text = await res.text()
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T }
+  } finally {
+    workload.close()
+  }
+}
+
+function failed(status: number, body: unknown): number {
+  const e = (body as { error?: { code?: string; message?: string } } | undefined)?.error
+  console.error(`cards answered ${status}: ${e?.code ?? 'error'}${e?.message ? ` (${e.message})` : ''}`)
+  return 1
+}
+
+async function issue(argv: string[]): Promise<number> {
+  const program = option(argv, '--program')
+  if (!program) {
+    console.error(usage())
+    return 2
+  }
+  const count = Number(option(argv, '--count') ?? '1')
+  if (!Number.isInteger(count) || count < 1 || count > 10_000) {
+    console.error('--count must be an integer 1-10000')
+    return 2
+  }
+  const customerId = option(argv, '--customer') ?? 'cli_customer'
+  const name = option(argv, '--name')
+  const out: Issued[] = []
+  // The API issues at most 100 per request.
+  for (let left = count; left > 0; left -= 100) {
+    const r = await cardsCall<{ cards: Issued[] }>('POST', '/v1/cards', {
+      programId: program,
+      customerId,
+      count: Math.min(100, left),
+      ...(name ? { cardholderName: name } : {}),
+    })
+    if (r.status !== 201) return failed(r.status, r.body)
+    out.push(...r.body.cards)
+  }
+  if (argv.includes('--json')) console.log(JSON.stringify({ cards: out }, null, 2))
+  else {
+    console.log('card id                          last4  expiry  account')
+    for (const c of out) {
+      console.log(`${c.cardId}  ${c.lastFour}   ${String(c.expiryMonth).padStart(2, '0')}/${String(c.expiryYear % 100).padStart(2, '0')}   ${c.accountId}`)
+    }
+  }
+  return 0
+}
+
+async function reveal(argv: string[]): Promise<number> {
+  const cardId = argv.find((a) => !a.startsWith('--'))
+  if (!cardId) {
+    console.error(usage())
+    return 2
+  }
+  const r = await cardsCall<{ url: string; jsonUrl: string; expiresAt: string }>('POST', `/v1/cards/${encodeURIComponent(cardId)}/reveal-sessions`)
+  if (r.status !== 201) return failed(r.status, r.body)
+  if (argv.includes('--json')) console.log(JSON.stringify(r.body, null, 2))
+  else {
+    console.log(r.body.url)
+    console.error(`one-time link, valid until ${r.body.expiresAt} (JSON variant: ${r.body.jsonUrl})`)
+  }
+  return 0
+}
+
+async function get(argv: string[]): Promise<number> {
+  const cardId = argv.find((a) => !a.startsWith('--'))
+  if (!cardId) {
+    console.error(usage())
+    return 2
+  }
+  const r = await cardsCall<unknown>('GET', `/v1/cards/${encodeURIComponent(cardId)}`)
+  if (r.status !== 200) return failed(r.status, r.body)
+  console.log(JSON.stringify(r.body, null, 2))
+  return 0
+}
+
+/** Entry point used by tools/cli/src/main.ts. */
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  switch (sub) {
+    case 'issue':
+      return issue(rest)
+    case 'reveal':
+      return reveal(rest)
+    case 'get':
+      return get(rest)
+    default:
+      console.error(usage())
+      return sub === undefined || sub === 'help' || sub === '--help' ? 0 : 2
+  }
+}
