@@ -2,6 +2,7 @@ import type { AdviceResult, AuthorizationAdvice, Decision, Money } from '@cardpl
 import { eq } from 'drizzle-orm'
 import type { ServiceContext } from './context.js'
 import { advices } from './db/schema.js'
+import { derivedKey } from './domain/keys.js'
 import { planHoldAdjustment } from './domain/reconcile.js'
 import { InvalidMessageError } from './errors.js'
 import type { LedgerHold } from './ledger-client.js'
@@ -63,7 +64,7 @@ export class AdviceService {
             break
           case 'place': {
             // A released or expired hold cannot be reused: a new hold gets its own key.
-            const key = hold ? `${request.authorizationId}:advice:${advice.adviceId}` : request.authorizationId
+            const key = hold ? derivedKey(request.authorizationId, `advice:${advice.adviceId}`) : request.authorizationId
             const r = await this.ctx.ledger.placeHold({
               authorizationId: key,
               accountId: card.accountId,
@@ -76,7 +77,7 @@ export class AdviceService {
           case 'increase':
             hold = (
               await this.ctx.ledger.incrementHold(hold!.id, {
-                incrementId: `${advice.adviceId}:increase`,
+                incrementId: derivedKey(advice.adviceId, 'increase'),
                 amount: amount(plan.amount),
                 force: true,
               })
@@ -85,7 +86,7 @@ export class AdviceService {
           case 'release':
             hold = (
               await this.ctx.ledger.releaseHold(hold!.id, {
-                releaseId: `${advice.adviceId}:release`,
+                releaseId: derivedKey(advice.adviceId, 'release'),
                 amount: amount(plan.amount),
               })
             ).hold

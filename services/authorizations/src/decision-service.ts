@@ -2,6 +2,7 @@ import type { AuthorizationRequest, DeclineReason, Decision, Money } from '@card
 import { isCardplaneError } from '@cardplane/service-kit'
 import type { ServiceContext } from './context.js'
 import { effectiveControls, type CardState } from './domain/card-state.js'
+import { derivedKey } from './domain/keys.js'
 import { checkPeriodLimits, checkVelocity, movesMoney, preChecks } from './domain/checks.js'
 import {
   decisionFacts,
@@ -76,7 +77,7 @@ export class DecisionService {
       try {
         const hold = await this.ctx.ledger.findHold(request.authorizationId)
         if (hold?.status === 'active') {
-          await this.ctx.ledger.releaseHold(hold.id, { releaseId: `${request.authorizationId}:unavailable` })
+          await this.ctx.ledger.releaseHold(hold.id, { releaseId: derivedKey(request.authorizationId, 'unavailable') })
         }
         await insertAuthorization(tx, request, d, this.ctx.now())
       } catch (err) {

@@ -1,5 +1,13 @@
 import t from 'tap'
-import type { AuthorizationAdvice, AuthorizationRequest, ReversalRequest } from '@cardplane/contracts'
+import {
+  AdviceResult,
+  checkContract,
+  Decision,
+  ReversalResult,
+  type AuthorizationAdvice,
+  type AuthorizationRequest,
+  type ReversalRequest,
+} from '@cardplane/contracts'
 import { DeadlineError, UpstreamError } from '@cardplane/service-kit'
 import type { LedgerPort } from '../src/ledger-client.js'
 import { startHarness, type Harness } from './helpers/harness.js'
@@ -37,6 +45,9 @@ t.teardown(async () => {
 const post = async (path: string, body: unknown) => {
   const res = await h.call('proxy-internal', 'POST', path, body)
   if (res.status !== 200) throw new Error(`${path} failed: ${res.status} ${JSON.stringify(res.body)}`)
+  const schema = path === '/v1/decisions' ? Decision : path === '/v1/advices' ? AdviceResult : ReversalResult
+  const checked = checkContract(schema, res.body)
+  if (!checked.ok) throw new Error(`${path} answer off contract: ${JSON.stringify(checked.issues)}`)
   return res.body
 }
 const decide = (r: AuthorizationRequest) => post('/v1/decisions', r)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { AuthorizationRequest } from '@cardplane/contracts'
+import { checkContract, Decision, type AuthorizationRequest } from '@cardplane/contracts'
 import { startHarness, type Harness } from './helpers/harness.js'
 
 let h: Harness
@@ -13,6 +13,9 @@ t.teardown(async () => {
 const decide = async (r: AuthorizationRequest) => {
   const res = await h.call('proxy-internal', 'POST', '/v1/decisions', r)
   if (res.status !== 200) throw new Error(`decision failed: ${res.status} ${JSON.stringify(res.body)}`)
+  // Every answer must be the contract the processor validates (the processor refuses anything else).
+  const checked = checkContract(Decision, res.body)
+  if (!checked.ok) throw new Error(`decision off contract: ${JSON.stringify(checked.issues)}`)
   return res.body
 }
 const account = async (accountId: string) => (await h.ledgerCall('console', 'GET', `/v1/accounts/${accountId}`)).body

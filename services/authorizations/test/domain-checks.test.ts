@@ -133,3 +133,14 @@ void t.test('reversal amounts', async (t) => {
   t.equal(planReversal(500, 'partial', 200), 300)
   t.equal(planReversal(200, 'partial', 300), 0, 'a replacement above what is held releases nothing')
 })
+
+void t.test('derived idempotency keys stay within 128 characters and are deterministic', async (t) => {
+  const { derivedKey } = await import('../src/domain/keys.js')
+  t.equal(derivedKey('auth_1', 'release'), 'auth_1:release')
+  const long = 'a'.repeat(120)
+  const k = derivedKey(long, 'advice:adv_123456789')
+  t.ok(k.length <= 128)
+  t.equal(derivedKey(long, 'advice:adv_123456789'), k)
+  t.not(derivedKey(long, 'advice:adv_123456780'), k)
+  t.match(k, /^[A-Za-z0-9_:.-]+$/)
+})
