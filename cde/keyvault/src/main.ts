@@ -11,7 +11,9 @@ const config = loadKeyvaultConfig()
 const zoneMap = loadZoneMap(config.CARDPLANE_ZONES_FILE, config.CARDPLANE_TRUST_DOMAIN ? { trustDomain: config.CARDPLANE_TRUST_DOMAIN } : {})
 const self = serviceByName(zoneMap, 'keyvault')
 const bundles = new WorkloadApiClient({ socketPath: config.SPIFFE_ENDPOINT_SOCKET })
-const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.KEYVAULT_DB_POOL_SIZE })
+// synchronous_commit=on whatever the database default: an audit row is "durable" only once its
+// commit is flushed, and no response leaves before that.
+const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.KEYVAULT_DB_POOL_SIZE, options: '-c synchronous_commit=on' })
 const core = await createCore({
   pool,
   settings: { self, zoneMap, bundles, spiffeRoles: config.KEYVAULT_SPIFFE_ROLES, tokenTtlSec: config.KEYVAULT_TOKEN_TTL_SEC },

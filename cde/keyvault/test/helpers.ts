@@ -70,7 +70,7 @@ export async function startHarness(opts: { tokenTtlSec?: number } = {}): Promise
     return c
   }
   const bundles = workload('keyvault')
-  const pool = new pg.Pool({ connectionString: db.url, max: 8 })
+  const pool = new pg.Pool({ connectionString: db.url, max: 8, options: '-c synchronous_commit=on' })
   const auditFile = join(dir, 'audit.jsonl')
   const core = await createCore({
     pool,

@@ -73,9 +73,7 @@ export const DEFAULT_POLICY = Policy.parse(
   JSON.stringify({
     path: {
       'auth/token/lookup-self': { capabilities: ['read'] },
-      'auth/token/renew-self': { capabilities: ['update'] },
       'auth/token/revoke-self': { capabilities: ['update'] },
-      'sys/capabilities-self': { capabilities: ['update'] },
     },
   }),
 )
