@@ -132,12 +132,13 @@ export function textBody(cs: Charset, numeric: boolean): Body {
  */
 export function bcdBody(opts: { leftJustify: boolean; pad: number; hexNibbles: boolean; digitUnits: boolean }): Body {
   const { leftJustify, pad, hexNibbles, digitUnits } = opts
-  const digitsOf = digitUnits ? (u: number) => u : (u: number) => u * 2
+  const val = hexNibbles ? HEX_NIBBLE : DIGIT_NIBBLE
+  const table = hexNibbles ? HEX_PAIRS : DIGIT_PAIRS
   return {
     bytes: digitUnits ? (u) => (u + 1) >> 1 : (u) => u,
     unitsFromBytes: digitUnits ? (n) => n * 2 : (n) => n,
     read(buf, pos, u, path) {
-      const digits = digitsOf(u)
+      const digits = digitUnits ? u : u * 2
       const nb = (digits + 1) >> 1
       let first = pos
       let last = pos + nb
@@ -156,7 +157,6 @@ export function bcdBody(opts: { leftJustify: boolean; pad: number; hexNibbles: b
           first++
         }
       }
-      const table = hexNibbles ? HEX_PAIRS : DIGIT_PAIRS
       let s = head
       for (let i = first; i < last; i++) {
         const p = table[buf[i]!]
@@ -166,15 +166,14 @@ export function bcdBody(opts: { leftJustify: boolean; pad: number; hexNibbles: b
       return s + tail
     },
     units(v, path) {
-      const n = expectString(v, path).length
-      return digitUnits ? n : (n + 1) >> 1
+      if (typeof v !== 'string') return encodeError('INVALID_VALUE', path, 'expected a string')
+      return digitUnits ? v.length : (v.length + 1) >> 1
     },
     write(v, u, w, path) {
       const s = v as string
-      const nb = (digitsOf(u) + 1) >> 1
+      const nb = digitUnits ? (u + 1) >> 1 : u
       const len = s.length
-      const val = hexNibbles ? HEX_NIBBLE : DIGIT_NIBBLE
-      w.ensure(nb)
+      if (w.pos + nb > w.buf.length) w.ensure(nb)
       const out = w.buf
       let p = w.pos
       let i = 0
