@@ -5,3 +5,7 @@
 export * from './visa-link-client.js'
 export * from './card-messages.js'
 export * from './issuer-setup.js'
+export * from './dev-platform.js'
+export * from './stats.js'
+export { runSim } from './cli.js'
+export { runDemo, type DemoReport, type DemoRow } from './demo.js'
