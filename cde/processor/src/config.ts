@@ -29,7 +29,7 @@ export const processorConfigSchema = Type.Composite([
   baseConfigSchema,
   Type.Object({
     PROCESSOR_LINKS: Type.Array(LinkSchema, {
-      default: [{ name: 'visa', scheme: 'visa', zpkName: 'zpk-visa' }],
+      default: [{ name: 'visa', scheme: 'visa', zpkName: 'zpk-visa-link' }],
       description:
         'JSON array of scheme links `{ name, scheme, zpkName, mode? }`: frames arrive on `POST /v1/links/<name>/frames`; `zpkName` is the zone PIN key shared with the scheme (key service); `mode: passthrough` answers without work (benchmark floor).',
     }),
