@@ -2,7 +2,7 @@
 // PostgreSQL; this test calls the card vault as the processor would (its own JWT-SVID).
 import t from 'tap'
 import pg from 'pg'
-import { cvv as computeCvv, encodePinBlock, encryptPinBlock } from '@cardplane/payment-crypto'
+import { cryptogramData, cvv as computeCvv, encodePinBlock, encryptPinBlock, generateArqcProfile } from '@cardplane/payment-crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
 
@@ -185,6 +185,35 @@ t.test('PIN: chosen PIN via PIN block, PVV verify, try counter and lockout', asy
   t.equal(rv.body.pinSet, true)
   const noPin = [...issuedPans][1]!
   t.equal((await verify({ ...good, pan: noPin[1], pinBlock: pinBlock(noPin[1], '4321') })).results.pin, 'not_set')
+})
+
+t.test('chip: ARQC verified by the key service (Visa CVN 18), ARPC returned; a wrong cryptogram is invalid', async (t) => {
+  const chipProgram = { ...PROGRAM, id: 'it-chip-gb', bin: '45399121', imkAcName: TEST_KEYS.imk, arqcProfile: 'visa-cvn18' }
+  const r = await vault.request<{ cards: Issued[] }>({ method: 'POST', path: '/v1/cards', body: { program: chipProgram, count: 1 } })
+  const card = await reveal(r.body.cards[0]!.cardId)
+  const tags = {
+    '9F02': '000000001000',
+    '9F03': '000000000000',
+    '9F1A': '0826',
+    '95': '0000000000',
+    '5F2A': '0826',
+    '9A': '261122',
+    '9C': '00',
+    '9F37': '1A2B3C4D',
+    '82': '3900',
+    '9F36': '0007',
+    '9F10': '06011203A0B800',
+  }
+  const cdolData = cryptogramData({ profile: 'visa-cvn18', tags })
+  const arqc = generateArqcProfile({ profile: 'visa-cvn18', imk: TEST_KEYS.imkMaterial, pan: card.pan, psn: '00', atc: '0007', cdolData })
+  const emv = { ...tags, '9F26': arqc, '5F34': '00' }
+  const ok = await vault.request<{ results: Record<string, string>; arpc?: string }>({ method: 'POST', path: '/v1/verify', body: { pan: card.pan, emv, csu: '00820000' } })
+  t.equal(ok.body.results.arqc, 'valid')
+  t.match(ok.body.arpc ?? '', /^[0-9A-F]{8}$/, 'ARPC (method 2) returned')
+  const bad = { ...emv, '9F02': '000000009999' }
+  t.equal((await verify({ pan: card.pan, emv: bad })).results.arqc, 'invalid', 'amount changed after the card signed it')
+  t.equal((await verify({ pan: card.pan, emv: { ...emv, '9F36': '07' } })).results.arqc, 'invalid', 'malformed ATC')
+  t.equal((await verify({ pan: [...issuedPans.values()][0]!, emv })).results.arqc, 'not_supported', 'program without chip keys')
 })
 
 t.test('rotation: new data key after the KEK rotates, every record rewrapped while reads continue', async (t) => {

@@ -33,6 +33,9 @@ export const TEST_KEYS = {
   zpk: 'zpk-test',
   /** Clear CVK so tests can compute the CVV/iCVV a card's magstripe or chip would carry. */
   cvkMaterial: '0123456789ABCDEF0123456789ABCDEF'.split('').reverse().join(''),
+  imk: 'imk-test',
+  /** Clear IMK-AC so tests can compute ARQCs as a chip card would. */
+  imkMaterial: '0123456789ABCDEFFEDCBA98765432100123456789ABCDEF'.slice(0, 32).split('').reverse().join(''),
   /** Clear ZPK (double-length TDES) so tests can build PIN blocks as an acquirer would. */
   zpkMaterial: '0123456789ABCDEFFEDCBA9876543210',
 }
@@ -115,10 +118,12 @@ async function setUpKeyvault(url: string): Promise<vault.client> {
   await importByComponents(url, root, TEST_KEYS.cvk, 'cvk', TEST_KEYS.cvkMaterial)
   await root.write(`keys/${TEST_KEYS.pvk}`, { type: 'pvk' })
   await importByComponents(url, root, TEST_KEYS.zpk, 'zpk', TEST_KEYS.zpkMaterial)
+  await importByComponents(url, root, TEST_KEYS.imk, 'imk-ac', TEST_KEYS.imkMaterial)
   const policy = {
     path: {
       [`payments/cvv/+/${TEST_KEYS.cvk}`]: { capabilities: ['update'] },
       [`payments/pin/pvv/+/${TEST_KEYS.pvk}`]: { capabilities: ['update'] },
+      [`payments/emv/arqc/verify/${TEST_KEYS.imk}`]: { capabilities: ['update'] },
       [`transit/datakey/+/${TEST_KEYS.recordsKek}`]: { capabilities: ['update'] },
       [`transit/decrypt/${TEST_KEYS.recordsKek}`]: { capabilities: ['update'] },
       [`transit/rewrap/${TEST_KEYS.recordsKek}`]: { capabilities: ['update'] },

@@ -52,6 +52,8 @@ export interface ArqcInput {
   cdolData: string
   arqc: string
   atc: string
+  /** Unpredictable number (9F37): the Mastercard profiles' session key needs it. */
+  un?: string
   /** Authorisation response code for an ARPC by method 1 (2 bytes hex, e.g. 3030). */
   arc?: string
   /** Card status update for an ARPC by method 2 (4 bytes hex). */

@@ -179,6 +179,7 @@ export class VaultKeyService implements KeyService {
       atc: input.atc,
       cdol_data: input.cdolData,
       arqc: input.arqc,
+      ...(input.un ? { un: input.un } : {}),
       ...(input.arc ? { arc: input.arc } : {}),
       ...(input.csu ? { csu: input.csu } : {}),
     })

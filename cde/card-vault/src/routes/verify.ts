@@ -28,6 +28,7 @@ export function registerVerify(app: FastifyInstance, vault: CardVault): void {
             zpkName: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
             emv: { type: 'object', additionalProperties: hex(512), propertyNames: { pattern: '^[0-9A-F]{2,4}$' } },
             arc: hex(4),
+            csu: hex(8),
           },
         },
       },

@@ -61,8 +61,10 @@ export interface VerifyRequest {
   pinBlockFormat?: number
   zpkName?: string
   emv?: Record<string, string>
-  /** ARC for the ARPC (hex), when the processor already knows the answer it will give. */
+  /** ARC for an ARPC by method 1 (hex, Visa CVN 10, Mastercard), when the processor knows its answer. */
   arc?: string
+  /** Card status update for an ARPC by method 2 (8 hex, Visa CVN 18/22). */
+  csu?: string
 }
 
 type Check = 'match' | 'mismatch' | 'not_present'
@@ -307,17 +309,22 @@ export class CardVault {
       else {
         const imkName = program.imkAcName
         const profile = program.arqcProfile
-        checks.push(
+        const cdolData = arqcData(profile, emv)
+        const atc = emv['9F36']
+        if (!cdolData || !atc || atc.length !== 4 || emv['9F26'].length !== 16) results.arqc = 'invalid'
+        else checks.push(
           this.keys
             .verifyArqc({
               imkName,
               profile,
               pan: rec.pan,
               panSequence: (emv['5F34'] ?? '00').slice(-2),
-              cdolData: arqcData(emv),
+              cdolData,
               arqc: emv['9F26'],
-              atc: emv['9F36'] ?? '0000',
+              atc,
+              ...(profile.startsWith('mc-') && emv['9F37'] ? { un: emv['9F37'] } : {}),
               ...(req.arc ? { arc: req.arc } : {}),
+              ...(req.csu ? { csu: req.csu } : {}),
             })
             .then((r) => {
               results.arqc = r.ok ? 'valid' : 'invalid'
@@ -428,8 +435,51 @@ export class CardVault {
   }
 }
 
-/** The data an ARQC covers, in the common CVN 10/18 order (amount .. unpredictable number, AIP, ATC, IAD). */
-function arqcData(emv: Record<string, string>): string {
-  const tags = ['9F02', '9F03', '9F1A', '95', '5F2A', '9A', '9C', '9F37', '82', '9F36', '9F10']
-  return tags.map((t) => emv[t] ?? '').join('')
+/** Byte ranges of the issuer application data (9F10) each profile MACs after the ten common tags. */
+const IAD_PARTS: Record<string, readonly (readonly [number, number])[] | 'all'> = {
+  'visa-cvn10': [[3, 7]],
+  'visa-cvn18': 'all',
+  'visa-cvn22': 'all',
+  'mc-cvn16': [[2, 8]],
+  'mc-cvn17': [
+    [2, 8],
+    [10, 18],
+  ],
+}
+
+/** The ten terminal/card data elements every profile MACs first, with their byte lengths. */
+const COMMON_TAGS: readonly (readonly [string, number])[] = [
+  ['9F02', 6],
+  ['9F03', 6],
+  ['9F1A', 2],
+  ['95', 5],
+  ['5F2A', 2],
+  ['9A', 3],
+  ['9C', 1],
+  ['9F37', 4],
+  ['82', 2],
+  ['9F36', 2],
+]
+
+/**
+ * The data an ARQC covers (CDOL1 data as the profile defines it), or undefined when a tag is missing
+ * or has the wrong length (the cryptogram then cannot be valid).
+ */
+export function arqcData(profile: string, emv: Record<string, string>): string | undefined {
+  const parts = IAD_PARTS[profile]
+  if (!parts) return undefined
+  let out = ''
+  for (const [tag, len] of COMMON_TAGS) {
+    const v = emv[tag]
+    if (v === undefined || v.length !== len * 2) return undefined
+    out += v
+  }
+  const iad = emv['9F10']
+  if (iad === undefined) return undefined
+  if (parts === 'all') return (out + iad).toUpperCase()
+  for (const [start, end] of parts) {
+    if (iad.length < end * 2) return undefined
+    out += iad.slice(start * 2, end * 2)
+  }
+  return out.toUpperCase()
 }
