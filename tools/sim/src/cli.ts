@@ -116,7 +116,7 @@ export async function runSim(argv: string[]): Promise<number> {
         },
       })
       if (values.json) {
-        console.log(JSON.stringify({ countsByDe39: report.countsByDe39, countsByReason: report.countsByReason, latencyMs: report.latencyMs, allAsExpected: report.allAsExpected, rows: report.rows }))
+        console.log(JSON.stringify({ countsByDe39: report.countsByDe39, countsByReason: report.countsByReason, latencyMs: report.latencyMs, allAsExpected: report.allAsExpected, skipped: report.skipped, rows: report.rows }))
       } else {
         const head = ['scenario', 'reason', 'expected', 'DE 39', 'ms', '']
         const lines = report.rows.map((r) => [r.scenario, r.reason, r.expected, r.de39, r.latencyMs.toFixed(1), r.ok ? 'ok' : 'UNEXPECTED'])
@@ -124,6 +124,7 @@ export async function runSim(argv: string[]): Promise<number> {
         for (const l of [head, ...lines]) console.log(l.map((c, i) => c.padEnd(widths[i]!)).join('  '))
         const p = report.latencyMs
         console.log(`\nby DE 39: ${JSON.stringify(report.countsByDe39)}\nlatency ms: p50 ${p.p50}  p99 ${p.p99}  max ${p.max}`)
+        if (report.skipped.length) console.log(`skipped: ${report.skipped.join(', ')}`)
       }
       return report.allAsExpected ? 0 : 1
     }
