@@ -124,6 +124,9 @@ export class Iso8583Spec {
 
   /** Encode a message. Fields are written in number order; an empty secondary bitmap is omitted. */
   encode(msg: Message): Buffer {
+    if (typeof msg !== 'object' || msg === null || typeof msg.fields !== 'object' || msg.fields === null) {
+      encodeError('INVALID_VALUE', '', 'expected { mti, fields }')
+    }
     const w = writer
     w.pos = 0
     this.writeMti(msg.mti, w)

@@ -3,6 +3,7 @@
  * compiled once, then cached.
  */
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { Iso8583SpecError } from './errors.js'
 import { Iso8583Spec } from './message.js'
 import { validateSpec } from './spec-validate.js'
@@ -35,7 +36,7 @@ export function getSpec(name: BuiltinSpecName | (string & {})): Iso8583Spec {
   const hit = cache.get(name)
   if (hit) return hit
   if (!(BUILTIN_SPECS as readonly string[]).includes(name)) throw new Iso8583SpecError('UNKNOWN_SPEC', '', -1, `no built-in spec named ${JSON.stringify(name)}`)
-  const spec = loadSpecFile(new URL(`../specs/${name}.json`, import.meta.url).pathname)
+  const spec = loadSpecFile(fileURLToPath(new URL(`../specs/${name}.json`, import.meta.url)))
   cache.set(name, spec)
   return spec
 }

@@ -84,3 +84,8 @@ t.test('spec errors', async (t) => {
   t.equal(thrown(() => getSpec('nope'))?.code, 'UNKNOWN_SPEC')
   t.equal(thrown(() => tiny({ '2': { type: 'n', encoding: 'binary', length: 19 } }))?.code, 'INVALID_SPEC')
 })
+
+t.test('encode rejects a value that is not a message', async (t) => {
+  t.equal(thrown(() => iso.encode({ mti: '0100' } as never))?.code, 'INVALID_VALUE')
+  t.equal(thrown(() => iso.encode(null as never))?.code, 'INVALID_VALUE')
+})
