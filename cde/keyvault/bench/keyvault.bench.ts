@@ -20,6 +20,7 @@ import { loadZoneMap, serviceByName } from '@cardplane/zones'
 import { Worker } from 'node:worker_threads'
 import vault from 'node-vault'
 import pg from 'pg'
+import { createCore } from '../src/build-core.js'
 import type { LoadResult } from './load-client.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -176,6 +177,64 @@ async function overHttp(): Promise<Record<string, number | string | number[]>> {
   }
 }
 
+/**
+ * The key service's request path without HTTP: `core.handle` (token, ACL, CVV verify, request and
+ * response audit rows committed by group commit) with CONCURRENCY requests in flight, on its own
+ * database. What the service logic and the audit log sustain, separate from the HTTP stack.
+ */
+async function coreInProcess(seconds: number): Promise<Record<string, number>> {
+  const dbName = `kv_bench_core_${process.pid}_${randomBytes(3).toString('hex')}`
+  const admin = new pg.Client({ connectionString: ADMIN_URL })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${dbName}`)
+  await admin.end()
+  const pool = new pg.Pool({ connectionString: ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`), max: 8, options: '-c synchronous_commit=on' })
+  const zoneMap = loadZoneMap()
+  const bundles = { getBundle: () => undefined, ready: async () => undefined }
+  const core = await createCore({ pool, settings: { self: serviceByName(zoneMap, 'keyvault'), zoneMap, bundles, spiffeRoles: {}, tokenTtlSec: 900 } })
+  try {
+    let n = 0
+    const call = async (operation: 'read' | 'update', path: string, data: Record<string, unknown>, token?: string) =>
+      core.handle({ id: `b${n++}`, operation, path, data, query: {}, token, remoteAddress: '127.0.0.1' })
+    const init = (await call('update', 'sys/init', { secret_shares: 5, secret_threshold: 3 })).body as { keys: string[]; root_token: string }
+    for (const k of init.keys.slice(0, 3)) await call('update', 'sys/unseal', { key: k })
+    await call('update', 'keys/bench-cvk', { type: 'cvk' }, init.root_token)
+    const body = { pan: PAN, expiry: '2912', service_code: '101', cvv: '123' }
+    const loop = async (ms: number): Promise<number> => {
+      let ok = 0
+      const until = Date.now() + ms
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (Date.now() < until) {
+            const r = await call('update', 'payments/cvv/verify/bench-cvk', body, init.root_token)
+            if (r.status === 200) ok++
+          }
+        }),
+      )
+      return ok
+    }
+    await loop(1000)
+    const c0 = process.cpuUsage()
+    const t0 = Date.now()
+    const ok = await loop(seconds * 1000)
+    const elapsed = (Date.now() - t0) / 1000
+    const c = process.cpuUsage(c0)
+    return {
+      core_cvv_verify_per_sec: Math.round(ok / elapsed),
+      cpu_us_per_request: ok ? Math.round((c.user + c.system) / ok) : 0,
+      audit_rows_per_commit: core.audit.stats.batches ? Math.round((core.audit.stats.rows / core.audit.stats.batches) * 10) / 10 : 0,
+    }
+  } finally {
+    core.seal.sealNow()
+    await core.audit.close()
+    await pool.end()
+    const a = new pg.Client({ connectionString: ADMIN_URL })
+    await a.connect()
+    await a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
+    await a.end()
+  }
+}
+
 /** CLIENTS worker threads of node-vault load against `url`, results merged. */
 async function runClients(url: string, token: string, seconds: number): Promise<LoadResult> {
   const per = Math.max(1, Math.floor(CONCURRENCY / CLIENTS))
@@ -254,6 +313,8 @@ async function auditRows(dbUrl: string): Promise<number> {
 
 const inproc = inProcess()
 console.log('in-process', inproc)
+const coreFigures = await coreInProcess(Math.min(HTTP_SECONDS, 5))
+console.log('core in-process (audited, no HTTP)', coreFigures)
 const httpFigures = await overHttp()
 console.log('over HTTP', httpFigures)
 const base = await baseline(Math.min(HTTP_SECONDS, 5))
@@ -262,6 +323,7 @@ const results = {
   measured_at: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
   in_process: inproc,
+  core_in_process_audited: coreFigures,
   http_node_vault: httpFigures,
   http_baseline_bare_server: base,
   target_http_per_sec: 5000,

@@ -171,7 +171,7 @@ export class Core {
           type: 'response',
           auth: authEntry(token, hmacAfter),
           request: { id: req.id, operation: req.operation, path: req.path },
-          response: { status: reply.status, ...(outcome && !outcome.ok ? { error: outcome.err.code } : {}), body: redact(reply.body, hmacAfter, req.path) },
+          response: { status: reply.status, ...(outcome && !outcome.ok ? { error: outcome.err.code } : {}), body: redact(reply.body, hmacAfter) },
         },
       })
       responseAudited.catch(() => undefined)
@@ -199,7 +199,7 @@ export class Core {
         path: req.path,
         remote_address: req.remoteAddress,
         client_token: req.token ? hmac(req.token) : null,
-        data: redact(req.data, hmac, req.path),
+        data: redact(req.data, hmac),
       },
     }
   }

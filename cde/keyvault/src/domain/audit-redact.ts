@@ -14,15 +14,10 @@ const CLEAR_FIELDS = new Set([
   'components_required', 'components_entered', 'complete', 'sealed', 'initialized', 't', 'n', 'progress',
   'secret_shares', 'secret_threshold', 'policies', 'policy_name', 'display_name', 'spiffe_id', 'ttl',
   'lease_duration', 'term', 'kcv', 'combined_kcv', 'zpk', 'source_key', 'destination_key', 'kbpk', 'zmk',
-  'pvk', 'key', 'key_name', 'pvki', 'pin_length', 'mode_of_use', 'key_usage', 'tr31_version', 'method',
+  'pvk', 'key_name', 'request_id', 'lease_id', 'pvki', 'pin_length', 'mode_of_use', 'key_usage', 'tr31_version', 'method',
   'mac_algorithm', 'bits', 'status', 'code', 'error', 'errors', 'batch_size', 'progress_nonce', 'renewable',
   'orphan', 'num_uses', 'standby', 'performance_standby', 'storage_type', 'version_string', 'reset',
 ])
-
-/** Fields whose name is on the allowlist but whose value is still secret on some paths. */
-const SECRET_ON_PATH: { path: RegExp; field: string }[] = [
-  { path: /^sys\/unseal$/, field: 'key' },
-]
 
 export type Hmacer = (value: string) => string
 
@@ -35,19 +30,19 @@ export function hmacer(salt: Buffer | undefined): Hmacer {
 }
 
 /** Copy of `data` with every non-allowlisted string replaced by its HMAC. */
-export function redact(data: unknown, hmac: Hmacer, path = ''): unknown {
-  return walk(data, hmac, undefined, path)
+export function redact(data: unknown, hmac: Hmacer): unknown {
+  return walk(data, hmac, undefined)
 }
 
-function walk(v: unknown, hmac: Hmacer, field: string | undefined, path: string): unknown {
+function walk(v: unknown, hmac: Hmacer, field: string | undefined): unknown {
   if (v === null || v === undefined) return v
-  if (Array.isArray(v)) return v.map((x) => walk(x, hmac, field, path))
+  if (Array.isArray(v)) return v.map((x) => walk(x, hmac, field))
   if (typeof v === 'object') {
     const out: Record<string, unknown> = {}
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = walk(x, hmac, k, path)
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = walk(x, hmac, k)
     return out
   }
-  const clear = field !== undefined && CLEAR_FIELDS.has(field) && !SECRET_ON_PATH.some((s) => s.field === field && s.path.test(path))
+  const clear = field !== undefined && CLEAR_FIELDS.has(field)
   if (typeof v === 'string') return clear ? v : hmac(v)
   if (typeof v === 'number' || typeof v === 'boolean') return clear ? v : hmac(String(v))
   return hmac(String(v as string))
