@@ -61,7 +61,6 @@ export interface DataKeyRow {
   active: boolean
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 function program(r: any): ProgramRow {
   return {
     id: r.id,
@@ -99,7 +98,6 @@ function card(r: any): CardRow {
 function dataKey(r: any): DataKeyRow {
   return { id: r.id, purpose: r.purpose, kekName: r.kek_name, kekVersion: r.kek_version, wrapped: r.wrapped, active: r.active }
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 const CARD_COLUMNS = 'card_id, program_id, last_four, bin, status, pin_set, pin_tries, pin_locked_at, dek_id, index_key_id, record'
 

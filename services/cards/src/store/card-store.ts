@@ -15,7 +15,6 @@ export interface CardRecord {
   createdAt: string
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 function row(r: any): CardRecord {
   return {
     cardId: r.card_id,
@@ -31,7 +30,6 @@ function row(r: any): CardRecord {
     createdAt: new Date(r.created_at).toISOString(),
   }
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** SQL access of the cards service. */
 export class CardStore {
