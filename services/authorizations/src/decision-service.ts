@@ -5,12 +5,12 @@ import { effectiveControls, type CardState } from './domain/card-state.js'
 import { derivedKey } from './domain/keys.js'
 import { checkPeriodLimits, checkVelocity, movesMoney, preChecks } from './domain/checks.js'
 import {
-  decisionFacts,
   findAuthorization,
   insertAuthorization,
   lockCard,
-  periodUsage,
+  lockCardForDecision,
   type AuthorizationRow,
+  type DecisionFacts,
 } from './store/authorizations-store.js'
 import type { Tx } from './store/tx.js'
 import { IdempotencyConflictError } from './errors.js'
@@ -47,11 +47,10 @@ export class DecisionService {
   async decide(request: AuthorizationRequest): Promise<Decision> {
     try {
       return await this.ctx.db.transaction(async (tx) => {
-        const card = await lockCard(tx, request.cardId)
-        // Checked under the lock: a concurrent duplicate that got the lock first has stored its decision.
-        const prior = await findAuthorization(tx, request.authorizationId)
-        if (prior) return this.replay(prior, request)
-        return this.decideLocked(tx, request, card)
+        // Read under the lock: a concurrent duplicate that got the lock first has stored its decision.
+        const state = await lockCardForDecision(tx, request, this.ctx.now())
+        if (state.prior) return this.replay(state.prior, request)
+        return this.decideLocked(tx, request, state.card, state.facts)
       })
     } catch (err) {
       if (!(err instanceof LedgerUnavailable)) throw err
@@ -87,12 +86,17 @@ export class DecisionService {
     })
   }
 
-  private replay(row: AuthorizationRow, request: AuthorizationRequest): Decision {
+  private replay(row: Pick<AuthorizationRow, 'cardId' | 'decision'>, request: AuthorizationRequest): Decision {
     if (row.cardId !== request.cardId) throw new IdempotencyConflictError('authorization', request.authorizationId)
     return row.decision
   }
 
-  private async decideLocked(tx: Tx, request: AuthorizationRequest, card: CardState | undefined): Promise<Decision> {
+  private async decideLocked(
+    tx: Tx,
+    request: AuthorizationRequest,
+    card: CardState | undefined,
+    facts: DecisionFacts,
+  ): Promise<Decision> {
     const now = this.ctx.now()
     const decline = async (reason: DeclineReason, extra: { availableBalance?: Money } = {}): Promise<Decision> => {
       const d = this.decision(request, { outcome: 'decline', reason, ...extra })
@@ -100,7 +104,6 @@ export class DecisionService {
       return d
     }
     if (!card) return decline('unknown_card')
-    const facts = await decisionFacts(tx, request, card.programId)
     // The acquirer already cancelled this authorisation (0400 overtook the 0100): never hold for it.
     if (facts.earlyFullReversal) return decline('invalid_transaction')
     if (facts.networkDuplicate) return decline('duplicate')
@@ -115,7 +118,7 @@ export class DecisionService {
     }
     const amount = request.amounts.cardholderBilling
     if (movesMoney(request)) {
-      const limits = checkPeriodLimits(amount.minor, await periodUsage(tx, card.cardId, now), controls)
+      const limits = checkPeriodLimits(amount.minor, facts.usage, controls)
       if (limits) return decline(limits)
     }
 

@@ -95,7 +95,7 @@ export async function findIncrements(db: Queryable, originalAuthorizationId: str
     )
 }
 
-/** Facts a decision needs besides the card, read in one round trip (under the card lock). */
+/** Facts a decision needs besides the card, read with the card lock in one round trip. */
 export interface DecisionFacts {
   /** A full reversal of this authorizationId arrived before it. */
   earlyFullReversal: boolean
@@ -103,47 +103,76 @@ export interface DecisionFacts {
   networkDuplicate: boolean
   /** The card program's spend controls, if set. */
   programControls: SpendControls | undefined
+  /** Approved spend of the card (net of reversals) in the current UTC day and month. */
+  usage: PeriodUsage
 }
 
-/** Read the decision's facts in one statement: each is a scalar subquery over an indexed column. */
-export async function decisionFacts(
-  db: Queryable,
-  request: Pick<AuthorizationRequest, 'authorizationId' | 'cardId' | 'network'>,
-  programId: string,
-): Promise<DecisionFacts> {
+/** What {@link lockCardForDecision} read. */
+export interface LockedDecisionState {
+  /** Undefined when the card is unknown (nothing was locked). */
+  card: CardState | undefined
+  /** The decision already stored for this authorizationId, with the card it was for. */
+  prior: { cardId: string; decision: Decision } | undefined
+  facts: DecisionFacts
+}
+
+interface FactsRow extends Record<string, unknown> {
+  prior: { cardId: string; decision: Decision } | null
+  early: boolean
+  dup: boolean
+  program_controls: SpendControls | null
+  usage_day: string
+  usage_month: string
+}
+
+/**
+ * Lock the card row, then read in one statement everything else the decision needs from this database:
+ * a stored decision for the id (replay), an early reversal, a network duplicate, the program's controls
+ * and the period usage. Two round trips instead of six on the hot path. They must stay two: in READ
+ * COMMITTED a statement's snapshot is taken when it starts, so subqueries in the statement that waited
+ * for the lock would not see what the previous lock holder committed (a concurrent duplicate's decision,
+ * its amount in the daily usage).
+ */
+export async function lockCardForDecision(tx: Tx, request: AuthorizationRequest, now: Date): Promise<LockedDecisionState> {
   const id = request.authorizationId
-  const [row] = await db.execute<{ early: boolean; dup: boolean; controls: SpendControls | null }>(sql`
-    select
-      exists(select 1 from ${reversals} where ${reversals.originalAuthorizationId} = ${id} and ${reversals.kind} = 'full') as early,
-      exists(select 1 from ${authorizations} where ${authorizations.cardId} = ${request.cardId}
-        and ${authorizations.networkKey} = ${networkKey(request)} and ${authorizations.authorizationId} <> ${id}) as dup,
-      (select ${programs.controls} from ${programs} where ${programs.programId} = ${programId}) as controls
-  `).then((r) => r.rows)
-  return {
-    earlyFullReversal: row?.early === true,
-    networkDuplicate: row?.dup === true,
-    programControls: row?.controls ?? undefined,
+  const card = await lockCard(tx, request.cardId)
+  if (!card) {
+    const prior = await findAuthorization(tx, id)
+    return {
+      card: undefined,
+      prior: prior ? { cardId: prior.cardId, decision: prior.decision } : undefined,
+      facts: { earlyFullReversal: false, networkDuplicate: false, programControls: undefined, usage: { day: 0, month: 0 } },
+    }
   }
-}
-
-/** Approved spend of a card (net of reversals) in the current UTC day and month. */
-export async function periodUsage(db: Queryable, cardId: string, now: Date): Promise<PeriodUsage> {
   const { day, month } = periodStarts(now)
-  const net = sql<number>`${authorizations.approvedMinor} - ${authorizations.reversedMinor}`
-  const [row] = await db
-    .select({
-      day: sql<string>`coalesce(sum(${net}) filter (where ${authorizations.decidedAt} >= ${day.toISOString()}), 0)`,
-      month: sql<string>`coalesce(sum(${net}), 0)`,
-    })
-    .from(authorizations)
-    .where(
-      and(
-        eq(authorizations.cardId, cardId),
-        inArray(authorizations.outcome, ['approve', 'partial']),
-        sql`${authorizations.decidedAt} >= ${month.toISOString()}`,
-      ),
-    )
-  return { day: Number(row?.day ?? 0), month: Number(row?.month ?? 0) }
+  const a = authorizations
+  const net = sql`${a.approvedMinor} - ${a.reversedMinor}`
+  const result = await tx.execute<FactsRow>(sql`
+    select
+      (select jsonb_build_object('cardId', p.card_id, 'decision', p.decision)
+         from ${a} p where p.authorization_id = ${id}) as prior,
+      exists(select 1 from ${reversals} r where r.original_authorization_id = ${id} and r.kind = 'full') as early,
+      exists(select 1 from ${a} d where d.card_id = ${card.cardId} and d.network_key = ${networkKey(request)}
+         and d.authorization_id <> ${id}) as dup,
+      (select g.controls from ${programs} g where g.program_id = ${card.programId}) as program_controls,
+      (select coalesce(sum(${net}) filter (where ${a.decidedAt} >= ${day.toISOString()}), 0)
+         from ${a} where ${a.cardId} = ${card.cardId} and ${a.outcome} in ('approve', 'partial')
+         and ${a.decidedAt} >= ${month.toISOString()}) as usage_day,
+      (select coalesce(sum(${net}), 0)
+         from ${a} where ${a.cardId} = ${card.cardId} and ${a.outcome} in ('approve', 'partial')
+         and ${a.decidedAt} >= ${month.toISOString()}) as usage_month
+  `)
+  const row = result.rows[0]!
+  return {
+    card,
+    prior: row.prior ?? undefined,
+    facts: {
+      earlyFullReversal: row.early === true,
+      networkDuplicate: row.dup === true,
+      programControls: row.program_controls ?? undefined,
+      usage: { day: Number(row.usage_day), month: Number(row.usage_month) },
+    },
+  }
 }
 
 /** Insert an authorisation row for a decision. */
