@@ -8,7 +8,7 @@
  * Figures go to cde/card-vault/bench/results.json.
  */
 import { writeFile } from 'node:fs/promises'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { startTestPlatform, TEST_KEYS } from '@cardplane/tool-leak-scan/platform'
 
@@ -66,6 +66,7 @@ async function run(name: string, concurrency: number, opsPerCall: number, call: 
   return f
 }
 
+const loadStart = loadavg()[0]
 const platform = await startTestPlatform({
   services: ['keyvault', 'card-vault', 'processor', 'proxy-internal'],
   prefix: 'bench_cv',
@@ -108,8 +109,8 @@ try {
   figures.push(await run('verify_pan_to_card_id_plus_cvv2', 64, 1, verify))
   const out = {
     measuredAt: new Date().toISOString(),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
-    note: 'All processes (bench client, keyvault, card-vault, processor, proxy-internal, PostgreSQL) share this machine.',
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage1m: { atStart: loadStart, atEnd: loadavg()[0] } },
+    note: 'All processes (bench client, keyvault, card-vault, processor, proxy-internal, PostgreSQL) share this machine; a load average above the core count means other work was competing for the CPUs during the run.',
     targets: { issuePerSecond: 300, verifyPerSecond: 3000 },
     figures,
   }

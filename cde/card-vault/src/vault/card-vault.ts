@@ -164,14 +164,14 @@ export class CardVault {
       const need = req.count - out.length
       const first = await this.store.reserveSequences(program.id, need)
       if (first === undefined) throw rangeExhausted(program.id)
-      for (let i = 0n; i < BigInt(need); i++) {
-        const pan = panForSequence(
-          { bin: program.bin, panLength: program.panLength, accountStart: program.accountStart, size: program.rangeSize },
-          first + i,
-        )
-        const card = await this.storeNewCard(program, pan, req.cardholderName, req.pin)
+      const range = { bin: program.bin, panLength: program.panLength, accountStart: program.accountStart, size: program.rangeSize }
+      // Cards of one request are independent: seal and insert them concurrently.
+      const stored = await Promise.all(
+        Array.from({ length: need }, (_, i) => this.storeNewCard(program, panForSequence(range, first + BigInt(i)), req.cardholderName, req.pin)),
+      )
+      for (const card of stored) {
         if (card) out.push(card)
-        // A PAN already in the index (another program sharing the BIN) burns the number; retry with the next.
+        // A PAN already in the index (another program sharing the BIN) burns the number; the loop takes the next.
         else if (++attempts > 1000) throw rangeExhausted(program.id)
       }
     }
