@@ -227,6 +227,11 @@ export async function runKeys(argv: string[], io: KeysIo): Promise<number> {
       io.err(`key service answered ${String(body.statusCode)}: ${(body.body?.errors ?? []).join('; ')}`)
       return 1
     }
+    const code = (err as { code?: unknown }).code
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND') {
+      io.err(`cannot reach the key service at ${endpoint} (${String(code)})`)
+      return 1
+    }
     io.err(err instanceof Error ? err.message : String(err))
     return 1
   }
