@@ -176,3 +176,18 @@ t.test('in-flight limit pauses reading and resumes as answers go out', async (t)
   const got = (await c.next(5)).map((b) => b.subarray(2).toString()).sort()
   t.same(got, ['1', '2', '3', '4', '5'])
 })
+
+t.test('a frame split across the in-flight pause is not mistaken for a stalled one', async (t) => {
+  const { port, events } = await start({ maxInFlight: 1, readTimeoutMs: 100 })
+  const c = await connect(port)
+  // The first message takes 250 ms to answer; the second arrives in two parts meanwhile. Reading is paused
+  // (in-flight limit 1), so the second half waits in the kernel: no read timeout may fire.
+  const second = msg(0, 'second')
+  c.socket.write(msg(250, 'first'))
+  c.socket.write(second.subarray(0, 5))
+  await new Promise((r) => setTimeout(r, 30))
+  c.socket.write(second.subarray(5))
+  const got = (await c.next(2)).map((b) => b.subarray(2).toString())
+  t.same(got.sort(), ['first', 'second'])
+  t.notOk(events.some((e) => e.reason === 'read_timeout'))
+})

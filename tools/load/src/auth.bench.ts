@@ -70,6 +70,8 @@ async function main(): Promise<void> {
         ]),
       },
       'proxy-public': {
+        // The reveal page is not used here; an ephemeral port avoids clashing with a running `pnpm start`.
+        PUBLIC_REVEAL_PORT: '0',
         LOG_LEVEL: 'warn',
         PUBLIC_LINKS: JSON.stringify([
           { name: 'visa', port: visaPort, ...linkDefaults },

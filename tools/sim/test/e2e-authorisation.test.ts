@@ -153,6 +153,8 @@ t.before(async () => {
         ADVICE_RETRY_MS: '200',
       },
       'proxy-public': {
+        // The reveal page is not used here; an ephemeral port avoids clashing with a running `pnpm start`.
+        PUBLIC_REVEAL_PORT: '0',
         PUBLIC_LINKS: JSON.stringify([
           { name: 'visa', scheme: 'visa', port: linkPort, framing: 'vmlh', allowedPeers: [], maxFrameSize: 2048, readTimeoutMs: 400, idleTimeoutMs: 60_000, maxConnections: 8, maxInFlight: 256 },
         ]),

@@ -22,12 +22,19 @@ export class DuplicateWindow {
   private readonly prefix: string
   private readonly windowMs: number
   private readonly pollMs: number
+  private readonly pendingMs: number
 
-  constructor(opts: { redis: Redis; prefix: string; windowMs: number; pollMs?: number }) {
+  /**
+   * `pendingMs`: how long an unanswered claim blocks the key (default 10 s, well past the deadline): if the
+   * owner dies before publishing, a retransmission after that is processed again instead of getting 94
+   * for the whole window.
+   */
+  constructor(opts: { redis: Redis; prefix: string; windowMs: number; pollMs?: number; pendingMs?: number }) {
     this.redis = opts.redis
     this.prefix = opts.prefix
     this.windowMs = opts.windowMs
     this.pollMs = opts.pollMs ?? 5
+    this.pendingMs = Math.min(opts.pendingMs ?? 10_000, opts.windowMs)
   }
 
   private key(duplicateKey: string): string {
@@ -40,13 +47,13 @@ export class DuplicateWindow {
    */
   async claim(duplicateKey: string, waitUntil: number): Promise<Claim> {
     const key = this.key(duplicateKey)
-    const set = await this.redis.set(key, PENDING, 'PX', this.windowMs, 'NX')
+    const set = await this.redis.set(key, PENDING, 'PX', this.pendingMs, 'NX')
     if (set === 'OK') return { kind: 'owner' }
     for (;;) {
       const v = await this.redis.get(key)
       if (v === null) {
         // Expired or released between our SET and GET: try to become the owner again.
-        const again = await this.redis.set(key, PENDING, 'PX', this.windowMs, 'NX')
+        const again = await this.redis.set(key, PENDING, 'PX', this.pendingMs, 'NX')
         if (again === 'OK') return { kind: 'owner' }
         continue
       }

@@ -140,8 +140,16 @@ export class LinkListener {
       }
       this.dispatch(conn, ev.payload)
     }
-    // A frame has started but not finished: it must complete within the read timeout (slow-loris guard).
-    if (conn.splitter.pending > 0) {
+    this.armReadTimer(conn)
+  }
+
+  /**
+   * A frame has started but not finished: it must complete within the read timeout (slow-loris guard).
+   * Not while we paused reading ourselves (in-flight limit): the rest of the frame then waits in the kernel
+   * buffer through no fault of the peer.
+   */
+  private armReadTimer(conn: Conn): void {
+    if (conn.splitter.pending > 0 && !conn.paused) {
       conn.readTimer ??= setTimeout(() => this.drop(conn, 'read_timeout'), this.config.readTimeoutMs)
     } else if (conn.readTimer) {
       clearTimeout(conn.readTimer)
@@ -190,6 +198,7 @@ export class LinkListener {
     if (conn.paused && conn.inFlight < this.config.maxInFlight && !conn.closed) {
       conn.paused = false
       conn.socket.resume()
+      this.armReadTimer(conn)
     }
   }
 
