@@ -1,44 +1,44 @@
+import { asc, eq, sql } from 'drizzle-orm'
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type { Pool } from 'pg'
 import type { PhysicalStorage, StorageOp } from '../domain/storage.js'
+import { barrierEntries } from './schema.js'
 
-/** PhysicalStorage on the `barrier_entries` table. */
+/** PhysicalStorage on the `barrier_entries` table (drizzle). Values arrive already encrypted. */
 export class PgStorage implements PhysicalStorage {
-  constructor(private readonly pool: Pool) {}
+  private readonly db: NodePgDatabase
+
+  constructor(pool: Pool) {
+    this.db = drizzle(pool)
+  }
 
   async get(path: string): Promise<Buffer | undefined> {
-    const r = await this.pool.query<{ value: Buffer }>('SELECT value FROM barrier_entries WHERE path = $1', [path])
-    return r.rows[0]?.value
+    const rows = await this.db.select({ value: barrierEntries.value }).from(barrierEntries).where(eq(barrierEntries.path, path))
+    return rows[0]?.value
   }
 
   async list(prefix: string): Promise<string[]> {
-    const r = await this.pool.query<{ path: string }>(
-      "SELECT path FROM barrier_entries WHERE starts_with(path, $1) ORDER BY path",
-      [prefix],
-    )
-    return r.rows.map((x) => x.path.slice(prefix.length))
+    const rows = await this.db
+      .select({ path: barrierEntries.path })
+      .from(barrierEntries)
+      .where(sql`starts_with(${barrierEntries.path}, ${prefix})`)
+      .orderBy(asc(barrierEntries.path))
+    return rows.map((r) => r.path.slice(prefix.length))
   }
 
   async apply(ops: StorageOp[]): Promise<void> {
     if (ops.length === 0) return
-    const client = await this.pool.connect()
-    try {
-      await client.query('BEGIN')
+    await this.db.transaction(async (tx) => {
       for (const o of ops) {
         if (o.op === 'put') {
-          await client.query(
-            'INSERT INTO barrier_entries (path, value, updated_at) VALUES ($1, $2, now()) ON CONFLICT (path) DO UPDATE SET value = EXCLUDED.value, updated_at = now()',
-            [o.path, o.value],
-          )
+          await tx
+            .insert(barrierEntries)
+            .values({ path: o.path, value: o.value })
+            .onConflictDoUpdate({ target: barrierEntries.path, set: { value: o.value, updatedAt: sql`now()` } })
         } else {
-          await client.query('DELETE FROM barrier_entries WHERE path = $1', [o.path])
+          await tx.delete(barrierEntries).where(eq(barrierEntries.path, o.path))
         }
       }
-      await client.query('COMMIT')
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined)
-      throw err
-    } finally {
-      client.release()
-    }
+    })
   }
 }
