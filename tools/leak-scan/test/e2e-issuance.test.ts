@@ -118,6 +118,27 @@ t.test('cards issues through proxy-internal; the main cluster gets card IDs and 
   t.equal(one.body.cde.status, 'active')
 })
 
+t.test('the processor CDE API only serves cards, relayed by proxy-internal', async (t) => {
+  const asProxy = createServiceClient({ callee: 'processor', zoneMap: platform.zoneMap, svids: platform.workload('proxy-internal'), baseUrl: platform.urls.processor! })
+  const asPublic = createServiceClient({ callee: 'processor', zoneMap: platform.zoneMap, svids: platform.workload('proxy-public'), baseUrl: platform.urls.processor! })
+  t.teardown(async () => {
+    await asProxy.close()
+    await asPublic.close()
+  })
+  const status = async (p: Promise<unknown>): Promise<number> =>
+    p.then(
+      () => 200,
+      (err: unknown) => (err as { context?: { statusCode?: number } }).context?.statusCode ?? 0,
+    )
+  const path = `/v1/cde/cards/${issued[0]!.cardId}`
+  const cardsId = platform.zoneMap.services.find((s) => s.name === 'cards')!.spiffeId
+  const mfgId = platform.zoneMap.services.find((s) => s.name === 'manufacturing')!.spiffeId
+  t.equal(await status(asProxy.request({ method: 'GET', path, headers: { 'x-cardplane-caller': cardsId } })), 200)
+  t.equal(await status(asProxy.request({ method: 'GET', path, headers: { 'x-cardplane-caller': mfgId } })), 403, 'relayed for another service')
+  t.equal(await status(asProxy.request({ method: 'GET', path })), 403, 'no relayed caller')
+  t.equal(await status(asPublic.request({ method: 'GET', path, headers: { 'x-cardplane-caller': cardsId } })), 403, 'proxy-public may not use the main-cluster API')
+})
+
 t.test('reveal page in headless Chromium: PAN shown once, second load fails, security headers set', async (t) => {
   const card = issued[0]!
   const s = await cards.request<{ url: string; jsonUrl: string }>({ method: 'POST', path: `/v1/cards/${card.cardId}/reveal-sessions` })

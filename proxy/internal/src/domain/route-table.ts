@@ -45,6 +45,7 @@ export const DEFAULT_ROUTES: ProxyRoute[] = [
   // CDE -> main cluster
   { id: 'decisions', caller: 'processor', methods: ['POST'], path: '/v1/decisions', upstream: 'authorizations' },
   { id: 'advices', caller: 'processor', methods: ['POST'], path: '/v1/advices', upstream: 'authorizations' },
+  { id: 'reversals', caller: 'processor', methods: ['POST'], path: '/v1/reversals', upstream: 'authorizations' },
   {
     id: 'card-order-status',
     caller: 'manufacturing',
