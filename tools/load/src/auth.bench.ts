@@ -9,6 +9,7 @@ import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { startTestPlatform, TEST_KEYS } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
 import { closedLoop, fixedRate, type LoadTarget, type RunResult } from './load.js'
+import { inProcessPipeline } from './in-process.js'
 
 const SHORT = process.env.BENCH_SHORT === '1'
 const RUN_S = Number(process.env.BENCH_RUN_S ?? (SHORT ? 5 : 15))
@@ -47,6 +48,9 @@ const log = (m: string): void => console.error(`[bench:auth] ${m}`)
 
 async function main(): Promise<void> {
   const loadBefore = loadavg()
+  log(`processor pipeline in process, ${RUN_S} s`)
+  const inProcess = await inProcessPipeline(RUN_S)
+  log(JSON.stringify(inProcess))
   const [visaPort, floorPort] = [await freePort(), await freePort()]
   const linkDefaults = { scheme: 'visa', framing: 'vmlh', allowedPeers: [], maxFrameSize: 4096, readTimeoutMs: 5000, idleTimeoutMs: 600_000, maxConnections: 16, maxInFlight: 1024 }
   const redisPrefix = `cardplane:bench:${randomUUID()}:`
@@ -139,6 +143,7 @@ async function main(): Promise<void> {
       'same processes and TCP link; the processor answers without decoding, card checks or a decision, after calling card-vault and proxy-internal /v1/probe (two authenticated HTTP hops)',
     parameters: { runSeconds: RUN_S, warmSeconds: WARM_S, connections: CONNECTIONS, concurrency: CONCURRENCY, cards: CARDS, rates: RATES, amountMinor: 100, kind: 'e-commerce with CVV2' },
     targets: { sustainedPerS: 1000, p99AtFiveHundredMs: 50, errors: 0 },
+    inProcess,
     verdict: {
       sustainedPerS: closed?.throughputPerS,
       meetsThroughput: (closed?.throughputPerS ?? 0) >= 1000 && (closed?.errors ?? 1) === 0,

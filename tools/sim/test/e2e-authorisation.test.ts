@@ -35,6 +35,8 @@ const PROGRAM = {
 }
 const KEYS: SimKeys = { imkAc: IMK, arqcProfile: 'visa-cvn18', zpk: TEST_KEYS.zpkMaterial }
 const DEADLINE_MS = 1500
+// Seven service processes start on two shared cores: allow more than the default per-file timeout.
+t.setTimeout(480_000)
 const REDIS_PREFIX = `cardplane:e2e:${randomUUID()}:`
 
 let platform: TestPlatform
@@ -274,7 +276,9 @@ t.test('main cluster down: stand-in 91 within the deadline, advice recorded and 
   rows = (await db.query<{ n: string }>('SELECT count(*)::text AS n FROM advices')).rows
   t.equal(rows[0]?.n, '1', 'the stand-in advice reached the main cluster exactly once')
   t.equal(await redis.zcard(`${queue}:completed`), 1, 'one delivered job')
-  t.same(await available(card.accountId), { balance: 10_000, held: 0, available: 10_000 }, 'a stand-in decline holds nothing')
+  // authorizations was frozen with the decision request in its socket: after SIGCONT it decides late
+  // (an approval with a hold) and then gets the advice, which reconciles to the stand-in's decline.
+  t.same(await available(card.accountId), { balance: 10_000, held: 0, available: 10_000 }, 'late decision not applied: no hold after the stand-in decline')
 })
 
 t.test('bad frames at the TCP edge; the link keeps serving', async (t) => {
