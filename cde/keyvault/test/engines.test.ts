@@ -26,6 +26,9 @@ t.test('CVC3, MAC engine and the zone-conformance probe', async (t) => {
   t.equal((await root.write('payments/cvc3/verify/imk-cvc3', { ...input, cvc3: expected })).data.valid, true)
   const other = expected === '000' ? '001' : '000'
   t.equal((await root.write('payments/cvc3/verify/imk-cvc3', { ...input, cvc3: other })).data.valid, false)
+  t.equal((await root.write('payments/cvv/generate/imk-cvc3', { ...input, kind: 'cvc3' })).data.cvv, expected, 'kind cvc3 on the cvv path')
+  t.equal((await root.write('payments/cvv/verify/imk-cvc3', { ...input, kind: 'cvc3', cvv: expected })).data.valid, true)
+  t.equal((await vaultError(root.write('payments/cvv/generate/imk-cvc3', { pan: PAN, expiry: '2912', service_code: '101' }))).code, 'key_usage_violation', 'an IMK-CVC3 is not a CVK')
 
   // MAC: retail MAC (TDES double length) and CMAC (AES), verify detects a changed message.
   await root.write('keys/mac-tdes', { type: 'mac' })

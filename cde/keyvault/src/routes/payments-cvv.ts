@@ -3,7 +3,11 @@ import { digits, hex, name, oneOf, optHex, optInt, optStr, type Body } from '../
 import type { Core } from '../core.js'
 import type { PathRoute } from '../http/router.js'
 
-const KINDS = ['cvv', 'cvv2', 'icvv'] as const
+const KINDS = ['cvv', 'cvv2', 'icvv', 'cvc3'] as const
+
+function isCvc3(body: Body): boolean {
+  return body.kind === 'cvc3'
+}
 
 /** Service code per kind: the track's for CVV, `000` for CVV2, `999` for iCVV. */
 function cvvInput(core: Core, keyName: string, body: Body, verify: boolean) {
@@ -33,8 +37,9 @@ function cvc3Input(core: Core, keyName: string, body: Body, verify: boolean) {
 }
 
 /**
- * Card verification values: `payments/cvv/{generate,verify}/<cvk>` for CVV, CVV2 and iCVV
- * (`kind`), `payments/cvc3/{generate,verify}/<imk-cvc3>` for Mastercard dynamic CVC3.
+ * Card verification values: `payments/cvv/{generate,verify}/<key>` for CVV, CVV2 and iCVV under a CVK
+ * (`kind`), and `kind: cvc3` under an IMK-CVC3; `payments/cvc3/{generate,verify}/<imk-cvc3>` is the
+ * same CVC3 with its own field name.
  */
 export const cvvRoutes: PathRoute[] = [
   {
@@ -42,6 +47,11 @@ export const cvvRoutes: PathRoute[] = [
     pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
+        if (isCvc3(req.data)) {
+          // `kind: cvc3` on the CVV path: same answer as payments/cvc3/generate, in the `cvv` field.
+          const c = cvc3Input(core, params.key ?? '', req.data, false)
+          return { data: { cvv: cvc3(c.input), key_version: c.k.version } }
+        }
         const { k, input } = cvvInput(core, params.key ?? '', req.data, false)
         return { data: { cvv: cvv(input), key_version: k.version } }
       },
@@ -52,6 +62,10 @@ export const cvvRoutes: PathRoute[] = [
     pure: true,
     handlers: {
       update: async ({ core, params, req }) => {
+        if (isCvc3(req.data)) {
+          const c = cvc3Input(core, params.key ?? '', req.data, true)
+          return { data: { valid: verifyCvc3({ ...c.input, cvc3: digits(req.data, 'cvv', 1, 5) }), key_version: c.k.version } }
+        }
         const { k, input } = cvvInput(core, params.key ?? '', req.data, true)
         const value = digits(req.data, 'cvv', 3, 3)
         return { data: { valid: verifyCvv({ ...input, cvv: value }), key_version: k.version } }
