@@ -276,6 +276,11 @@ t.test('main cluster down: stand-in 91 within the deadline, advice recorded and 
   rows = (await db.query<{ n: string }>('SELECT count(*)::text AS n FROM advices')).rows
   t.equal(rows[0]?.n, '1', 'the stand-in advice reached the main cluster exactly once')
   t.equal(await redis.zcard(`${queue}:completed`), 1, 'one delivered job')
+  const recorded = (
+    await db.query<{ source: string; outcome: string; issuer_outcome: string | null }>('SELECT source, outcome, issuer_outcome FROM authorizations WHERE card_id = $1', [card.cardId])
+  ).rows
+  t.equal(recorded.length, 1, 'one authorisation record')
+  t.same({ source: recorded[0]?.source, outcome: recorded[0]?.outcome }, { source: 'processor_stand_in', outcome: 'decline' }, `the stand-in answer stands (late issuer decision: ${recorded[0]?.issuer_outcome ?? 'none'})`)
   // authorizations was frozen with the decision request in its socket: after SIGCONT it decides late
   // (an approval with a hold) and then gets the advice, which reconciles to the stand-in's decline.
   t.same(await available(card.accountId), { balance: 10_000, held: 0, available: 10_000 }, 'late decision not applied: no hold after the stand-in decline')
