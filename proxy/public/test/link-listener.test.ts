@@ -1,5 +1,10 @@
 import t from 'tap'
 import net from 'node:net'
+import tls from 'node:tls'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { FrameSplitter, frame } from '@cardplane/iso8583'
 import type { FrameForwarder, ForwardResult } from '../src/tcp/frame-forwarder.js'
 import { DEV_VISA_LINK, type LinkListenerConfig } from '../src/tcp/link-config.js'
@@ -190,4 +195,24 @@ t.test('a frame split across the in-flight pause is not mistaken for a stalled o
   const got = (await c.next(2)).map((b) => b.subarray(2).toString())
   t.same(got.sort(), ['first', 'second'])
   t.notOk(events.some((e) => e.reason === 'read_timeout'))
+})
+
+t.test('TLS links: frames over TLS are answered like plain TCP', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'link-tls-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const certFile = join(dir, 'cert.pem')
+  const keyFile = join(dir, 'key.pem')
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' })
+  const { port } = await start({ tls: { certFile, keyFile } })
+  const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false })
+  await new Promise((r) => socket.once('secureConnect', r))
+  t.teardown(() => socket.destroy())
+  const splitter = new FrameSplitter({ kind: 'vmlh', maxFrameSize: 65535 })
+  const answer = new Promise<Buffer>((resolve) => {
+    socket.on('data', (chunk: Buffer) => {
+      for (const ev of splitter.push(chunk)) if (ev.type === 'message') resolve(Buffer.from(ev.payload))
+    })
+  })
+  socket.write(msg(0, 'over tls'))
+  t.equal((await answer).subarray(2).toString(), 'over tls')
 })
