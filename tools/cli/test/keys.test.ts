@@ -20,7 +20,7 @@ t.test('pnpm cardplane keys: a key ceremony against a running key service', asyn
   const rootToken = init.out.find((l) => l.startsWith('Root token'))?.split(': ')[1] ?? ''
   t.equal(shares.length, 3)
   t.match((await cli(['unseal', shares[0] ?? ''])).out[0], /1\/2/)
-  t.equal((await cli(['unseal', shares[2] ?? ''])).out[0], 'unsealed')
+  t.equal((await cli(['unseal'], {}, shares[2] ?? '')).out[0], 'unsealed', 'share read at the prompt')
   t.match((await cli(['status'])).out[0], /sealed=false/)
 
   const root = { VAULT_TOKEN: rootToken }

@@ -20,7 +20,7 @@ const USAGE = `usage: pnpm cardplane keys <command> [options]
 
   status                                   seal status
   init [--shares 5] [--threshold 3]        initialise: prints the unseal shares and the root token, once
-  unseal <share>                           submit one unseal share (repeat up to the threshold)
+  unseal [<share>]                         submit one unseal share (repeat up to the threshold); no argument: prompt
   seal                                     seal (root)
   custodian-token <custodian> [--ttl 3600] mint a token bound to one named custodian (root)
   ceremony <key> --type T [--algorithm tdes|aes|hmac] [--length BYTES] [--components 2] [--exportable]
@@ -121,7 +121,10 @@ export async function runKeys(argv: string[], io: KeysIo): Promise<number> {
         return 0
       }
       case 'unseal': {
-        const s = await client.unseal({ key: arg(rest, 0, 'share') })
+        // No argument: read the share at a prompt, so it does not land in the shell history.
+        const share = rest.positional[0] ?? (await io.prompt('unseal share: ')).trim()
+        if (!share) throw new UsageError('an unseal share is required')
+        const s = await client.unseal({ key: share })
         io.out(s.sealed ? `sealed: ${String(s.progress)}/${String(s.t)} shares entered` : 'unsealed')
         return 0
       }
