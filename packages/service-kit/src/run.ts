@@ -12,6 +12,13 @@ export interface RunServiceOptions {
   shutdownTimeoutMs?: number
   /** Exit the process after shutdown (default true; tests pass false). */
   exit?: boolean
+  /**
+   * Exit when the parent process goes away (default true). A supervisor or test runner killed with
+   * SIGKILL cannot forward signals; its children notice they were re-parented (checked every second)
+   * and exit at once instead of lingering as orphans holding ports. Under a container init (parent
+   * pid 0 or 1) this never fires.
+   */
+  stopWhenOrphaned?: boolean
 }
 
 /** Handle returned by runService. */
@@ -35,9 +42,15 @@ export async function runService(app: FastifyInstance, opts: RunServiceOptions):
   let stopping: Promise<void> | undefined
   const stop = (reason = 'stop'): Promise<void> => {
     stopping ??= (async () => {
+      clearInterval(orphanWatch)
+      const timeoutMs = opts.shutdownTimeoutMs ?? 10_000
+      if (opts.exit !== false) {
+        // Last resort: whatever hangs (an onClose that never settles, a log write to a pipe nobody
+        // reads any more after the supervisor died), the process still ends.
+        setTimeout(() => process.exit(1), timeoutMs + 2000).unref()
+      }
       app.log.info({ reason }, 'shutting down')
       app.readiness.drain()
-      const timeoutMs = opts.shutdownTimeoutMs ?? 10_000
       let timer: NodeJS.Timeout | undefined
       // Connections that turn idle after close() began would otherwise keep the server open.
       const sweeper = setInterval(() => app.server.closeIdleConnections(), 100)
@@ -67,6 +80,16 @@ export async function runService(app: FastifyInstance, opts: RunServiceOptions):
     })()
     return stopping
   }
+  const parentPid = process.ppid
+  const orphanWatch =
+    opts.stopWhenOrphaned !== false && parentPid > 1
+      ? setInterval(() => {
+          // Nobody is left to read our output (a write to the dead supervisor's pipe can block the
+          // process for good) nor to wait for a graceful stop: leave at once.
+          if (process.ppid !== parentPid) process.exit(1)
+        }, 1000)
+      : undefined
+  orphanWatch?.unref()
   const onSigterm = (): void => void stop('SIGTERM')
   const onSigint = (): void => void stop('SIGINT')
   process.once('SIGTERM', onSigterm)
