@@ -189,11 +189,15 @@ function compilePrimitiveField(def: FieldSpec, path: string, ctx: CompileContext
     def,
     children: undefined,
     decode(r, end) {
-      const u = readLength(r, end)
-      const p = r.pos
-      const v = body.read(r.buf, p, u, path)
-      r.pos = p + body.bytes(u)
-      return v
+      const p0 = r.pos
+      if (p0 + pw > end) truncated(path, p0)
+      const u = prefix.read(r.buf, p0, path)
+      if (u > max) decodeError('LENGTH_EXCEEDED', path, p0, 'length over the spec maximum')
+      const p = p0 + pw
+      const nb = body.bytes(u)
+      if (p + nb > end) truncated(path, p)
+      r.pos = p + nb
+      return body.read(r.buf, p, u, path)
     },
     decodeSized,
     skip(r, end) {
