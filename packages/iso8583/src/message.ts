@@ -16,6 +16,11 @@ const HEX = '0123456789ABCDEF'
 /** Canonical key strings of field numbers, to reject keys like "02" without allocating. */
 const KEYS: readonly string[] = Array.from({ length: 193 }, (_, i) => String(i))
 
+/** Buffer view of a Uint8Array (no copy); Buffers pass through. */
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length)
+}
+
 function isDigits(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
@@ -69,7 +74,8 @@ export class Iso8583Spec {
   }
 
   /** Decode a whole message; the buffer must hold exactly one message (no framing, no header). */
-  decode(buf: Buffer): Message {
+  decode(input: Uint8Array): Message {
+    const buf = asBuffer(input)
     const r: Reader = { buf, pos: 0 }
     const end = buf.length
     const mti = this.readMti(r, end)
@@ -101,7 +107,8 @@ export class Iso8583Spec {
    * Read the MTI and only the wanted fields (e.g. 7, 11, 32, 37 for duplicate detection); other
    * fields are skipped by length without building values. Stops after the highest wanted field.
    */
-  scan(buf: Buffer, wanted: readonly (string | number)[]): Message {
+  scan(input: Uint8Array, wanted: readonly (string | number)[]): Message {
+    const buf = asBuffer(input)
     const r: Reader = { buf, pos: 0 }
     const end = buf.length
     const mti = this.readMti(r, end)

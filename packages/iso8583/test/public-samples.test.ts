@@ -79,3 +79,11 @@ t.test('moov-io EMV ICC data: BER-TLV decode, opaque private templates, exact re
   t.ok(Buffer.from(back.fields['55'] as Uint8Array).equals(data))
   t.ok(spec.encode(back).equals(packed))
 })
+
+t.test('decode accepts a plain Uint8Array as well as a Buffer', async (t) => {
+  const spec = getSpec('iso87-ascii')
+  const raw = ascii('01007000000000000000164242424242424242123456000000000100')
+  const u8 = new Uint8Array(raw)
+  t.same(spec.decode(u8).fields, spec.decode(raw).fields)
+  t.same(spec.scan(u8, [3]).fields, { '3': '123456' })
+})
