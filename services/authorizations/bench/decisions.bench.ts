@@ -36,10 +36,10 @@ try {
       headers: { authorization: await token(), 'content-type': 'application/json' },
       body,
     })
-    const json = (await res.body.json()) as { outcome?: string }
+    const json = (await res.body.json()) as { outcome?: string; reason?: string }
     const ms = performance.now() - t0
     if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`)
-    return { ms, outcome: json.outcome ?? 'error' }
+    return { ms, outcome: json.reason ? `${json.outcome}:${json.reason}` : (json.outcome ?? 'error') }
   }
   const run = async (n: number, concurrency: number) => {
     const lat: number[] = []
