@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import pg from 'pg'
 import t from 'tap'
-import { verifyAuditLog } from '../src/domain/audit-log.js'
+import { verifyAuditLines, verifyAuditLog } from '../src/domain/audit-log.js'
 import { initAndUnseal, startHarness, vaultError } from './helpers.js'
 
 const PAN = '4123456789012345'
@@ -35,6 +35,10 @@ t.test('audit log: every request and response, HMAC-ed values, hash chain, appen
   await new Promise((r) => setTimeout(r, 50))
   const lines = (await readFile(h.auditFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { seq: number; hash: string })
   t.equal(lines.length, v.rows)
+  const fileCheck = verifyAuditLines(await readFile(h.auditFile, 'utf8'))
+  t.same([fileCheck.ok, fileCheck.lastHash], [true, v.lastHash], 'the JSON-lines copy verifies on its own and ends at the same head')
+  const forged = (await readFile(h.auditFile, 'utf8')).replace('"operation":"update"', '"operation":"read"')
+  t.equal(verifyAuditLines(forged).ok, false, 'an edited line is detected')
   t.equal(lines[lines.length - 1]?.hash, v.lastHash)
 
   // Append-only: the trigger refuses UPDATE, DELETE and TRUNCATE for the role the service uses.

@@ -221,3 +221,37 @@ export async function verifyAuditLog(pool: Pool, expectHead?: { seq: string; has
   }
   return { ok: problems.length === 0, rows, lastSeq, lastHash: prev, problems }
 }
+
+/**
+ * Walk the JSON-lines copy on its own (no database): the same chain rules as `verifyAuditLog`. The
+ * entry is embedded as JSON and re-serialised here; JSON.stringify of a parsed JSON.stringify output
+ * is the same text, so the hash is recomputed over exactly what was committed.
+ */
+export function verifyAuditLines(text: string): AuditVerification {
+  const problems: AuditProblem[] = []
+  let expectedSeq = 1n
+  let prev = GENESIS_HASH
+  let rows = 0
+  let lastSeq = '0'
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue
+    rows++
+    let row: { seq: number; time: string; kind: string; request_id: string; entry: unknown; prev_hash: string; hash: string }
+    try {
+      row = JSON.parse(line) as typeof row
+    } catch {
+      problems.push({ seq: String(expectedSeq), problem: 'hash_mismatch' })
+      continue
+    }
+    const seq = BigInt(row.seq)
+    if (seq !== expectedSeq) problems.push({ seq: String(seq), problem: 'gap' })
+    if (row.prev_hash !== prev) problems.push({ seq: String(seq), problem: 'prev_hash_mismatch' })
+    if (chainHash(row.prev_hash, seq, row.time, row.kind, row.request_id, JSON.stringify(row.entry)) !== row.hash) {
+      problems.push({ seq: String(seq), problem: 'hash_mismatch' })
+    }
+    prev = row.hash
+    expectedSeq = seq + 1n
+    lastSeq = String(seq)
+  }
+  return { ok: problems.length === 0, rows, lastSeq, lastHash: prev, problems }
+}

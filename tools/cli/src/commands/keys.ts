@@ -242,22 +242,27 @@ export async function runKeys(argv: string[], io: KeysIo): Promise<number> {
 
 async function auditVerify(p: Parsed, io: KeysIo): Promise<number> {
   // Loaded lazily: only this subcommand needs the key service's verifier and a database connection.
-  const { verifyAuditLog } = await import('@cardplane/keyvault')
+  const { verifyAuditLog, verifyAuditLines } = await import('@cardplane/keyvault')
   const url = flag(p, 'database-url') ?? io.env.KEYVAULT_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/cardplane_keyvault'
   let head: { seq: string; hash: string } | undefined
+  let fileOk = true
   const file = flag(p, 'file')
   if (file) {
-    const lines = (await readFile(file, 'utf8')).trim().split('\n').filter((l) => l !== '')
-    const last = lines.length ? (JSON.parse(lines[lines.length - 1] ?? '{}') as { seq?: number; hash?: string }) : {}
-    if (last.seq !== undefined && last.hash) head = { seq: String(last.seq), hash: last.hash }
+    // The JSON-lines copy is checked on its own first, then its head is compared with the table's.
+    const f = verifyAuditLines(await readFile(file, 'utf8'))
+    io.out(`audit file: ${f.rows} lines, last seq ${f.lastSeq}${f.ok ? ', chain intact' : ''}`)
+    for (const pr of f.problems.slice(0, 50)) io.err(`  file seq ${pr.seq}: ${pr.problem}`)
+    fileOk = f.ok
+    if (f.rows > 0) head = { seq: f.lastSeq, hash: f.lastHash }
   }
   const pool = new pg.Pool({ connectionString: url, max: 1 })
   try {
     const v = await verifyAuditLog(pool, head)
     io.out(`audit log: ${v.rows} rows, last seq ${v.lastSeq}, head ${v.lastHash.slice(0, 16)}…`)
     for (const pr of v.problems.slice(0, 50)) io.err(`  seq ${pr.seq}: ${pr.problem}`)
-    io.out(v.ok ? 'OK: chain intact' : `TAMPERED: ${v.problems.length} problem(s)`)
-    return v.ok ? 0 : 1
+    const ok = v.ok && fileOk
+    io.out(ok ? 'OK: chain intact' : `TAMPERED: ${v.problems.length + (fileOk ? 0 : 1)} problem(s)`)
+    return ok ? 0 : 1
   } finally {
     await pool.end()
   }
