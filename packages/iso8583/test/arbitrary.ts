@@ -144,11 +144,15 @@ export function mutate(frame: Buffer, rnd: () => number): Buffer {
 /** Outcome of decoding one frame; throws on any property violation. */
 export function checkFrame(spec: Iso8583Spec, frame: Buffer): 'decoded' | 'rejected' {
   let msg: Message
+  const started = performance.now()
   try {
     msg = spec.decode(frame)
   } catch (e) {
     if (e instanceof Iso8583Error) return 'rejected'
     throw new Error(`decode threw a non-codec error: ${String(e)} on ${frame.toString('hex')}`)
+  } finally {
+    // Decoding is linear in the frame; a second for a few hundred bytes would mean a hang.
+    if (performance.now() - started > 1000) throw new Error(`decode took over a second on ${frame.toString('hex')}`)
   }
   // Allocation bound: decoded text is at most two characters per input byte (BCD), fresh binary
   // values at most the frame size; binary views share the frame's memory.
