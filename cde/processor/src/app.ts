@@ -17,7 +17,7 @@ export interface ProcessorDeps {
   zoneMap: ZoneMap
   logger?: Logger
   /** The authorisation pipeline and its links (absent: the app serves no scheme links). */
-  authorization?: Pick<Authorization, 'links' | 'pipeline' | 'passthrough'>
+  authorization?: Pick<Authorization, 'links' | 'pipeline' | 'passthrough'> & Partial<Pick<Authorization, 'ready'>>
   /**
    * Card-vault client of the CDE API routes (cde-*.ts). Default: one built from `bundles` (the Workload
    * API client is also the SVID source) and CARDPLANE_SERVICE_URLS; `false`: no CDE API routes.
@@ -42,7 +42,11 @@ export async function buildApp(deps: ProcessorDeps): Promise<FastifyInstance> {
     ...(deps.logger ? { logger: deps.logger } : {}),
   })
   registerProbe(app)
-  if (deps.authorization) await registerLinkFrames(app, deps.authorization)
+  if (deps.authorization) {
+    await registerLinkFrames(app, deps.authorization)
+    const ready = deps.authorization.ready
+    if (ready) app.readiness.add('redis', () => ready())
+  }
   const svids = deps.bundles as unknown as Partial<JwtSvidSource>
   const cardVault =
     deps.cdeCardVault === false

@@ -18,6 +18,8 @@ export interface Authorization {
   pipeline: AuthorizationPipeline
   passthrough: ReturnType<typeof passthroughHandler>
   advices: AdviceQueue
+  /** Readiness: Redis answers (duplicate window, stand-in counters and the advice queue live there). */
+  ready(): Promise<void>
   close(): Promise<void>
 }
 
@@ -80,6 +82,9 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
     pipeline,
     passthrough: passthroughHandler({ cardVault, proxyInternal }),
     advices,
+    async ready() {
+      await redis.ping()
+    },
     async close() {
       await advices.close()
       await Promise.allSettled([cardVault.close(), proxyInternal.close()])
