@@ -93,7 +93,7 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-async function waitHealthy(url: string, child: ChildProcess, name: string, timeoutMs = 60_000): Promise<void> {
+async function waitHealthy(url: string, child: ChildProcess, name: string, timeoutMs = 120_000): Promise<void> {
   const until = Date.now() + timeoutMs
   while (Date.now() < until) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`)
@@ -242,10 +242,19 @@ export async function startTestPlatform(opts: TestPlatformOptions): Promise<Test
     )
   }
   try {
-    for (const name of order) {
-      await launch(name)
-      if (name === 'keyvault') keyvaultRoot = await setUpKeyvault(urls[name]!)
+    // The key service first (it must be unsealed and keyed before the card vault needs it), then the
+    // rest in parallel: ports are fixed up front, so start order does not matter to them.
+    if (order[0] === 'keyvault') {
+      await launch('keyvault')
+      keyvaultRoot = await setUpKeyvault(urls.keyvault!)
     }
+    // Three at a time: a burst of TypeScript compiles on a busy machine starves every one of them.
+    const rest = order.filter((n) => n !== 'keyvault')
+    await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        for (let next = rest.shift(); next !== undefined; next = rest.shift()) await launch(next)
+      }),
+    )
   } catch (err) {
     await stopAll()
     await spiffe.stop()
