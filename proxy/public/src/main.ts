@@ -3,6 +3,7 @@ import { WorkloadApiClient } from '@cardplane/spiffe'
 import { serviceByName } from '@cardplane/zones'
 import { buildApp } from './app.js'
 import { loadProxyPublicConfig } from './config.js'
+import { registerLinkMetrics } from './tcp/link-metrics.js'
 import { startLinks } from './tcp/links.js'
 
 runMain('proxy-public', async () => {
@@ -17,6 +18,7 @@ runMain('proxy-public', async () => {
     processorUrl: serviceUrl(config, zoneMap, 'processor'),
     logger: app.log as Logger,
   })
+  registerLinkMetrics(app.metrics.registry, links.listeners)
   await runService(app, {
     host: config.HOST,
     port: config.PORT ?? serviceByName(zoneMap, 'proxy-public').devPort,

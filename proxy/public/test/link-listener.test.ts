@@ -9,6 +9,8 @@ import { FrameSplitter, frame } from '@cardplane/iso8583'
 import type { FrameForwarder, ForwardResult } from '../src/tcp/frame-forwarder.js'
 import { DEV_VISA_LINK, type LinkListenerConfig } from '../src/tcp/link-config.js'
 import { LinkListener, type LinkEvent } from '../src/tcp/link-listener.js'
+import { registerLinkMetrics } from '../src/tcp/link-metrics.js'
+import { Registry } from 'prom-client'
 
 /**
  * A forwarder standing in for the processor hop: answers "R" + the frame after a delay given by the frame's
@@ -215,4 +217,22 @@ t.test('TLS links: frames over TLS are answered like plain TCP', async (t) => {
   })
   socket.write(msg(0, 'over tls'))
   t.equal((await answer).subarray(2).toString(), 'over tls')
+})
+
+t.test('link figures are exported for /metrics', async (t) => {
+  const { port, listener } = await start({ maxFrameSize: 100 })
+  const registry = new Registry()
+  registerLinkMetrics(registry, [listener])
+  const c = await connect(port)
+  c.socket.write(Buffer.concat([Buffer.from([0, 0, 0, 0]), msg(0, 'm')]))
+  await c.next(1)
+  const bad = await connect(port)
+  bad.socket.write(Buffer.from([0x01, 0x00, 0, 0]))
+  await bad.closed
+  const text = await registry.metrics()
+  t.match(text, /scheme_link_connections_open\{link="visa"\} 1/)
+  t.match(text, /scheme_link_frames_total\{link="visa",direction="in"\} 1/)
+  t.match(text, /scheme_link_frames_total\{link="visa",direction="out"\} 1/)
+  t.match(text, /scheme_link_keepalives_total\{link="visa"\} 1/)
+  t.match(text, /scheme_link_connections_closed_total\{link="visa",reason="frame_too_large"\} 1/)
 })
