@@ -123,11 +123,13 @@ try {
   }
   // Keep earlier runs: on a shared machine one run says little, several say how much the load moved it.
   const file = new URL('./results.json', import.meta.url)
-  const previous = (await readFile(file, 'utf8').then((t) => JSON.parse(t) as { latest?: unknown; earlier?: unknown[] }).catch(() => ({}))) as {
+  const previous = (await readFile(file, 'utf8').then((t) => JSON.parse(t) as unknown).catch(() => ({}))) as {
     latest?: unknown
     earlier?: unknown[]
+    figures?: unknown
   }
-  const earlier = [previous.latest, ...(previous.earlier ?? [])].filter(Boolean).slice(0, 9)
+  // (A file from before this layout is one run.)
+  const earlier = (previous.figures ? [previous] : [previous.latest, ...(previous.earlier ?? [])]).filter(Boolean).slice(0, 9)
   await writeFile(file, `${JSON.stringify({ latest: out, earlier }, null, 2)}\n`)
   console.log('written cde/card-vault/bench/results.json')
 } finally {
