@@ -24,6 +24,8 @@ runMain('authorizations', async () => {
     timeoutMs: config.LEDGER_TIMEOUT_MS,
   })
   const app = await buildApp({ config, database, redis, ledger: httpLedger(ledgerClient), bundles: workload, zoneMap })
+  database.pool.on('error', (err) => app.log.warn({ err }, 'idle database connection lost'))
+  redis.on('error', (err) => app.log.warn({ err }, 'redis connection error'))
   await runService(app, {
     host: config.HOST,
     port: config.PORT ?? serviceByName(zoneMap, 'authorizations').devPort,

@@ -15,6 +15,7 @@ runMain('ledger', async () => {
   await migrateDatabase(database.pool)
   const app = await buildApp({ config, database, bundles: workload, zoneMap })
   const port = config.PORT ?? serviceByName(zoneMap, 'ledger').devPort
+  database.pool.on('error', (err) => app.log.warn({ err }, 'idle database connection lost'))
   await runService(app, {
     host: config.HOST,
     port,

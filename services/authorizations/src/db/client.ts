@@ -19,8 +19,11 @@ const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url))
 const MIGRATION_LOCK = 7_003_001
 
 /** Open a pool to the authorizations database. */
-export function openDatabase(url: string, max = 10): AuthorizationsDatabase {
+export function openDatabase(url: string, max = 10, onIdleError?: (err: Error) => void): AuthorizationsDatabase {
   const pool = new pg.Pool({ connectionString: url, max })
+  // An idle pooled connection can die (database restart, admin termination). Without a listener the
+  // 'error' event would crash the process; the pool drops that client and opens a new one when needed.
+  pool.on('error', (err) => onIdleError?.(err))
   const db = drizzle(pool, { schema })
   return { pool, db, close: () => pool.end() }
 }
