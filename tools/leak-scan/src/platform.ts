@@ -258,6 +258,10 @@ export async function startTestPlatform(opts: TestPlatformOptions): Promise<Test
   } catch (err) {
     await stopAll()
     await spiffe.stop()
+    for (const url of Object.values(databases)) {
+      await adminQuery(`DROP DATABASE IF EXISTS ${url.split('/').pop()} WITH (FORCE)`).catch(() => undefined)
+    }
+    if (process.env.CARDPLANE_KEEP_TEST_DIR !== '1') await rm(dir, { recursive: true, force: true })
     throw err
   }
 
