@@ -261,7 +261,9 @@ function expectComposite(v: FieldValue, path: string): Composite {
 }
 
 function compileCompositeField(def: FieldSpec, path: string, ctx: CompileContext): FieldCodec {
-  const cbody = compileComposite(def.composite!, path, ctx, compileField)
+  // A composite's code page applies to its tags, lengths and subfields unless they name their own.
+  const inner = def.codepage ? { ...ctx, codepage: def.codepage } : ctx
+  const cbody = compileComposite(def.composite!, path, inner, compileField)
   const prefix = compilePrefix(def, ctx)
   const max = def.length
 
