@@ -29,6 +29,7 @@ function start(name: string, env: Record<string, string>): Promise<{ child: Chil
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''
+  children.push(child)
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start: ${stderr}`)), 30_000)
@@ -53,6 +54,10 @@ function start(name: string, env: Record<string, string>): Promise<{ child: Chil
 let ids: TestIdentities
 let dbs: TestDatabase[] = []
 const children: ChildProcess[] = []
+// If this file is killed (tap's timeout exits the process), never leave the services running.
+process.once('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
+})
 
 t.teardown(async () => {
   await Promise.all(
@@ -88,7 +93,6 @@ void t.test('ledger and authorizations start from main.ts and decide over real H
       CARDPLANE_SERVICE_URLS: JSON.stringify({ ledger: `http://127.0.0.1:${ledgerPort}` }),
     }),
   ])
-  children.push(ledger.child, authz.child)
   t.comment(`started in ${Date.now() - t0} ms`)
 
   const client = (caller: string, callee: string, baseUrl: string) =>
