@@ -27,12 +27,19 @@ t.test('a main-cluster service depending on CDE code is caught', async (t) => {
   // Assembled at run time so this test file does not itself contain a cross-zone import.
   const crossZoneImport = ['import { x } from ', "'", '../../../cde/processor/src/index.js', "'\n"].join('')
   pkg(root, 'proxy/internal', '@x/pi', {}, crossZoneImport)
+  // A test driving a dev tool directly is fine; the same import from shipped code is not.
+  pkg(root, 'tools/dev', '@x/dev')
+  mkdirSync(join(root, 'proxy/internal/test'))
+  const toolImport = ['import { y } from ', "'", '../../../tools/dev/src/index.js', "'\n"].join('')
+  writeFileSync(join(root, 'proxy/internal/test/a.test.ts'), toolImport)
+  writeFileSync(join(root, 'proxy/internal/src/b.ts'), toolImport)
   pkg(root, 'packages/contracts', '@x/contracts', { '@x/processor': 'workspace:*' })
   const v = checkBoundaries(root, loadZoneMap(join(root, 'k8s', 'zones.yaml')))
   const got = v.map((x) => `${x.pkg}->${x.target}`).sort()
   t.same(got, [
     'packages/contracts->@x/processor',
     'proxy/internal->cde/processor/src/index.js',
+    'proxy/internal->tools/dev/src/index.js',
     'services/cards->@x/processor',
     'services/cards->@x/visa',
   ])
