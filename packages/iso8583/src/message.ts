@@ -49,6 +49,8 @@ export class Iso8583Spec {
   private readonly tertiary: boolean
   private readonly mtiCs: Charset | undefined
   private readonly allowed: ReadonlySet<string> | undefined
+  /** allowed MTIs as a 10,000-entry table indexed by the MTI's numeric value (no string hashing per decode). */
+  private readonly allowedTable: Uint8Array | undefined
   private readonly bitmapHexCs: Charset | undefined
 
   constructor(doc: SpecDocument) {
@@ -62,6 +64,11 @@ export class Iso8583Spec {
     this.fields = fields
     this.mtiCs = doc.mti.encoding === 'bcd' ? undefined : doc.mti.encoding === 'ascii' ? ASCII : charsetByName(ctx.codepage)
     this.allowed = doc.mti.allowed ? new Set(doc.mti.allowed) : undefined
+    if (doc.mti.allowed) {
+      const table = new Uint8Array(10000)
+      for (const m of doc.mti.allowed) table[Number(m)] = 1
+      this.allowedTable = table
+    }
     this.bitmapHexCs = doc.bitmap.encoding === 'binary' ? undefined : doc.bitmap.encoding === 'hex-ascii' ? ASCII : charsetByName(ctx.codepage)
   }
 
@@ -181,12 +188,16 @@ export class Iso8583Spec {
   private readMti(r: Reader, end: number): string {
     const buf = r.buf
     let mti: string
+    let number = 0
     if (this.mtiCs === undefined) {
       if (end < 2) decodeError('TRUNCATED', 'mti', 0, 'frame ends inside the MTI')
-      const a = DIGIT_PAIRS[buf[0]!]
-      const b = DIGIT_PAIRS[buf[1]!]
+      const x = buf[0]!
+      const y = buf[1]!
+      const a = DIGIT_PAIRS[x]
+      const b = DIGIT_PAIRS[y]
       if (a === undefined || b === undefined) decodeError('INVALID_MTI', 'mti', a === undefined ? 0 : 1, 'MTI is not numeric')
       mti = a + b
+      number = (x >> 4) * 1000 + (x & 15) * 100 + (y >> 4) * 10 + (y & 15)
       r.pos = 2
     } else {
       if (end < 4) decodeError('TRUNCATED', 'mti', 0, 'frame ends inside the MTI')
@@ -196,10 +207,11 @@ export class Iso8583Spec {
         const d = buf[i]! - zero
         if (d < 0 || d > 9) decodeError('INVALID_MTI', 'mti', i, 'MTI is not numeric')
         mti += HEX[d]
+        number = number * 10 + d
       }
       r.pos = 4
     }
-    if (this.allowed && !this.allowed.has(mti)) decodeError('UNKNOWN_MTI', 'mti', 0, 'MTI not defined by the spec')
+    if (this.allowedTable && this.allowedTable[number] !== 1) decodeError('UNKNOWN_MTI', 'mti', 0, 'MTI not defined by the spec')
     return mti
   }
 
