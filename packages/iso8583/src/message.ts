@@ -48,7 +48,6 @@ export class Iso8583Spec {
   private readonly maxField: number
   private readonly tertiary: boolean
   private readonly mtiCs: Charset | undefined
-  private readonly allowed: ReadonlySet<string> | undefined
   /** allowed MTIs as a 10,000-entry table indexed by the MTI's numeric value (no string hashing per decode). */
   private readonly allowedTable: Uint8Array | undefined
   private readonly bitmapHexCs: Charset | undefined
@@ -63,7 +62,6 @@ export class Iso8583Spec {
     for (const [k, def] of Object.entries(doc.fields)) fields[Number(k)] = compileField(def, k, ctx)
     this.fields = fields
     this.mtiCs = doc.mti.encoding === 'bcd' ? undefined : doc.mti.encoding === 'ascii' ? ASCII : charsetByName(ctx.codepage)
-    this.allowed = doc.mti.allowed ? new Set(doc.mti.allowed) : undefined
     if (doc.mti.allowed) {
       const table = new Uint8Array(10000)
       for (const m of doc.mti.allowed) table[Number(m)] = 1
@@ -217,7 +215,7 @@ export class Iso8583Spec {
 
   private writeMti(mti: string, w: Writer): void {
     if (typeof mti !== 'string' || mti.length !== 4 || !isDigits(mti)) encodeError('INVALID_MTI', 'mti', 'MTI must be four digits')
-    if (this.allowed && !this.allowed.has(mti)) encodeError('UNKNOWN_MTI', 'mti', 'MTI not defined by the spec')
+    if (this.allowedTable && this.allowedTable[+mti] !== 1) encodeError('UNKNOWN_MTI', 'mti', 'MTI not defined by the spec')
     w.ensure(4)
     if (this.mtiCs === undefined) {
       w.buf[w.pos++] = ((mti.charCodeAt(0) - 48) << 4) | (mti.charCodeAt(1) - 48)
