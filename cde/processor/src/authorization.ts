@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis'
+import { Histogram } from 'prom-client'
 import { createServiceClient, serviceUrl, type Logger } from '@cardplane/service-kit'
 import type { JwtSvidSource } from '@cardplane/spiffe'
 import type { ZoneMap } from '@cardplane/zones'
@@ -18,6 +19,8 @@ export interface Authorization {
   pipeline: AuthorizationPipeline
   passthrough: ReturnType<typeof passthroughHandler>
   advices: AdviceQueue
+  /** Seconds per pipeline participant; register it in the app's metrics registry. */
+  participantSeconds: Histogram
   /** Readiness: Redis answers (duplicate window, stand-in counters and the advice queue live there). */
   ready(): Promise<void>
   close(): Promise<void>
@@ -59,6 +62,13 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
   })
   advices.start()
   const onEvent = eventLogger(logger)
+  const participantSeconds = new Histogram({
+    name: 'authorization_participant_seconds',
+    help: 'Time spent in each authorisation pipeline participant (duplicate-check, verify-card, card-authentication, decide, respond).',
+    labelNames: ['participant'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2.5],
+    registers: [],
+  })
   const pipeline = new AuthorizationPipeline({
     connector: new VisaConnector(),
     duplicates: new DuplicateWindow({ redis, prefix: config.PROCESSOR_REDIS_PREFIX, windowMs: config.DUPLICATE_WINDOW_MS }),
@@ -69,6 +79,7 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
     redis,
     redisPrefix: config.PROCESSOR_REDIS_PREFIX,
     deadlineMs: config.AUTH_DEADLINE_MS,
+    observe: (participant, ms) => participantSeconds.observe({ participant }, ms / 1000),
     ...(onEvent ? { onEvent } : {}),
   })
   // Fetch the SVIDs for both callees now rather than on the first authorisation's clock.
@@ -82,6 +93,7 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
     pipeline,
     passthrough: passthroughHandler({ cardVault, proxyInternal }),
     advices,
+    participantSeconds,
     async ready() {
       await redis.ping()
     },

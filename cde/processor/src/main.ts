@@ -12,6 +12,7 @@ runMain('processor', async () => {
   const logger = createLogger({ name: 'processor', level: config.LOG_LEVEL })
   const authorization = createAuthorization(config, zoneMap, workload, logger)
   const app = await buildApp({ config, bundles: workload, zoneMap, logger, authorization })
+  app.metrics.registry.registerMetric(authorization.participantSeconds)
   await runService(app, {
     host: config.HOST,
     port: config.PORT ?? serviceByName(zoneMap, 'processor').devPort,

@@ -15,9 +15,9 @@ const SHORT = process.env.BENCH_SHORT === '1'
 const RUN_S = Number(process.env.BENCH_RUN_S ?? (SHORT ? 5 : 15))
 const WARM_S = Number(process.env.BENCH_WARM_S ?? (SHORT ? 3 : 5))
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4)
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '8,64').split(',').map(Number)
 const CARDS = Number(process.env.BENCH_CARDS ?? 64)
-const RATES = (process.env.BENCH_RATES ?? '500,1000').split(',').map(Number)
+const RATES = (process.env.BENCH_RATES ?? '50,500,1000').split(',').map(Number)
 
 const PROGRAM: SimProgram = {
   id: 'bench-visa-eur',
@@ -97,6 +97,7 @@ async function main(): Promise<void> {
     (await c.request<T>({ method, path, ...(body !== undefined ? { body } : {}) })).body
   const setup: SetupClients = { request: { vault: call(vault), ledger: call(ledger), authorizations: call(authz) } }
   const results: RunResult[] = []
+  const participants: Record<string, { count: number; meanMs: number }> = {}
   try {
     log(`issuing and funding ${CARDS} cards`)
     const cards = await issueCards(setup, { program: PROGRAM, count: CARDS, fund: 1_000_000_000, accountPrefix: `acc_bench_${process.pid}` })
@@ -110,9 +111,11 @@ async function main(): Promise<void> {
     for (const [label, target] of [['floor', floor], ['authorisation', full]] as const) {
       log(`${label}: warm-up ${WARM_S} s`)
       await closedLoop(`${label} warm-up`, target, 16, WARM_S)
-      log(`${label}: closed loop, ${CONCURRENCY} in flight, ${RUN_S} s`)
-      results.push(await closedLoop(`${label} closed-loop`, target, CONCURRENCY, RUN_S))
-      log(JSON.stringify(results.at(-1)))
+      for (const c of CONCURRENCY) {
+        log(`${label}: closed loop, ${c} in flight, ${RUN_S} s`)
+        results.push(await closedLoop(`${label} closed-loop ${c}`, target, c, RUN_S))
+        log(JSON.stringify(results.at(-1)))
+      }
       for (const rate of RATES) {
         log(`${label}: fixed rate ${rate}/s, ${RUN_S} s`)
         results.push(await fixedRate(`${label} fixed ${rate}/s`, target, rate, RUN_S))
@@ -120,13 +123,25 @@ async function main(): Promise<void> {
       }
     }
     for (const l of [...visaLinks, ...floorLinks]) await l.close()
+    // Where the time went inside the processor: mean per participant over every authorisation above.
+    const metrics = await (await fetch(`${platform.urls.processor!}/metrics`)).text()
+    const sums: Record<string, { sum: number; count: number }> = {}
+    for (const m of metrics.matchAll(/^authorization_participant_seconds_(sum|count)\{participant="([a-z-]+)"[^}]*\} ([0-9.e+-]+)$/gm)) {
+      const e = (sums[m[2]!] ??= { sum: 0, count: 0 })
+      if (m[1] === 'sum') e.sum = Number(m[3])
+      else e.count = Number(m[3])
+    }
+    for (const [k, v] of Object.entries(sums)) participants[k] = { count: v.count, meanMs: v.count ? Math.round((v.sum / v.count) * 100000) / 100 : 0 }
   } finally {
     for (const c of clients) await c.close()
     await platform.stop()
   }
   const byName = (n: string) => results.find((r) => r.name === n)
   const at500 = byName('authorisation fixed 500/s')
-  const closed = byName('authorisation closed-loop')
+  // Sustained: the best closed-loop throughput with zero errors (an overloaded run answers 91 by stand-in).
+  const closedRuns = results.filter((r) => r.name.startsWith('authorisation closed-loop'))
+  const clean = closedRuns.filter((r) => r.errors === 0)
+  const closed = (clean.length ? clean : closedRuns).reduce<RunResult | undefined>((best, r) => (!best || r.throughputPerS > best.throughputPerS ? r : best), undefined)
   const report = {
     benchmark: 'authorisation over TCP (pnpm bench:auth)',
     measuredAt: new Date().toISOString(),
@@ -144,8 +159,10 @@ async function main(): Promise<void> {
     parameters: { runSeconds: RUN_S, warmSeconds: WARM_S, connections: CONNECTIONS, concurrency: CONCURRENCY, cards: CARDS, rates: RATES, amountMinor: 100, kind: 'e-commerce with CVV2' },
     targets: { sustainedPerS: 1000, p99AtFiveHundredMs: 50, errors: 0 },
     inProcess,
+    processorParticipants: participants,
     verdict: {
       sustainedPerS: closed?.throughputPerS,
+      sustainedRun: closed?.name,
       meetsThroughput: (closed?.throughputPerS ?? 0) >= 1000 && (closed?.errors ?? 1) === 0,
       p99At500Ms: at500?.latencyMs.p99,
       meetsLatency: (at500?.latencyMs.p99 ?? Infinity) <= 50 && (at500?.errors ?? 1) === 0,

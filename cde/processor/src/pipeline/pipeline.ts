@@ -37,6 +37,8 @@ export interface PipelineDeps {
   deadlineMs: number
   /** Structured events without values (duplicate, stand-in, failures). */
   onEvent?: (event: PipelineEvent) => void
+  /** Time spent in each participant and in `respond` (ms), for metrics. */
+  observe?: (participant: string, ms: number) => void
 }
 
 /** Events for logs and metrics; never a PAN or SAD. */
@@ -124,19 +126,28 @@ export class AuthorizationPipeline {
       authorizationId: authorizationIdOf(base),
       trail: [],
     }
+    const observe = this.deps.observe
     for (const p of this.participants) {
+      const started = performance.now()
       try {
         const outcome = await p.run(ctx)
-        ctx.trail.push({ participant: p.name, outcome })
+        const ms = performance.now() - started
+        ctx.trail.push({ participant: p.name, outcome, ms })
+        observe?.(p.name, ms)
         if (outcome === 'respond') break
       } catch (err) {
-        ctx.trail.push({ participant: p.name, outcome: 'failed' })
+        const ms = performance.now() - started
+        ctx.trail.push({ participant: p.name, outcome: 'failed', ms })
+        observe?.(p.name, ms)
         emit({ kind: 'participant_failed', link: link.name, authorizationId: ctx.authorizationId, participant: p.name, code: (err as { code?: string }).code ?? (err as Error).name })
         ctx.decision = processorDecline(ctx, 'system_error')
         break
       }
     }
-    return this.respond(ctx)
+    const started = performance.now()
+    const result = await this.respond(ctx)
+    observe?.('respond', performance.now() - started)
+    return result
   }
 
   private async respond(ctx: AuthContext): Promise<FrameResult> {

@@ -80,7 +80,7 @@ export interface AuthContext {
   standInCause?: string
   approvalCode?: string
   /** Participants that ran, in order, with their outcome (for logs and tests; no values). */
-  trail: { participant: string; outcome: 'continue' | 'respond' | 'failed' }[]
+  trail: { participant: string; outcome: 'continue' | 'respond' | 'failed'; ms: number }[]
 }
 
 /** What a participant tells the pipeline: go on, or stop and answer now (ctx.decision or ctx.replay set). */
