@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { and, eq, lte, sql } from 'drizzle-orm'
+import { and, eq, getTableColumns, lte, sql } from 'drizzle-orm'
 import type { Money } from '@cardplane/contracts'
 import type { LedgerDb } from '../db/client.js'
 import { accounts, entries, holdOperations, holds } from '../db/schema.js'
@@ -17,6 +17,8 @@ import {
 type Tx = Parameters<Parameters<LedgerDb['transaction']>[0]>[0]
 type AccountRow = typeof accounts.$inferSelect
 type HoldRow = typeof holds.$inferSelect
+/** An account row read under its lock, with whether a sweep of expired holds is needed. */
+type LockedAccount = AccountRow & { holdsDue: boolean }
 
 /** Options of the ledger store. */
 export interface LedgerStoreOptions {
@@ -114,7 +116,7 @@ export class LedgerStore {
   /** Credit an account (funding). Idempotent by key: a repeat returns the account without crediting again. */
   async credit(input: { accountId: string; idempotencyKey: string; amount: Money }): Promise<CreditResult> {
     return this.db.transaction(async (tx) => {
-      let account = await this.lockAccount(tx, input.accountId)
+      let account: AccountRow = await this.lockAccount(tx, input.accountId)
       const previous = await tx
         .select()
         .from(entries)
@@ -153,12 +155,12 @@ export class LedgerStore {
    */
   async placeHold(input: PlaceHoldInput): Promise<PlaceHoldResult> {
     return this.db.transaction(async (tx) => {
-      let account = await this.lockAccount(tx, input.accountId)
+      const locked = await this.lockAccount(tx, input.accountId)
       // Checked under the lock: a concurrent duplicate that got the lock first has committed its hold.
       const replay = await this.replayHold(tx, input)
       if (replay) return replay
-      if (account.currency !== input.amount.currency) throw new CurrencyMismatchError(account.id)
-      account = await this.expireDue(tx, account)
+      if (locked.currency !== input.amount.currency) throw new CurrencyMismatchError(locked.id)
+      const account = await this.expireDue(tx, locked)
       const available = account.balanceMinor - account.heldMinor
       const plan = planHold({
         requested: input.amount.minor,
@@ -367,10 +369,24 @@ export class LedgerStore {
     }
   }
 
-  private async lockAccount(tx: Tx, id: string): Promise<AccountRow> {
-    const [account] = await tx.select().from(accounts).where(eq(accounts.id, id)).for('update')
-    if (!account) throw new AccountNotFoundError(id)
-    return account
+  /**
+   * Lock the account row and learn, in the same statement, whether any of its active holds is due to
+   * expire. The subquery's snapshot may predate the lock wait; that is safe here: a stale "due" only
+   * costs a sweep that finds nothing, and holds only become due with time, not through other writers.
+   */
+  private async lockAccount(tx: Tx, id: string): Promise<LockedAccount> {
+    const now = this.now()
+    const [row] = await tx
+      .select({
+        ...getTableColumns(accounts),
+        holdsDue: sql<boolean>`exists(select 1 from ${holds} where ${holds.accountId} = ${id}
+          and ${holds.status} = 'active' and ${holds.expiresAt} <= ${now.toISOString()})`,
+      })
+      .from(accounts)
+      .where(eq(accounts.id, id))
+      .for('update')
+    if (!row) throw new AccountNotFoundError(id)
+    return row
   }
 
   private async getAccountRow(db: LedgerDb | Tx, id: string): Promise<AccountRow> {
@@ -380,7 +396,8 @@ export class LedgerStore {
   }
 
   /** Expire the account's due holds (caller holds the account lock) and return the refreshed account. */
-  private async expireDue(tx: Tx, account: AccountRow): Promise<AccountRow> {
+  private async expireDue(tx: Tx, account: LockedAccount): Promise<AccountRow> {
+    if (!account.holdsDue) return account
     const now = this.now()
     const expired = await tx
       .update(holds)
