@@ -167,6 +167,8 @@ t.test('reveal page in headless Chromium: PAN shown once, second load fails, sec
   t.equal(h['x-frame-options'], 'DENY')
   t.equal(h['x-content-type-options'], 'nosniff')
   t.same(requests, [s.body.url], 'no other resource loaded (no third parties)')
+  const font = await page.evaluate(() => getComputedStyle(document.querySelector('.pan')!).fontFamily)
+  t.match(font, /monospace/, 'the inline style is allowed by its CSP hash (nothing else inline is)')
   // Second load of the same token.
   const again = await page.reload()
   t.equal(again?.status(), 404)
