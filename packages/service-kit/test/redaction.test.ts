@@ -44,9 +44,17 @@ t.test('direct logger paths', async (t) => {
   logger.warn({ error: new TypeError(`type ${disc}`) }, 'error under another key')
   logger.child({ binding: visa }).child({ other: mc }).info('child bindings')
   logger.info([visa, mc], 'array as object')
+  const deep = { a: { b: [{ c: { CVV2: 'SECRET-CVV-A', Authorization: 'Bearer deep.tok.en' } }] } }
+  logger.info(deep, 'deep fields, any case')
+  const ctxErr = new CardplaneError('pin_invalid', 400, {
+    context: { pinBlock: 'FEDCBA9876543210', attempt: 2 },
+    cause: new CardplaneError('hsm_refused', 502, { context: { cvv2: 'SECRET-CVV-B' } }),
+  })
+  logger.warn({ err: ctxErr }, 'error context')
+  logger.child({ track2: `${visa}=2512` }).info('sensitive binding')
 
   const out = text()
-  t.equal(lines().length, 11, 'every call wrote one line')
+  t.equal(lines().length, 14, 'every call wrote one line')
   for (const l of lines()) t.doesNotThrow(() => JSON.parse(l), 'line is valid JSON')
   assertClean(t, out)
   t.match(out, /411111\*{6}1111/, 'masked form is logged (first 6 / last 4)')
@@ -54,6 +62,9 @@ t.test('direct logger paths', async (t) => {
   t.match(out, /"pinBlock":"\[REDACTED\]"/)
   t.match(out, /"authorization":"\[REDACTED\]"/)
   t.notMatch(out, /0412AC89ABCDEF67|2512101|9F2608AB|abc\.def\.ghi/)
+  t.notMatch(out, /SECRET-CVV|deep\.tok\.en|FEDCBA9876543210|=2512/, 'names redacted at any depth, in any case, in error context and bindings')
+  t.match(out, /"attempt":2/, 'non-sensitive error context is kept')
+  t.same(deep.a.b[0]?.c, { CVV2: 'SECRET-CVV-A', Authorization: 'Bearer deep.tok.en' }, 'the logged object itself is not mutated')
   t.match(out, /"stack":"CardplaneError: declined 411111/, 'stack is kept, scrubbed')
   t.match(out, /inner cause 400000\*{9}0006/, 'cause is serialized and scrubbed')
 })
