@@ -139,8 +139,10 @@ t.test('concurrent duplicates: one decision, the same answer twice', async (t) =
 t.test('main cluster too slow: stand-in 91 within the deadline, advice delivered once', async (t) => {
   const h = harness({
     deadlineMs: 400,
-    decide: async (_r, timeoutMs) => {
-      await new Promise((res) => setTimeout(res, timeoutMs))
+    // The main cluster ignores the budget it is given and answers far too late: the pipeline's own
+    // deadline must cut it off, not the client's good manners.
+    decide: async () => {
+      await new Promise((res) => setTimeout(res, 5_000))
       throw new DeadlineError('upstream_deadline_exceeded', { context: {} })
     },
   })
@@ -149,7 +151,9 @@ t.test('main cluster too slow: stand-in 91 within the deadline, advice delivered
   const started = Date.now()
   const r = await h.pipeline.handleFrame(link, f.bytes, new Date(started))
   const took = Date.now() - started
-  t.ok(took < 400, `answered in ${took} ms`)
+  // Not a latency measurement (the bench does that): the answer comes at the deadline, long before the
+  // 5 s upstream, with slack for a loaded CI machine.
+  t.ok(took >= 350 && took < 2_000, `answered in ${took} ms, at the 400 ms deadline`)
   if (r.action !== 'answer') throw new Error('no answer')
   t.equal(de39(r.frame), '91')
   t.equal(r.standIn, true)

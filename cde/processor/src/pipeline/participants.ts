@@ -12,6 +12,26 @@ function remaining(ctx: AuthContext): number {
   return Math.max(1, ctx.deadlineAt - Date.now() - ANSWER_MARGIN_MS)
 }
 
+/**
+ * The pipeline owns the deadline: a remote call is raced against what is left of it, so the scheme is
+ * answered in time even when a client ignores the budget it was given (a hung socket, a slow DNS, a bug).
+ * The late result, if any, is dropped here; the stand-in advice reconciles it in the main cluster.
+ */
+export async function withinDeadline<T>(ms: number, call: (timeoutMs: number) => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError('pipeline_deadline_exceeded', { context: { ms } })), ms)
+  })
+  const pending = call(ms)
+  // A call that loses the race may still reject later: that rejection is expected, not unhandled.
+  pending.catch(() => undefined)
+  try {
+    return await Promise.race([pending, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** Duplicate check on DE 7 + 11 + 32: a retransmission gets the original answer and goes no further. */
 export function duplicateCheck(window: DuplicateWindow): Participant {
   return {
@@ -42,7 +62,8 @@ export function verifyCard(verifier: CardVerifier): Participant {
     async run(ctx) {
       const { draft, envelope } = ctx.auth
       const amount = draft.amounts.cardholderBilling
-      const card = await verifier.verify(envelope, { zpkName: ctx.link.zpkName, amountMinor: amount.minor, currency: amount.currency }, remaining(ctx))
+      const input = { zpkName: ctx.link.zpkName, amountMinor: amount.minor, currency: amount.currency }
+      const card = await withinDeadline(remaining(ctx), (ms) => verifier.verify(envelope, input, ms))
       if (!card) {
         ctx.decision = processorDecline(ctx, 'unknown_card')
         return 'respond'
@@ -99,7 +120,7 @@ export function decide(decider: Decider, rules: StandInRules, redis: Redis, pref
     async run(ctx) {
       const request = ctx.request!
       try {
-        const decision = await decider.decide(request, remaining(ctx))
+        const decision = await withinDeadline(remaining(ctx), (ms) => decider.decide(request, ms))
         if (decision.authorizationId !== request.authorizationId) throw new Error('decision for another authorisation')
         ctx.decision = decision
       } catch (err) {
