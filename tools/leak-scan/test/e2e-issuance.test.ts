@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// page.evaluate callbacks run in the browser, so this test file alone sees DOM types.
 // End to end over real processes: cards (g0) -> proxy-internal (g1) -> processor (g2) -> card-vault (g3)
 // -> keyvault (g4), with ledger and authorizations; the cardholder's browser (headless Chromium) opens
 // the one-time reveal page at proxy-public (HTTPS); then the leak scanner checks every main-cluster
