@@ -126,8 +126,10 @@ async function main(): Promise<void> {
     // Where the time went inside the processor: mean per participant over every authorisation above.
     const metrics = await (await fetch(`${platform.urls.processor!}/metrics`)).text()
     const sums: Record<string, { sum: number; count: number }> = {}
-    for (const m of metrics.matchAll(/^authorization_participant_seconds_(sum|count)\{participant="([a-z-]+)"[^}]*\} ([0-9.e+-]+)$/gm)) {
-      const e = (sums[m[2]!] ??= { sum: 0, count: 0 })
+    for (const m of metrics.matchAll(/^authorization_participant_seconds_(sum|count)\{([^}]*)\} ([0-9.e+-]+)$/gm)) {
+      const participant = /participant="([a-z-]+)"/.exec(m[2]!)?.[1]
+      if (!participant) continue
+      const e = (sums[participant] ??= { sum: 0, count: 0 })
       if (m[1] === 'sum') e.sum = Number(m[3])
       else e.count = Number(m[3])
     }
