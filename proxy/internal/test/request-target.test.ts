@@ -89,3 +89,13 @@ t.test('PAN guard sees contiguous, grouped and escaped PANs, not ordinary number
   t.notOk(containsPan('4111111111111112'))
   t.same(maskedPans(Buffer.from('x 4111111111111111 y')), ['411111******1111'])
 })
+
+t.test('PAN guard: a Luhn-valid 15-digit Visa transaction id passes only in its own fields', async (t) => {
+  const tid = '381234567890128' // 15 digits, Luhn-valid: would look like a PAN anywhere else
+  t.ok(containsPan(tid), 'the id alone looks like a PAN')
+  t.notOk(containsPan(`{"network":{"schemeTransactionId":"${tid}","originalSchemeTransactionId": "${tid}"}}`))
+  t.ok(containsPan(`{"network":{"rrn":"${tid}"}}`), 'another field is still scanned')
+  t.ok(containsPan('{"network":{"schemeTransactionId":"4111111111111111"}}'), 'a 16-digit PAN in the exempt field is caught')
+  t.ok(containsPan(`{"schemeTransactionId":"${tid}","pan":"4111111111111111"}`), 'the rest of the body is still scanned')
+  t.ok(containsPan('{"schemeTransactionId":"\\u0034111111111111111"}'), 'escaped digits cannot slip through the exemption')
+})
