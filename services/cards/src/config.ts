@@ -7,10 +7,11 @@ const DEFAULT_PROGRAMS = fileURLToPath(new URL('../config/programs.json', import
 export const cardsConfigSchema = Type.Composite([
   baseConfigSchema,
   Type.Object({
-    CARDS_PROGRAMS_FILE: Type.String({
-      default: DEFAULT_PROGRAMS,
+    // Optional rather than defaulted in the schema: the default is an absolute path of this checkout,
+    // resolved in loadCardsConfig, so the generated docs do not depend on where the repo lives.
+    CARDS_PROGRAMS_FILE: Type.Optional(Type.String({
       description: 'Card programs (JSON): BIN ranges, product, country, currency, expiry, PIN try limit, key names. Default: `services/cards/config/programs.json`.',
-    }),
+    })),
     CARDS_REVEAL_BASE_URL: Type.String({
       pattern: '^https://',
       default: 'https://127.0.0.1:8443',
@@ -25,11 +26,11 @@ export const cardsConfigSchema = Type.Composite([
 ])
 
 /** Parsed cards configuration. */
-export type CardsConfig = Static<typeof cardsConfigSchema> & { DATABASE_URL: string }
+export type CardsConfig = Static<typeof cardsConfigSchema> & { DATABASE_URL: string; CARDS_PROGRAMS_FILE: string }
 
 /** Read and validate the configuration once, at startup. */
 export function loadCardsConfig(env: Env = process.env): CardsConfig {
   const config = loadConfig(cardsConfigSchema, env)
   if (!config.DATABASE_URL) throw new ConfigError([{ name: 'DATABASE_URL', problem: 'is required by cards' }])
-  return config as CardsConfig
+  return { ...config, CARDS_PROGRAMS_FILE: config.CARDS_PROGRAMS_FILE ?? DEFAULT_PROGRAMS } as CardsConfig
 }
