@@ -54,7 +54,9 @@ export interface LeakReport {
   scanned: { tables: number; rows: number; redisKeys: number; logFiles: number; logLines: number }
 }
 
-const RUN = /(?<![\d.])(?<!\d\.)[2-6]\d{12,18}(?!\d)/g
+// A generic PAN-like run must stand alone: digits inside a hex digest or an alphanumeric id are not a card
+// number (the given PANs are still searched everywhere, embedded or not).
+const RUN = /(?<![\dA-Za-z.])[2-6]\d{12,18}(?![\dA-Za-z])/g
 const CVV_LABEL = /(?:cvv2?|cvc2?|cid|csc|security[ _-]?code)["'\s]*[:=]\s*["']?(\d{3,4})(?!\d)/gi
 
 /** Search one text; push findings. */
