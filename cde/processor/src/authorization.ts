@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis'
-import { Histogram } from 'prom-client'
+import { Counter, Histogram } from 'prom-client'
 import { createServiceClient, serviceUrl, type Logger } from '@cardplane/service-kit'
 import type { JwtSvidSource } from '@cardplane/spiffe'
 import type { ZoneMap } from '@cardplane/zones'
@@ -21,6 +21,8 @@ export interface Authorization {
   advices: AdviceQueue
   /** Seconds per pipeline participant; register it in the app's metrics registry. */
   participantSeconds: Histogram
+  /** Authorisations answered 91 without work (late on arrival, or the pipeline full); register it too. */
+  shedTotal: Counter
   /** Readiness: Redis answers (duplicate window, stand-in counters and the advice queue live there). */
   ready(): Promise<void>
   close(): Promise<void>
@@ -32,6 +34,7 @@ type AuthorizationConfig = Pick<
   | 'REDIS_URL'
   | 'PROCESSOR_LINKS'
   | 'AUTH_DEADLINE_MS'
+  | 'PROCESSOR_MAX_IN_FLIGHT'
   | 'DUPLICATE_WINDOW_MS'
   | 'STAND_IN_RULES'
   | 'PROCESSOR_REDIS_PREFIX'
@@ -42,7 +45,8 @@ type AuthorizationConfig = Pick<
 function eventLogger(logger: Logger | undefined): ((e: PipelineEvent) => void) | undefined {
   if (!logger) return undefined
   return (e) => {
-    if (e.kind === 'answered' || e.kind === 'replayed') logger.debug(e, 'authorisation')
+    // Shed answers come in floods under overload: counted by a metric, logged only at debug.
+    if (e.kind === 'answered' || e.kind === 'replayed' || e.kind === 'shed') logger.debug(e, 'authorisation')
     else logger.warn(e, 'authorisation')
   }
 }
@@ -61,7 +65,17 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
     backoffMs: config.ADVICE_RETRY_MS,
   })
   advices.start()
-  const onEvent = eventLogger(logger)
+  const logEvent = eventLogger(logger)
+  const shedTotal = new Counter({
+    name: 'authorization_shed_total',
+    help: 'Authorisations answered issuer_unavailable (91) without work: late on arrival, or the pipeline full (overload).',
+    labelNames: ['reason'],
+    registers: [],
+  })
+  const onEvent = (e: PipelineEvent): void => {
+    if (e.kind === 'shed') shedTotal.inc({ reason: e.code ?? 'unknown' })
+    logEvent?.(e)
+  }
   const participantSeconds = new Histogram({
     name: 'authorization_participant_seconds',
     help: 'Time spent in each authorisation pipeline participant (duplicate-check, verify-card, card-authentication, decide, respond).',
@@ -79,8 +93,9 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
     redis,
     redisPrefix: config.PROCESSOR_REDIS_PREFIX,
     deadlineMs: config.AUTH_DEADLINE_MS,
+    maxInFlight: config.PROCESSOR_MAX_IN_FLIGHT,
     observe: (participant, ms) => participantSeconds.observe({ participant }, ms / 1000),
-    ...(onEvent ? { onEvent } : {}),
+    onEvent,
   })
   // Fetch the SVIDs for both callees now rather than on the first authorisation's clock.
   for (const callee of ['card-vault', 'proxy-internal']) {
@@ -94,6 +109,7 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
     passthrough: passthroughHandler({ cardVault, proxyInternal }),
     advices,
     participantSeconds,
+    shedTotal,
     async ready() {
       await redis.ping()
     },

@@ -39,6 +39,12 @@ export const processorConfigSchema = Type.Composite([
       default: 1500,
       description: 'Hard deadline from receipt of an authorisation to its answer (ms); the main cluster gets what is left, then stand-in rules answer.',
     }),
+    PROCESSOR_MAX_IN_FLIGHT: Type.Integer({
+      minimum: 1,
+      default: 256,
+      description:
+        'Authorisations worked on at once; past it a new one is answered 91 at once (after the duplicate check) instead of queueing past its deadline. Frames that arrive already past the deadline are answered the same way.',
+    }),
     DUPLICATE_WINDOW_MS: Type.Integer({
       minimum: 1000,
       default: 3_600_000,

@@ -13,6 +13,7 @@ runMain('processor', async () => {
   const authorization = createAuthorization(config, zoneMap, workload, logger)
   const app = await buildApp({ config, bundles: workload, zoneMap, logger, authorization })
   app.metrics.registry.registerMetric(authorization.participantSeconds)
+  app.metrics.registry.registerMetric(authorization.shedTotal)
   await runService(app, {
     host: config.HOST,
     port: config.PORT ?? serviceByName(zoneMap, 'processor').devPort,

@@ -51,6 +51,8 @@ interface Harness {
   decisions: AuthorizationRequest[]
   advices: AuthorizationAdvice[]
   queue: AdviceQueue
+  /** Card vault calls. */
+  counts: { verify: number }
 }
 
 function harness(opts: {
@@ -59,9 +61,12 @@ function harness(opts: {
   verifyThrows?: boolean
   decide?: (r: AuthorizationRequest, timeoutMs: number) => Promise<Decision>
   deadlineMs?: number
+  maxInFlight?: number
+  verifyDelayMs?: number
 }): Harness {
   const decisions: AuthorizationRequest[] = []
   const advices: AuthorizationAdvice[] = []
+  const counts = { verify: 0 }
   const queue = new AdviceQueue({
     connection: { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null },
     prefix: `${prefix}bull:${randomUUID()}`,
@@ -77,6 +82,8 @@ function harness(opts: {
     duplicates: new DuplicateWindow({ redis, prefix, windowMs: 60_000 }),
     verifier: {
       async verify(envelope) {
+        counts.verify++
+        if (opts.verifyDelayMs) await new Promise((res) => setTimeout(res, opts.verifyDelayMs))
         if (opts.verifyThrows) throw new Error('vault down')
         if (opts.unknown) return undefined
         t.equal(envelope.reveal().pan, PAN)
@@ -95,8 +102,9 @@ function harness(opts: {
     redis,
     redisPrefix: prefix,
     deadlineMs: opts.deadlineMs ?? 1500,
+    ...(opts.maxInFlight !== undefined ? { maxInFlight: opts.maxInFlight } : {}),
   })
-  return { pipeline, decisions, advices, queue }
+  return { pipeline, decisions, advices, queue, counts }
 }
 
 t.test('approval: card ID and verification results reach the decision, never the PAN', async (t) => {
@@ -198,4 +206,68 @@ t.test('unknown card → 14, card vault failure → 96', async (t) => {
   r = await harness({ verifyThrows: true }).pipeline.handleFrame(link, frame().bytes)
   if (r.action !== 'answer') throw new Error('no answer')
   t.equal(de39(r.frame), '96')
+})
+
+t.test('a frame that arrives past its deadline is answered 91 at once, without card or main-cluster work', async (t) => {
+  const h = harness({ deadlineMs: 1500 })
+  const inner = h.pipeline
+  const f = frame()
+  // Received at the TCP edge 1.6 s ago: it queued before reaching the pipeline.
+  const r = await inner.handleFrame(link, f.bytes, new Date(Date.now() - 1600))
+  if (r.action !== 'answer') throw new Error('no answer')
+  t.equal(de39(r.frame), '91')
+  t.equal(h.decisions.length, 0, 'the main cluster was not asked')
+  t.equal(inner.shed.late, 1)
+  t.equal(inner.shed.overload, 0)
+  // Inside the answer margin counts as late too: no time is left to do the work and answer.
+  const g = frame()
+  const r2 = await inner.handleFrame(link, g.bytes, new Date(Date.now() - 1500 + ANSWER_MARGIN_MS - 5))
+  if (r2.action !== 'answer') throw new Error('no answer')
+  t.equal(de39(r2.frame), '91')
+  t.equal(inner.shed.late, 2)
+  // The retransmission (now on time) gets the same 91 from the window: no second, different answer.
+  const again = await inner.handleFrame(link, f.bytes)
+  if (again.action !== 'answer') throw new Error('no answer')
+  t.equal(de39(again.frame), '91')
+  t.equal(h.decisions.length, 0)
+  t.equal(h.counts.verify, 0, 'the card vault was not asked')
+})
+
+t.test('a frame answered before it queued keeps its original answer when it is retransmitted late', async (t) => {
+  const h = harness({})
+  const f = frame()
+  const first = await h.pipeline.handleFrame(link, f.bytes)
+  if (first.action !== 'answer') throw new Error('no answer')
+  t.equal(de39(first.frame), '00')
+  const late = await h.pipeline.handleFrame(link, f.bytes, new Date(Date.now() - 10_000))
+  if (late.action !== 'answer') throw new Error('no answer')
+  t.equal(de39(late.frame), '00', 'a late retransmission still gets the original approval')
+  t.equal(h.decisions.length, 1)
+})
+
+t.test('pipeline full: new authorisations are shed with 91, the ones in flight complete', async (t) => {
+  const h = harness({ maxInFlight: 2, verifyDelayMs: 150 })
+  const frames = Array.from({ length: 5 }, () => frame())
+  const started = Date.now()
+  const pending = frames.slice(0, 2).map((f) => h.pipeline.handleFrame(link, f.bytes))
+  await new Promise((res) => setImmediate(res))
+  t.equal(h.pipeline.inFlightCount, 2)
+  const shed = await Promise.all(frames.slice(2).map((f) => h.pipeline.handleFrame(link, f.bytes)))
+  const shedTook = Date.now() - started
+  for (const r of shed) {
+    if (r.action !== 'answer') throw new Error('no answer')
+    t.equal(de39(r.frame), '91')
+  }
+  t.ok(shedTook < 150, `shed frames answered before the in-flight ones finished (${shedTook} ms)`)
+  t.equal(h.pipeline.shed.overload, 3)
+  for (const r of await Promise.all(pending)) {
+    if (r.action !== 'answer') throw new Error('no answer')
+    t.equal(de39(r.frame), '00')
+  }
+  t.equal(h.pipeline.inFlightCount, 0)
+  t.equal(h.decisions.length, 2)
+  // Capacity is back: the next one is worked on.
+  const next = await h.pipeline.handleFrame(link, frame().bytes)
+  if (next.action !== 'answer') throw new Error('no answer')
+  t.equal(de39(next.frame), '00')
 })

@@ -3,7 +3,8 @@ import type { AuthorizationAdvice } from '@cardplane/contracts'
 import { authorizationResponse, type VisaConnector } from '@cardplane/visa'
 import type { Redis } from 'ioredis'
 import type { DuplicateWindow } from './duplicate-window.js'
-import { cardAuthentication, decide, duplicateCheck, verifyCard } from './participants.js'
+import { ANSWER_MARGIN_MS, cardAuthentication, decide, duplicateCheck, verifyCard } from './participants.js'
+import { DeadlineError } from '@cardplane/service-kit'
 import type { StandInRules } from './stand-in.js'
 import {
   processorDecline,
@@ -35,6 +36,12 @@ export interface PipelineDeps {
   redisPrefix: string
   /** Hard deadline from receipt to answer (ms). */
   deadlineMs: number
+  /**
+   * Authorisations in the pipeline at once (default unbounded). Past it, a new authorisation is shed: it
+   * gets the duplicate check (a retransmission still gets its original answer) and then an immediate
+   * `issuer_unavailable` (Visa 91), instead of queueing behind work it would wait for past its deadline.
+   */
+  maxInFlight?: number
   /** Structured events without values (duplicate, stand-in, failures). */
   onEvent?: (event: PipelineEvent) => void
   /** Time spent in each participant and in `respond` (ms), for metrics. */
@@ -43,7 +50,7 @@ export interface PipelineDeps {
 
 /** Events for logs and metrics; never a PAN or SAD. */
 export interface PipelineEvent {
-  kind: 'answered' | 'participant_failed' | 'stand_in' | 'replayed' | 'frame_problem'
+  kind: 'answered' | 'participant_failed' | 'stand_in' | 'replayed' | 'frame_problem' | 'shed'
   link: string
   authorizationId?: string
   participant?: string
@@ -81,6 +88,9 @@ function cvv2ResultOf(ctx: AuthContext): StoredAnswer['cvv2Result'] {
   }
 }
 
+/** Why an authorisation was answered without being worked on. */
+export type ShedReason = 'late' | 'overload'
+
 /**
  * The authorisation pipeline: parse → duplicate check → card vault → card authentication → decide →
  * respond. Each participant adds to the context or stops it with a decision; an exception in any of them
@@ -89,6 +99,9 @@ function cvv2ResultOf(ctx: AuthContext): StoredAnswer['cvv2Result'] {
 export class AuthorizationPipeline {
   readonly participants: readonly Participant[]
   private readonly deps: PipelineDeps
+  private inFlight = 0
+  /** Authorisations answered without work, by reason (for metrics and tests). */
+  readonly shed: Record<ShedReason, number> = { late: 0, overload: 0 }
 
   constructor(deps: PipelineDeps) {
     this.deps = deps
@@ -126,6 +139,45 @@ export class AuthorizationPipeline {
       authorizationId: authorizationIdOf(base),
       trail: [],
     }
+    // Admission: a frame that arrives already past its deadline (it queued before reaching us) or while the
+    // pipeline is full is answered at once. The scheme has stood in or will: working on it only makes the
+    // frames behind it late too.
+    const shed: ShedReason | undefined =
+      Date.now() >= ctx.deadlineAt - ANSWER_MARGIN_MS
+        ? 'late'
+        : this.deps.maxInFlight !== undefined && this.inFlight >= this.deps.maxInFlight
+          ? 'overload'
+          : undefined
+    if (shed) return this.answerShed(ctx, shed)
+    this.inFlight++
+    try {
+      return await this.work(ctx)
+    } finally {
+      this.inFlight--
+    }
+  }
+
+  /** Authorisations in the pipeline now. */
+  get inFlightCount(): number {
+    return this.inFlight
+  }
+
+  /** Only the duplicate check, then `issuer_unavailable`; the answer is published like any other. */
+  private async answerShed(ctx: AuthContext, reason: ShedReason): Promise<FrameResult> {
+    this.shed[reason]++
+    ;(this.deps.onEvent ?? (() => undefined))({ kind: 'shed', link: ctx.link.name, authorizationId: ctx.authorizationId, code: reason })
+    const check = this.participants[0]!
+    try {
+      if ((await check.run(ctx)) === 'continue') ctx.decision = processorDecline(ctx, 'issuer_unavailable')
+    } catch {
+      ctx.decision = processorDecline(ctx, 'issuer_unavailable')
+    }
+    return this.respond(ctx)
+  }
+
+  private async work(ctx: AuthContext): Promise<FrameResult> {
+    const emit = this.deps.onEvent ?? (() => undefined)
+    const link = ctx.link
     const observe = this.deps.observe
     for (const p of this.participants) {
       const started = performance.now()
@@ -140,7 +192,8 @@ export class AuthorizationPipeline {
         ctx.trail.push({ participant: p.name, outcome: 'failed', ms })
         observe?.(p.name, ms)
         emit({ kind: 'participant_failed', link: link.name, authorizationId: ctx.authorizationId, participant: p.name, code: (err as { code?: string }).code ?? (err as Error).name })
-        ctx.decision = processorDecline(ctx, 'system_error')
+        // Out of time is not a malfunction: the scheme should stand in (91), not report an error (96).
+        ctx.decision = processorDecline(ctx, err instanceof DeadlineError ? 'issuer_unavailable' : 'system_error')
         break
       }
     }

@@ -10,6 +10,22 @@ export const RECEIVED_AT_HEADER = 'x-cardplane-received-at'
 /** Largest frame accepted over HTTP (the VMLH length field is 16 bits). */
 const MAX_FRAME = 65_535
 
+/** Stamps older than this are not believed (a broken or replaying caller): taken as now. */
+export const MAX_EDGE_AGE_MS = 60_000
+
+/**
+ * The deadline counts from the TCP edge: proxy-public stamps each frame when its last byte arrived. A frame
+ * that queued between the proxy and the pipeline arrives with less time left — or none, and is then
+ * answered at once (see the pipeline's admission). Only an absent, malformed or implausible stamp falls
+ * back to the processor's own receipt time.
+ */
+export function edgeReceiptTime(header: string | string[] | undefined, now: number): number {
+  const edge = typeof header === 'string' && /^[0-9]{1,15}$/.test(header) ? Number(header) : Number.NaN
+  if (!Number.isFinite(edge)) return now
+  // A stamp ahead of our clock (nodes' clocks differ slightly) or too old to believe: count from now.
+  return edge <= now && now - edge <= MAX_EDGE_AGE_MS ? edge : now
+}
+
 /** What a link does with frames: run the pipeline, or (benchmark floor) answer without doing any work. */
 export interface LinkFrameHandler {
   handleFrame: AuthorizationPipeline['handleFrame']
@@ -33,10 +49,7 @@ export async function registerLinkFrames(
         const link = deps.links.get(request.params.link)
         if (!link) return reply.code(404).send({ error: { code: 'link_unknown', message: 'unknown link' } })
         if (!Buffer.isBuffer(request.body)) return reply.code(415).send({ error: { code: 'frame_body_required', message: 'application/octet-stream body required' } })
-        const now = Date.now()
-        const edge = Number(request.headers[RECEIVED_AT_HEADER])
-        // Trust the proxy's receipt time only within a sane window (clock skew, replays of old frames).
-        const receivedAt = Number.isFinite(edge) && edge <= now && now - edge < 1000 ? edge : now
+        const receivedAt = edgeReceiptTime(request.headers[RECEIVED_AT_HEADER], Date.now())
         const handler = link.mode === 'passthrough' ? deps.passthrough : deps.pipeline
         const result = await handler.handleFrame(link, request.body, new Date(receivedAt))
         switch (result.action) {
