@@ -48,6 +48,8 @@ export interface TestPlatformOptions {
   prefix: string
   /** Extra environment per service. */
   env?: Record<string, Record<string, string>>
+  /** Extra node arguments per service (e.g. `--cpu-prof`). */
+  nodeArgs?: Record<string, string[]>
   log?: (msg: string) => void
 }
 
@@ -200,13 +202,15 @@ export async function startTestPlatform(opts: TestPlatformOptions): Promise<Test
     }
     logFiles[name] = join(dir, `${name}.log`)
     const out = createWriteStream(logFiles[name], { flags: 'a' })
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, svc.dir, 'src/main.ts')], {
+    const child = spawn(process.execPath, [...(opts.nodeArgs?.[name] ?? []), '--import', 'tsx', join(REPO_ROOT, svc.dir, 'src/main.ts')], {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     })
-    child.stdout?.pipe(out)
-    child.stderr?.pipe(out)
+    // Two sources share one file: neither may end it (the other could still be writing).
+    child.stdout?.pipe(out, { end: false })
+    child.stderr?.pipe(out, { end: false })
+    child.once('close', () => out.end())
     children.set(name, child)
     // A test runner that times out kills this process: take the services down with it.
     if (!exitHookInstalled) {

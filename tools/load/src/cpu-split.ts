@@ -1,0 +1,145 @@
+// `pnpm bench:auth:cpu`: where the CPU of one authorisation goes. Starts the same topology as bench:auth,
+// runs a closed loop, and reads the CPU time (user + system, /proc/<pid>/stat) of every service process,
+// the PostgreSQL backends, Redis and the load generator itself over the run. Writes tools/load/cpu-split.json.
+// With BENCH_CPU_PROF=1 each service also writes a V8 CPU profile (--cpu-prof) into the output directory.
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { randomUUID } from 'node:crypto'
+import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
+import { startTestPlatform, freePort, TEST_KEYS } from '@cardplane/tool-leak-scan/platform'
+import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
+import { closedLoop, type LoadTarget } from './load.js'
+
+const RUN_S = Number(process.env.BENCH_RUN_S ?? 15)
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
+const CARDS = Number(process.env.BENCH_CARDS ?? 64)
+const PROF_DIR = process.env.BENCH_CPU_PROF === '1' ? `/tmp/cardplane-cpu-prof-${process.pid}` : undefined
+const SERVICES = ['keyvault', 'card-vault', 'ledger', 'authorizations', 'proxy-internal', 'processor', 'proxy-public'] as const
+const CLK_TCK = 100
+
+const log = (m: string): void => console.error(`[bench:auth:cpu] ${m}`)
+
+/** CPU seconds (user + system) of a process, 0 when it is gone. */
+function cpuOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK
+  } catch {
+    return 0
+  }
+}
+
+/** Pid listening on a loopback port (from ss). */
+function pidOnPort(port: number): number {
+  const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' })
+  const m = /pid=(\d+)/.exec(out)
+  if (!m) throw new Error(`nothing listens on ${port}`)
+  return Number(m[1])
+}
+
+function pidsNamed(re: RegExp): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return re.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '))
+      } catch {
+        return false
+      }
+    })
+}
+
+async function main(): Promise<void> {
+  const visaPort = await freePort()
+  if (PROF_DIR) mkdirSync(PROF_DIR, { recursive: true })
+  const quiet = (_name: string): Record<string, string> => ({ LOG_LEVEL: 'warn' })
+  const nodeArgs = PROF_DIR
+    ? Object.fromEntries(SERVICES.map((s) => [s, ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}/${s}`]]))
+    : {}
+  const platform = await startTestPlatform({
+    services: [...SERVICES],
+    prefix: 'bench_cpu',
+    log,
+    nodeArgs,
+    env: {
+      keyvault: quiet('keyvault'),
+      'card-vault': quiet('card-vault'),
+      ledger: quiet('ledger'),
+      authorizations: quiet('authorizations'),
+      'proxy-internal': quiet('proxy-internal'),
+      processor: {
+        ...quiet('processor'),
+        PROCESSOR_REDIS_PREFIX: `cardplane:bench:${randomUUID()}:`,
+        PROCESSOR_LINKS: JSON.stringify([{ name: 'visa', scheme: 'visa', zpkName: TEST_KEYS.zpk }]),
+      },
+      'proxy-public': {
+        ...quiet('proxy-public'),
+        PUBLIC_REVEAL_PORT: '0',
+        PUBLIC_LINKS: JSON.stringify([
+          { name: 'visa', port: visaPort, scheme: 'visa', framing: 'vmlh', allowedPeers: [], maxFrameSize: 4096, readTimeoutMs: 5000, idleTimeoutMs: 600_000, maxConnections: 16, maxInFlight: 1024 },
+        ]),
+      },
+    },
+  })
+  const clients: ServiceClient[] = []
+  const mk = (callee: string, as: string): ServiceClient => {
+    const c = createServiceClient({ callee, zoneMap: platform.zoneMap, svids: platform.workload(as), baseUrl: platform.urls[callee]!, timeoutMs: 60_000 })
+    clients.push(c)
+    return c
+  }
+  const call = (c: ServiceClient) => async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> =>
+    (await c.request<T>({ method, path, ...(body !== undefined ? { body } : {}) })).body
+  const setup: SetupClients = { request: { vault: call(mk('card-vault', 'processor')), ledger: call(mk('ledger', 'cards')), authorizations: call(mk('authorizations', 'cards')) } }
+  const program: SimProgram = {
+    id: 'cpu-visa-eur', bin: '45399141', panLength: 16, accountStart: '3000000', rangeSize: '1000000', validityMonths: 36,
+    serviceCode: '201', pinTryLimit: 3, cvkName: TEST_KEYS.cvk, pvkName: TEST_KEYS.pvk, pvki: 1,
+  }
+  try {
+    const cards = await issueCards(setup, { program, count: CARDS, fund: 1_000_000_000, accountPrefix: `acc_cpu_${process.pid}` })
+    const links = await Promise.all(Array.from({ length: 4 }, (_, i) => VisaLinkClient.connect({ port: visaPort, timeoutMs: 10_000, visaStationId: String(300 + i).padStart(6, '0') })))
+    const target: LoadTarget = { links, cards, expect: '00', amountMinor: 100 }
+    log('warm-up 5 s')
+    await closedLoop('warm-up', target, 16, 5)
+    const pids: Record<string, number[]> = {}
+    for (const s of SERVICES) pids[s] = [pidOnPort(Number(new URL(platform.urls[s]!).port))]
+    pids.postgres = pidsNamed(/^postgres: /)
+    pids.redis = pidsNamed(/redis-server/)
+    pids['load-generator'] = [process.pid]
+    const before = Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, v.reduce((a, p) => a + cpuOf(p), 0)]))
+    const load0 = loadavg()
+    log(`closed loop ${CONCURRENCY} in flight, ${RUN_S} s`)
+    const run = await closedLoop('measured', target, CONCURRENCY, RUN_S)
+    const after = Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, v.reduce((a, p) => a + cpuOf(p), 0)]))
+    const perAuthUs: Record<string, number> = {}
+    let total = 0
+    for (const k of Object.keys(pids)) {
+      const us = ((after[k]! - before[k]!) * 1e6) / Math.max(1, run.answered)
+      perAuthUs[k] = Math.round(us)
+      total += us
+    }
+    for (const l of links) await l.close()
+    const report = {
+      benchmark: 'CPU per authorisation by process (pnpm bench:auth:cpu)',
+      measuredAt: new Date().toISOString(),
+      loadavgBefore: load0,
+      loadavgAfter: loadavg(),
+      run,
+      cpuUsPerAuthorisation: { ...perAuthUs, total: Math.round(total) },
+      capacityPerSOnTwoCores: Math.round(2e6 / total),
+      ...(PROF_DIR ? { cpuProfiles: PROF_DIR } : {}),
+    }
+    writeFileSync(new URL('../cpu-split.json', import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
+    console.log(JSON.stringify(report, null, 2))
+  } finally {
+    for (const c of clients) await c.close()
+    await platform.stop()
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exitCode = 1
+})
