@@ -21,7 +21,7 @@ import { Worker } from 'node:worker_threads'
 import vault from 'node-vault'
 import pg from 'pg'
 import { createCore } from '../src/build-core.js'
-import type { LoadResult } from './load-client.js'
+import type { LoadParams, LoadResult } from './load-client.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const pkgDir = resolve(here, '..')
@@ -30,6 +30,10 @@ const HTTP_SECONDS = Number(process.env.KEYVAULT_BENCH_SECONDS ?? 10)
 const CONCURRENCY = Number(process.env.KEYVAULT_BENCH_CONCURRENCY ?? 128)
 /** Client worker threads generating load (node-vault is CPU-heavy; one thread may not saturate the server). */
 const CLIENTS = Number(process.env.KEYVAULT_BENCH_CLIENTS ?? 2)
+/** node-vault transports measured (comma-separated): `undici` (@cardplane/vault-transport) and `axios` (its default). */
+const TRANSPORTS = (process.env.KEYVAULT_BENCH_TRANSPORTS ?? 'undici,axios').split(',').filter((x): x is LoadParams['transport'] => x === 'undici' || x === 'axios')
+/** Skip the in-process figures (for quick HTTP-only runs while profiling). */
+const HTTP_ONLY = process.env.KEYVAULT_BENCH_HTTP_ONLY === '1'
 
 const CVK = '0123456789ABCDEFFEDCBA9876543210'
 const PAN = '4123456789012345'
@@ -86,7 +90,7 @@ async function waitHealthy(url: string, ms = 30_000): Promise<void> {
   }
 }
 
-async function overHttp(): Promise<Record<string, number | string | number[]>> {
+async function overHttp(): Promise<Record<string, Record<string, number | string | number[]>>> {
   const dbName = `kv_bench_${process.pid}_${randomBytes(3).toString('hex')}`
   const admin = new pg.Client({ connectionString: ADMIN_URL })
   await admin.connect()
@@ -123,45 +127,61 @@ async function overHttp(): Promise<Record<string, number | string | number[]>> {
     await root.write('keys/bench-cvk', { type: 'cvk' })
     const svid = await cardVault.fetchJwtSvid(serviceByName(zoneMap, 'keyvault').spiffeId)
     const login = await anon.write('auth/spiffe/login', { jwt: svid.token })
-    const run = (seconds: number) => runClients(url, String(login.auth.client_token), seconds)
-    await run(2) // warm-up (JIT, pool connections)
-    const rowsBefore = await auditRows(dbUrl)
-    const commitsBefore = await commits(dbUrl, dbName)
-    const serverCpu0 = await processCpuMs(child.pid)
-    const clientCpu0 = process.cpuUsage()
-    const load0 = loadavg()[0] ?? 0
-    const t0 = Date.now()
-    const r = await run(HTTP_SECONDS)
-    const elapsed = (Date.now() - t0) / 1000
-    const serverCpuMs = (await processCpuMs(child.pid)) - serverCpu0
-    const clientCpu = process.cpuUsage(clientCpu0)
-    const load1 = loadavg()[0] ?? 0
-    const rowsAfter = await auditRows(dbUrl)
-    const commitsAfter = await commits(dbUrl, dbName)
-    r.latencies.sort((a, b) => a - b)
-    const pct = (p: number) => Math.round((r.latencies[Math.floor(r.latencies.length * p)] ?? 0) * 100) / 100
+    const token = String(login.auth.client_token)
     agent.destroy()
-    return {
-      client_threads: CLIENTS,
-      cvv_verify_http_per_sec: Math.round(r.ok / elapsed),
-      requests_ok: r.ok,
-      requests_failed: r.failed,
-      seconds: Math.round(elapsed * 10) / 10,
-      concurrency: CONCURRENCY,
-      latency_ms_p50: pct(0.5),
-      latency_ms_p99: pct(0.99),
-      audit_rows_written: rowsAfter - rowsBefore,
-      // Group commit at work: transactions committed in the key service's database during the run
-      // (audit batches plus the few counting queries), against rows written.
-      database_commits: commitsAfter - commitsBefore,
-      audit_rows_per_commit: commitsAfter > commitsBefore ? Math.round(((rowsAfter - rowsBefore) / (commitsAfter - commitsBefore)) * 10) / 10 : 0,
-      // CPU actually spent per verification, independent of how busy the machine was: 1e6 / this
-      // is what one uncontended core could serve.
-      server_cpu_us_per_request: r.ok ? Math.round((serverCpuMs * 1000) / r.ok) : 0,
-      client_cpu_us_per_request: r.ok ? Math.round((clientCpu.user + clientCpu.system) / r.ok) : 0,
-      server_capacity_per_core_per_sec: serverCpuMs ? Math.round(r.ok / (serverCpuMs / 1000)) : 0,
-      machine_load_average_1m: [Math.round(load0 * 10) / 10, Math.round(load1 * 10) / 10],
+    const out: Record<string, Record<string, number | string | number[]>> = {}
+    for (const transport of TRANSPORTS) {
+      const run = (seconds: number) => runClients(url, token, seconds, transport)
+      await run(2) // warm-up (JIT, pool connections)
+      const rowsBefore = await auditRows(dbUrl)
+      const commitsBefore = await commits(dbUrl, dbName)
+      const serverCpu0 = await processCpuMs(child.pid)
+      const clientCpu0 = process.cpuUsage()
+      const machine0 = await machineCpu()
+      const load0 = loadavg()[0] ?? 0
+      const t0 = Date.now()
+      const r = await run(HTTP_SECONDS)
+      const elapsed = (Date.now() - t0) / 1000
+      const serverCpuMs = (await processCpuMs(child.pid)) - serverCpu0
+      const clientCpu = process.cpuUsage(clientCpu0)
+      const machine1 = await machineCpu()
+      const load1 = loadavg()[0] ?? 0
+      const rowsAfter = await auditRows(dbUrl)
+      const commitsAfter = await commits(dbUrl, dbName)
+      r.latencies.sort((a, b) => a - b)
+      const pct = (p: number) => Math.round((r.latencies[Math.floor(r.latencies.length * p)] ?? 0) * 100) / 100
+      const serverUs = r.ok ? Math.round((serverCpuMs * 1000) / r.ok) : 0
+      const clientUs = r.ok ? Math.round((clientCpu.user + clientCpu.system) / r.ok) : 0
+      out[transport] = {
+        transport: transport === 'undici' ? 'node-vault + @cardplane/vault-transport (request-promise option)' : 'node-vault default (axios, keep-alive http.Agent)',
+        client_threads: CLIENTS,
+        cvv_verify_http_per_sec: Math.round(r.ok / elapsed),
+        requests_ok: r.ok,
+        requests_failed: r.failed,
+        seconds: Math.round(elapsed * 10) / 10,
+        concurrency: CONCURRENCY,
+        latency_ms_p50: pct(0.5),
+        latency_ms_p99: pct(0.99),
+        audit_rows_written: rowsAfter - rowsBefore,
+        // Group commit at work: transactions committed in the key service's database during the run
+        // (audit batches plus the few counting queries), against rows written.
+        database_commits: commitsAfter - commitsBefore,
+        audit_rows_per_commit: commitsAfter > commitsBefore ? Math.round(((rowsAfter - rowsBefore) / (commitsAfter - commitsBefore)) * 10) / 10 : 0,
+        // CPU actually spent per verification, independent of how busy the machine was: 1e6 / this
+        // is what one uncontended core could serve.
+        server_cpu_us_per_request: serverUs,
+        client_cpu_us_per_request: clientUs,
+        server_capacity_per_core_per_sec: serverCpuMs ? Math.round(r.ok / (serverCpuMs / 1000)) : 0,
+        // Every process on the machine (PostgreSQL, the kernel's network stack, and any other work
+        // running at the time), from /proc/stat: an upper bound on what the whole path costs.
+        machine_cpu_us_per_request: r.ok ? Math.round(((machine1.busyMs - machine0.busyMs) * 1000) / r.ok) : 0,
+        machine_cpu_busy_fraction: Math.round(((machine1.busyMs - machine0.busyMs) / Math.max(1, machine1.totalMs - machine0.totalMs)) * 100) / 100,
+        // What two cores could carry if server and client had them to themselves (no PostgreSQL share).
+        two_core_capacity_server_plus_client_per_sec: serverUs + clientUs ? Math.round((2 * 1e6) / (serverUs + clientUs)) : 0,
+        machine_load_average_1m: [Math.round(load0 * 10) / 10, Math.round(load1 * 10) / 10],
+      }
     }
+    return out
   } finally {
     if (child.exitCode === null) {
       child.kill('SIGTERM')
@@ -236,9 +256,9 @@ async function coreInProcess(seconds: number): Promise<Record<string, number>> {
 }
 
 /** CLIENTS worker threads of node-vault load against `url`, results merged. */
-async function runClients(url: string, token: string, seconds: number): Promise<LoadResult> {
+async function runClients(url: string, token: string, seconds: number, transport: LoadParams['transport']): Promise<LoadResult> {
   const per = Math.max(1, Math.floor(CONCURRENCY / CLIENTS))
-  const params = { url, token, seconds, concurrency: per }
+  const params: LoadParams = { url, token, seconds, concurrency: per, transport }
   const results = await Promise.all(
     Array.from({ length: CLIENTS }, () =>
       new Promise<LoadResult>((res, rej) => {
@@ -252,7 +272,7 @@ async function runClients(url: string, token: string, seconds: number): Promise<
 }
 
 /** The same client load against a bare HTTP server (bench/trivial-server.mjs) in its own process. */
-async function baseline(seconds: number): Promise<Record<string, number>> {
+async function baseline(seconds: number): Promise<Record<string, Record<string, number | number[]>>> {
   const port = await freePort()
   const child = spawn(process.execPath, [join(here, 'trivial-server.mjs')], { env: { ...process.env, PORT: String(port) }, stdio: 'inherit' })
   try {
@@ -265,16 +285,25 @@ async function baseline(seconds: number): Promise<Record<string, number>> {
         await new Promise((r) => setTimeout(r, 100))
       }
     }
-    await runClients(url, 'x', 1)
-    const cpu0 = await processCpuMs(child.pid)
-    const t0 = Date.now()
-    const r = await runClients(url, 'x', seconds)
-    const cpuMs = (await processCpuMs(child.pid)) - cpu0
-    return {
-      trivial_server_http_per_sec: Math.round(r.ok / ((Date.now() - t0) / 1000)),
-      requests_ok: r.ok,
-      server_cpu_us_per_request: r.ok ? Math.round((cpuMs * 1000) / r.ok) : 0,
+    const out: Record<string, Record<string, number | number[]>> = {}
+    for (const transport of TRANSPORTS) {
+      await runClients(url, 'x', 1, transport)
+      const cpu0 = await processCpuMs(child.pid)
+      const clientCpu0 = process.cpuUsage()
+      const load0 = loadavg()[0] ?? 0
+      const t0 = Date.now()
+      const r = await runClients(url, 'x', seconds, transport)
+      const cpuMs = (await processCpuMs(child.pid)) - cpu0
+      const clientCpu = process.cpuUsage(clientCpu0)
+      out[transport] = {
+        trivial_server_http_per_sec: Math.round(r.ok / ((Date.now() - t0) / 1000)),
+        requests_ok: r.ok,
+        server_cpu_us_per_request: r.ok ? Math.round((cpuMs * 1000) / r.ok) : 0,
+        client_cpu_us_per_request: r.ok ? Math.round((clientCpu.user + clientCpu.system) / r.ok) : 0,
+        machine_load_average_1m: [Math.round(load0 * 10) / 10, Math.round((loadavg()[0] ?? 0) * 10) / 10],
+      }
     }
+    return out
   } finally {
     child.kill('SIGTERM')
     await new Promise((r) => child.once('exit', r))
@@ -290,6 +319,19 @@ async function processCpuMs(pid: number | undefined): Promise<number> {
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
   } catch {
     return 0
+  }
+}
+
+/** Busy and total CPU time of the whole machine from /proc/stat, in ms (all cores). */
+async function machineCpu(): Promise<{ busyMs: number; totalMs: number }> {
+  try {
+    const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? ''
+    const v = line.trim().split(/\s+/).slice(1).map(Number)
+    const total = v.reduce((a, b) => a + b, 0)
+    const idle = (v[3] ?? 0) + (v[4] ?? 0)
+    return { busyMs: ((total - idle) * 1000) / 100, totalMs: (total * 1000) / 100 }
+  } catch {
+    return { busyMs: 0, totalMs: 0 }
   }
 }
 
@@ -311,24 +353,33 @@ async function auditRows(dbUrl: string): Promise<number> {
   return Number(r.rows[0]?.n ?? 0)
 }
 
-const inproc = inProcess()
+const loadAtStart = loadavg().map((x) => Math.round(x * 10) / 10)
+const inproc = HTTP_ONLY ? {} : inProcess()
 console.log('in-process', inproc)
-const coreFigures = await coreInProcess(Math.min(HTTP_SECONDS, 5))
+const coreFigures = HTTP_ONLY ? {} : await coreInProcess(Math.min(HTTP_SECONDS, 5))
 console.log('core in-process (audited, no HTTP)', coreFigures)
 const httpFigures = await overHttp()
 console.log('over HTTP', httpFigures)
 const base = await baseline(Math.min(HTTP_SECONDS, 5))
 console.log('baseline', base)
+if (HTTP_ONLY) process.exit(0)
 const results = {
   measured_at: new Date().toISOString(),
-  machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+  machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, load_average_at_start_1_5_15m: loadAtStart },
   in_process: inproc,
   core_in_process_audited: coreFigures,
-  http_node_vault: httpFigures,
+  http_node_vault_undici: httpFigures.undici,
+  http_node_vault_axios: httpFigures.axios,
   http_baseline_bare_server: base,
   target_http_per_sec: 5000,
-  notes:
-    'http_baseline_bare_server is the same node-vault load against a bare node:http server that does nothing, measured right after: the ceiling this machine allows at that moment. HTTP: node-vault client (noCustomHTTPVerbs, keep-alive agent) and one key-service process share the machine with PostgreSQL; each request writes a request and a response audit row, committed (group commit) before the reply.',
+  how_measured: [
+    `Key service: one process (tsx src/main.ts, LOG_LEVEL=warn) on its own PostgreSQL database; client: this process with ${CLIENTS} worker threads of node-vault (noCustomHTTPVerbs), ${CONCURRENCY} requests in flight in closed loops, keep-alive connections, ${HTTP_SECONDS} s per transport after a 2 s warm-up.`,
+    'Transports: undici = node-vault with @cardplane/vault-transport through its documented request-promise option; axios = node-vault default transport with a keep-alive http.Agent.',
+    'CPU µs per request: server from /proc/<pid>/stat (utime+stime), client from process.cpuUsage() (all worker threads), machine from /proc/stat (every process, PostgreSQL and other work included).',
+    'Each request writes a request and a response audit row, committed (group commit, synchronous_commit=on) before the reply.',
+    'http_baseline_bare_server: the same node-vault load against a bare node:http server doing nothing, right after: the ceiling the machine allowed at that moment.',
+    'With a load average above 2 (2 cores) other work competed for the CPUs: wall-clock figures are then lower bounds; CPU per request is the comparable figure.',
+  ],
 }
 await writeFile(join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n')
 console.log(`written ${join(here, 'results.json')}`)

@@ -7,7 +7,7 @@
 import vault from 'node-vault'
 import type { JwtSvidSource } from '@cardplane/spiffe'
 import { UpstreamError } from '@cardplane/service-kit'
-import { undiciTransport } from './undici-transport.js'
+import { vaultTransport, type VaultTransport } from '@cardplane/vault-transport'
 import type { ArqcInput, CvvInput, DataKey, KeyService, PinBlockInput, PinVerifyInput } from './key-service.js'
 
 /** Paths of the key service's engines used by the card vault (see cde/keyvault/README.md). */
@@ -42,12 +42,12 @@ interface VaultAnswer {
 /** node-vault backed key service client. */
 export class VaultKeyService implements KeyService {
   private readonly client: ReturnType<typeof vault>
-  private readonly transport: ReturnType<typeof undiciTransport>
+  private readonly transport: VaultTransport
   #login: Promise<void> | undefined
   #expiresAt = 0
 
   constructor(private readonly opts: VaultKeyServiceOptions) {
-    this.transport = undiciTransport(opts.endpoint, { timeoutMs: opts.timeoutMs ?? 5000 })
+    this.transport = vaultTransport(opts.endpoint, { timeoutMs: opts.timeoutMs ?? 5000 })
     this.client = vault({
       apiVersion: 'v1',
       endpoint: opts.endpoint,
