@@ -2,7 +2,17 @@
 // PostgreSQL; this test calls the card vault as the processor would (its own JWT-SVID).
 import t from 'tap'
 import pg from 'pg'
-import { cryptogramData, cvv as computeCvv, encodePinBlock, encryptPinBlock, generateArqcProfile } from '@cardplane/payment-crypto'
+import {
+  applicationCryptogram,
+  cryptogramData,
+  cvv as computeCvv,
+  encodePinBlock,
+  encryptPinBlock,
+  generateArqcProfile,
+  iccMasterKey,
+  sessionKey,
+  type ArqcProfile,
+} from '@cardplane/payment-crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
 
@@ -214,6 +224,84 @@ t.test('chip: ARQC verified by the key service (Visa CVN 18), ARPC returned; a w
   t.equal((await verify({ pan: card.pan, emv: bad })).results.arqc, 'invalid', 'amount changed after the card signed it')
   t.equal((await verify({ pan: card.pan, emv: { ...emv, '9F36': '07' } })).results.arqc, 'invalid', 'malformed ATC')
   t.equal((await verify({ pan: [...issuedPans.values()][0]!, emv })).results.arqc, 'not_supported', 'program without chip keys')
+})
+
+/**
+ * One card per scheme profile. The cryptogram is made here the way the card makes it, from
+ * payment-crypto's primitives (ICC master key, session key, `applicationCryptogram` over
+ * `cryptogramData`), independently of the key service's verifier: what the vault sends as the MAC
+ * input must be exactly what the profile covers.
+ */
+const ARQC_CASES: {
+  profile: ArqcProfile
+  bin: string
+  iad: string
+  /** An IAD byte inside the MAC input, and (profiles that MAC part of it) one outside. */
+  covered: number
+  uncovered?: number
+}[] = [
+  // Visa CVN 10: length, DKI, CVN 0A, CVR (4 bytes incl. its length byte) — only the CVR is MACed.
+  { profile: 'visa-cvn10', bin: '45399122', iad: '06010A03A0B000', covered: 4, uncovered: 1 },
+  // Visa CVN 18 / 22: the whole IAD.
+  { profile: 'visa-cvn18', bin: '45399123', iad: '06011203A0B800', covered: 1 },
+  { profile: 'visa-cvn22', bin: '45399124', iad: '06011603A0B800', covered: 6 },
+  // Mastercard CVN 16: DKI, CVN 10, CVR (6 bytes), DAC/IDN, counters — only the CVR is MACed.
+  { profile: 'mc-cvn16', bin: '45399125', iad: '0110A00003220000000000000000000000FF', covered: 3, uncovered: 12 },
+  // Mastercard CVN 17: the CVR and the counters (bytes 10-17).
+  { profile: 'mc-cvn17', bin: '45399126', iad: '0111A00003220000000012345678000000FF', covered: 12, uncovered: 8 },
+]
+
+function cardCryptogram(profile: ArqcProfile, pan: string, tags: Record<string, string>): string {
+  const data = cryptogramData({ profile, tags: tags as Parameters<typeof cryptogramData>[0]['tags'] })
+  const visa = profile.startsWith('visa-')
+  const iccMk = iccMasterKey({ imk: TEST_KEYS.imkMaterial, pan, psn: '00', option: profile === 'visa-cvn10' || !visa ? 'A' : 'B' })
+  if (profile === 'visa-cvn10') return applicationCryptogram({ key: iccMk, data, padding: 1 })
+  const key = sessionKey({ method: 'emv-common', iccMk, atc: tags['9F36']!, ...(visa ? {} : { un: tags['9F37']! }) })
+  return applicationCryptogram({ key, data, padding: 2 })
+}
+
+function flipBit(hex: string, byte: number): string {
+  const b = Buffer.from(hex, 'hex')
+  b[byte] = b[byte]! ^ 0x01
+  return b.toString('hex').toUpperCase()
+}
+
+t.test('ARQC per scheme profile: a card-made cryptogram verifies through the vault, a one-bit change does not', async (t) => {
+  for (const c of ARQC_CASES) {
+    const program = { ...PROGRAM, id: `it-arqc-${c.profile}`, bin: c.bin, imkAcName: TEST_KEYS.imk, arqcProfile: c.profile }
+    const r = await vault.request<{ cards: Issued[] }>({ method: 'POST', path: '/v1/cards', body: { program, count: 1 } })
+    const { pan } = await reveal(r.body.cards[0]!.cardId)
+    const tags: Record<string, string> = {
+      '9F02': '000000002500',
+      '9F03': '000000000000',
+      '9F1A': '0826',
+      '95': '8000048000',
+      '5F2A': '0826',
+      '9A': '261205',
+      '9C': '00',
+      '9F37': '9BADBCAB',
+      '82': '1980',
+      '9F36': '002A',
+      '9F10': c.iad,
+    }
+    const arqc = cardCryptogram(c.profile, pan, tags)
+    const method1 = c.profile === 'visa-cvn10' || c.profile.startsWith('mc-')
+    const extra = method1 ? { arc: '3030' } : { csu: '00820000' }
+    const emv = { ...tags, '9F26': arqc, '5F34': '00' }
+    const ok = await vault.request<{ results: Record<string, string>; arpc?: string }>({ method: 'POST', path: '/v1/verify', body: { pan, emv, ...extra } })
+    t.equal(ok.body.results.arqc, 'valid', `${c.profile}: valid`)
+    t.match(ok.body.arpc ?? '', method1 ? /^[0-9A-F]{16}$/ : /^[0-9A-F]{8}$/, `${c.profile}: ARPC by method ${method1 ? 1 : 2}`)
+    const iadFlip = { ...emv, '9F10': flipBit(c.iad, c.covered) }
+    t.equal((await verify({ pan, emv: iadFlip })).results.arqc, 'invalid', `${c.profile}: one bit of a MACed IAD byte changed`)
+    const amountFlip = { ...emv, '9F02': flipBit(tags['9F02']!, 5) }
+    t.equal((await verify({ pan, emv: amountFlip })).results.arqc, 'invalid', `${c.profile}: one bit of the amount changed`)
+    const arqcFlip = { ...emv, '9F26': flipBit(arqc, 7) }
+    t.equal((await verify({ pan, emv: arqcFlip })).results.arqc, 'invalid', `${c.profile}: one bit of the cryptogram changed`)
+    if (c.uncovered !== undefined) {
+      const outside = { ...emv, '9F10': flipBit(c.iad, c.uncovered) }
+      t.equal((await verify({ pan, emv: outside })).results.arqc, 'valid', `${c.profile}: IAD bytes the profile does not MAC do not matter`)
+    }
+  }
 })
 
 t.test('rotation: new data key after the KEK rotates, every record rewrapped while reads continue', async (t) => {

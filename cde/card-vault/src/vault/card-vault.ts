@@ -464,6 +464,13 @@ const COMMON_TAGS: readonly (readonly [string, number])[] = [
 /**
  * The data an ARQC covers (CDOL1 data as the profile defines it), or undefined when a tag is missing
  * or has the wrong length (the cryptogram then cannot be valid).
+ *
+ * This mirrors payment-crypto's profile-aware `cryptogramData` (Visa CVN 10: the CVR, IAD bytes 3-6;
+ * CVN 18/22: the whole IAD; Mastercard CVN 16: the CVR, bytes 2-7; CVN 17: the CVR and the counters,
+ * bytes 10-17). It cannot import it: payment-crypto is a group-4 library (the key service's) and the
+ * zone boundary check forbids group 3 from shipping it. test/domain.test.ts keeps the two in lockstep
+ * (same output for random tags and IADs, every profile) and the integration test verifies a
+ * card-made cryptogram per profile through the vault.
  */
 export function arqcData(profile: string, emv: Record<string, string>): string | undefined {
   const parts = IAD_PARTS[profile]
