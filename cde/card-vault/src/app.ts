@@ -21,7 +21,8 @@ export interface CardVaultDeps {
   config: Pick<
     CardVaultConfig,
     'LOG_LEVEL' | 'CARD_VAULT_RECORDS_KEK' | 'CARD_VAULT_INDEX_KEK' | 'CARD_VAULT_REVEAL_TTL_SECONDS' | 'CARD_VAULT_REWRAP_INTERVAL_MS'
-  >
+  > &
+    Partial<Pick<CardVaultConfig, 'CARD_VAULT_PIN_KEY'>>
   /** Trust bundles for validating callers' JWT-SVIDs (the Workload API client). */
   bundles: JwtBundleSource
   zoneMap: ZoneMap
@@ -41,7 +42,7 @@ declare module 'fastify' {
  * The card-vault HTTP app. Routes (callers: group 2 only):
  * - `POST /v1/cards` issue (processor) · `GET /v1/cards/:cardId` (processor, manufacturing)
  * - `POST /v1/verify` authorisation checks, `POST /v1/resolve` PAN -> card ID (processor)
- * - `POST /v1/cards/:cardId/sessions`, `POST /v1/sessions/reveal`, `POST /v1/sessions/pin` (processor)
+ * - `POST /v1/cards/:cardId/sessions`, `POST /v1/sessions/reveal`, `/v1/sessions/pin`, `/v1/sessions/pin-reveal` (processor)
  * - `GET /v1/probe`, `/healthz`, `/readyz` (PostgreSQL, key service), `/metrics`
  */
 export async function buildApp(deps: CardVaultDeps): Promise<FastifyInstance> {
@@ -58,7 +59,10 @@ export async function buildApp(deps: CardVaultDeps): Promise<FastifyInstance> {
     recordsKek: deps.config.CARD_VAULT_RECORDS_KEK,
     indexKek: deps.config.CARD_VAULT_INDEX_KEK,
   })
-  const vault = new CardVault(store, deps.keys, cache, keyManager, { revealTtlSeconds: deps.config.CARD_VAULT_REVEAL_TTL_SECONDS })
+  const vault = new CardVault(store, deps.keys, cache, keyManager, {
+    revealTtlSeconds: deps.config.CARD_VAULT_REVEAL_TTL_SECONDS,
+    ...(deps.config.CARD_VAULT_PIN_KEY ? { pinKeyName: deps.config.CARD_VAULT_PIN_KEY } : {}),
+  })
   app.readiness.add('postgres', async () => {
     await deps.pool.query('select 1')
   })

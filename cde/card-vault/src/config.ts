@@ -12,11 +12,15 @@ export const cardVaultConfigSchema = Type.Composite([
       default: 'card-data',
       description: 'Key-service transit key that wraps the PAN index (HMAC) key.',
     }),
+    CARD_VAULT_PIN_KEY: Type.String({
+      default: 'pin-storage',
+      description: 'Key-service PIN storage key (type `pek`): stored PINs are ISO 9564 format 4 blocks under it (PIN set and PIN reveal sessions).',
+    }),
     CARD_VAULT_REVEAL_TTL_SECONDS: Type.Integer({
       minimum: 10,
       maximum: 3600,
       default: 300,
-      description: 'Lifetime of a one-time reveal / PIN-set session token, seconds.',
+      description: 'Lifetime of a one-time card reveal / PIN set / PIN reveal session token, seconds.',
     }),
     CARD_VAULT_REWRAP_INTERVAL_MS: Type.Integer({
       minimum: 0,

@@ -176,9 +176,9 @@ t.test('PIN: chosen PIN via PIN block, PVV verify, try counter and lockout', asy
   await vault.request({
     method: 'POST',
     path: '/v1/sessions/pin',
-    body: { token: s.body.token, pin: { zpkName: TEST_KEYS.zpk, pinBlock: pinBlock(pan, '4321'), pinBlockFormat: 0 } },
+    body: { token: s.body.token, pin: { zpkName: TEST_KEYS.zpk, pinBlock: pinBlock(pan, '4391'), pinBlockFormat: 0 } },
   })
-  const good = { pan, pinBlock: pinBlock(pan, '4321'), pinBlockFormat: 0, zpkName: TEST_KEYS.zpk }
+  const good = { pan, pinBlock: pinBlock(pan, '4391'), pinBlockFormat: 0, zpkName: TEST_KEYS.zpk }
   const bad = { ...good, pinBlock: pinBlock(pan, '1111') }
   t.equal((await verify(good)).results.pin, 'match')
   t.equal((await verify(bad)).results.pin, 'mismatch')
@@ -194,7 +194,7 @@ t.test('PIN: chosen PIN via PIN block, PVV verify, try counter and lockout', asy
   const rv = await vault.request<{ pinSet: boolean }>({ method: 'GET', path: `/v1/cards/${rnd!.cardId}` })
   t.equal(rv.body.pinSet, true)
   const noPin = [...issuedPans][1]!
-  t.equal((await verify({ ...good, pan: noPin[1], pinBlock: pinBlock(noPin[1], '4321') })).results.pin, 'not_set')
+  t.equal((await verify({ ...good, pan: noPin[1], pinBlock: pinBlock(noPin[1], '4391') })).results.pin, 'not_set')
 })
 
 t.test('chip: ARQC verified by the key service (Visa CVN 18), ARPC returned; a wrong cryptogram is invalid', async (t) => {
@@ -302,6 +302,118 @@ t.test('ARQC per scheme profile: a card-made cryptogram verifies through the vau
       t.equal((await verify({ pan, emv: outside })).results.arqc, 'valid', `${c.profile}: IAD bytes the profile does not MAC do not matter`)
     }
   }
+})
+
+async function session(cardId: string, kind: 'card' | 'pin_set' | 'pin_reveal'): Promise<string> {
+  const s = await vault.request<{ token: string }>({ method: 'POST', path: `/v1/cards/${cardId}/sessions`, body: { kind } })
+  return s.body.token
+}
+
+async function pinSet(token: string, pin: unknown): Promise<{ cardId: string; pinSet: boolean }> {
+  return (await vault.request<{ cardId: string; pinSet: boolean }>({ method: 'POST', path: '/v1/sessions/pin', body: { token, pin } })).body
+}
+
+async function pinReveal(token: string): Promise<{ cardId: string; pin: string }> {
+  return (await vault.request<{ cardId: string; pin: string }>({ method: 'POST', path: '/v1/sessions/pin-reveal', body: { token } })).body
+}
+
+t.test('PIN set session: weak PINs refused without using the session, new PIN verifies, old one fails, try counter reset', async (t) => {
+  const [card] = await issue(1, { pin: { zpkName: TEST_KEYS.zpk, pinBlock: '0000000000000000' } }).catch(() => [undefined])
+  t.equal(card, undefined, 'a malformed PIN block at issuance is refused')
+  const [c] = await issue(1)
+  const pan = (await reveal(c!.cardId)).pan
+  const tok = await session(c!.cardId, 'pin_set')
+  for (const weak of ['1111', '1234', '9876', '1212']) {
+    t.same(await refusal(pinSet(tok, weak)), { status: 400, code: 'pin_weak' }, `weak PIN ${weak} refused`)
+  }
+  t.same(await refusal(pinSet(tok, '123')), { status: 400, code: 'pin_format' }, 'too short (fifth refusal)')
+  t.same(await refusal(pinSet(tok, '7305')), { status: 404, code: 'reveal_session_invalid' }, 'five refused attempts use the session up')
+  const tokB = await session(c!.cardId, 'pin_set')
+  for (const weak of ['00000000', '0123456789', '252525']) {
+    t.same(await refusal(pinSet(tokB, weak)), { status: 400, code: 'pin_weak' }, `${weak.length}-digit weak PIN refused`)
+  }
+  t.same(await refusal(pinSet(tokB, '1234567890123')), { status: 400, code: 'pin_format' }, 'too long')
+
+  const tok2 = await session(c!.cardId, 'pin_set')
+  t.same(await refusal(pinSet(tok2, '2222')), { status: 400, code: 'pin_weak' })
+  t.same(await pinSet(tok2, '730591'), { cardId: c!.cardId, pinSet: true }, 'a refused attempt did not use the session up')
+  t.same(await refusal(pinSet(tok2, '730592')), { status: 404, code: 'reveal_session_invalid' }, 'single use')
+  const good = { pan, pinBlock: pinBlock(pan, '730591'), pinBlockFormat: 0, zpkName: TEST_KEYS.zpk }
+  t.equal((await verify(good)).results.pin, 'match', 'the new PIN verifies through /v1/verify')
+  t.equal((await verify({ ...good, pinBlock: pinBlock(pan, '4826') })).results.pin, 'mismatch')
+  t.equal((await verify({ ...good, pinBlock: pinBlock(pan, '4826') })).results.pin, 'mismatch')
+  t.equal((await verify({ ...good, pinBlock: pinBlock(pan, '4826') })).results.pin, 'tries_exceeded')
+  t.equal((await verify(good)).results.pin, 'locked')
+  // Setting a PIN again (PIN block path, as a PIN pad would send it) clears the counter and the lock.
+  const tok3 = await session(c!.cardId, 'pin_set')
+  t.same(await refusal(pinSet(tok3, { zpkName: TEST_KEYS.zpk, pinBlock: pinBlock(pan, '5555'), pinBlockFormat: 0 })), { status: 400, code: 'pin_weak' }, 'a weak PIN inside a PIN block is refused too')
+  await pinSet(tok3, { zpkName: TEST_KEYS.zpk, pinBlock: pinBlock(pan, '9042'), pinBlockFormat: 0 })
+  const view = await vault.request<{ pinLocked: boolean; pinSet: boolean }>({ method: 'GET', path: `/v1/cards/${c!.cardId}` })
+  t.same({ pinSet: view.body.pinSet, pinLocked: view.body.pinLocked }, { pinSet: true, pinLocked: false }, 'lock cleared')
+  t.equal((await verify({ ...good, pinBlock: pinBlock(pan, '9042') })).results.pin, 'match', 'the newest PIN verifies')
+  t.equal((await verify(good)).results.pin, 'mismatch', 'the previous PIN no longer does')
+  const db = new pg.Pool({ connectionString: platform.databases['card-vault']!, max: 1 })
+  t.teardown(() => db.end())
+  const tries = await db.query<{ pin_tries: number }>('SELECT pin_tries FROM cards WHERE card_id = $1', [c!.cardId])
+  t.equal(tries.rows[0]!.pin_tries, 1, 'counter restarted from zero at the PIN set (one failure since)')
+})
+
+t.test('PIN sessions: expiry, kind and card checks', async (t) => {
+  const [c] = await issue(1)
+  const db = new pg.Pool({ connectionString: platform.databases['card-vault']!, max: 1 })
+  t.teardown(() => db.end())
+  const tok = await session(c!.cardId, 'pin_set')
+  await db.query(`UPDATE reveal_sessions SET expires_at = now() - interval '1 second' WHERE card_id = $1 AND kind = 'pin_set'`, [c!.cardId])
+  t.same(await refusal(pinSet(tok, '730591')), { status: 404, code: 'reveal_session_invalid' }, 'expired')
+  const reveal1 = await session(c!.cardId, 'card')
+  t.same(await refusal(pinSet(reveal1, '730591')), { status: 404, code: 'reveal_session_invalid' }, 'a card reveal token is not a PIN-set token')
+  t.same(await refusal(pinReveal(reveal1)), { status: 404, code: 'reveal_session_invalid' }, 'nor a PIN-reveal token')
+  t.equal((await reveal(c!.cardId)).cardId, c!.cardId)
+  t.same(await refusal(session('card_0000000000000000000000000a', 'pin_set')), { status: 404, code: 'card_not_found' }, 'unknown card')
+  t.same(await refusal(session(c!.cardId, 'pin_reveal')), { status: 409, code: 'pin_not_revealable' }, 'no PIN to show on a card without one')
+  t.same(await refusal(pinSet('rvl_' + 'A'.repeat(43), '730591')), { status: 404, code: 'reveal_session_invalid' }, 'unknown token')
+})
+
+t.test('PIN reveal: shows the PIN set before once; a random PIN from issuance can be shown and verifies', async (t) => {
+  const [c] = await issue(1)
+  const pan = (await reveal(c!.cardId)).pan
+  await pinSet(await session(c!.cardId, 'pin_set'), '48150')
+  const tok = await session(c!.cardId, 'pin_reveal')
+  t.same(await pinReveal(tok), { cardId: c!.cardId, pin: '48150' })
+  t.same(await refusal(pinReveal(tok)), { status: 404, code: 'reveal_session_invalid' }, 'once')
+  // Chosen PIN block at issuance (ISO format 1: the PAN is not known before issuance): stored under the PIN storage key too.
+  const format1 = encryptPinBlock({ key: TEST_KEYS.zpkMaterial, clearBlock: encodePinBlock({ format: 1, pin: '2468' }), format: 1 })
+  const [chosen] = await issue(1, { pin: { zpkName: TEST_KEYS.zpk, pinBlock: format1, pinBlockFormat: 1 } })
+  t.equal((await pinReveal(await session(chosen!.cardId, 'pin_reveal'))).pin, '2468', 'chosen PIN at issuance')
+  // Random PIN: drawn by the key service, never seen by the vault in clear until a reveal.
+  const [rnd] = await issue(1, { pin: { zpkName: TEST_KEYS.zpk } })
+  const rndPan = (await reveal(rnd!.cardId)).pan
+  const shown = (await pinReveal(await session(rnd!.cardId, 'pin_reveal'))).pin
+  t.match(shown, /^\d{4}$/)
+  const v = await verify({ pan: rndPan, pinBlock: pinBlock(rndPan, shown), pinBlockFormat: 0, zpkName: TEST_KEYS.zpk })
+  t.equal(v.results.pin, 'match', 'the revealed random PIN is the one its PVV was made from')
+  // The stored block is ciphertext under the key service's PIN storage key: the vault DB has no PIN.
+  const db = new pg.Pool({ connectionString: platform.databases['card-vault']!, max: 1 })
+  t.teardown(() => db.end())
+  const rows = await db.query<{ t: string }>('SELECT row_to_json(r)::text AS t FROM reveal_sessions r')
+  t.notOk(rows.rows.some((r) => r.t.includes('48150')), 'no PIN in session rows')
+})
+
+t.test('key service: only a PIN storage key (pek) gives a clear PIN back; a link ZPK never does', async (t) => {
+  const root = platform.keyvaultRoot!
+  const pan = '4539912010000004'
+  const block = pinBlock(pan, '4826')
+  const err = await root.write(`payments/pin/decrypt/${TEST_KEYS.zpk}`, { pin_block: block, pan, format: 0 }).then(
+    () => undefined,
+    (e: { response?: { statusCode?: number; body?: { errors?: string[] } } }) => e.response,
+  )
+  t.equal(err?.statusCode, 400)
+  t.match(JSON.stringify(err?.body), /key_usage_violation|may not|usage/)
+  const enc = await root.write(`payments/pin/encrypt/${TEST_KEYS.zpk}`, { pin: '4826', pan, format: 0 }).then(
+    () => 200,
+    (e: { response?: { statusCode?: number } }) => e.response?.statusCode,
+  )
+  t.equal(enc, 400, 'a clear PIN cannot be encrypted under a link ZPK either')
 })
 
 t.test('rotation: new data key after the KEK rotates, every record rewrapped while reads continue', async (t) => {

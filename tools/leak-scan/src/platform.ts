@@ -31,6 +31,8 @@ export const TEST_KEYS = {
   cvk: 'cvk-test',
   pvk: 'pvk-test',
   zpk: 'zpk-test',
+  /** The card vault's PIN storage key (`pek`, the card vault's default CARD_VAULT_PIN_KEY). */
+  pek: 'pin-storage',
   /** Clear CVK so tests can compute the CVV/iCVV a card's magstripe or chip would carry. */
   cvkMaterial: '0123456789ABCDEF0123456789ABCDEF'.split('').reverse().join(''),
   imk: 'imk-test',
@@ -121,11 +123,15 @@ async function setUpKeyvault(url: string): Promise<vault.client> {
   await root.write(`keys/${TEST_KEYS.pvk}`, { type: 'pvk' })
   await importByComponents(url, root, TEST_KEYS.zpk, 'zpk', TEST_KEYS.zpkMaterial)
   await importByComponents(url, root, TEST_KEYS.imk, 'imk-ac', TEST_KEYS.imkMaterial)
+  await root.write(`keys/${TEST_KEYS.pek}`, { type: 'pek' })
   const policy = {
     path: {
       [`payments/cvv/+/${TEST_KEYS.cvk}`]: { capabilities: ['update'] },
       [`payments/pin/pvv/+/${TEST_KEYS.pvk}`]: { capabilities: ['update'] },
       [`payments/emv/arqc/verify/${TEST_KEYS.imk}`]: { capabilities: ['update'] },
+      'payments/pin/translate': { capabilities: ['update'] },
+      [`payments/pin/encrypt/${TEST_KEYS.pek}`]: { capabilities: ['update'] },
+      [`payments/pin/decrypt/${TEST_KEYS.pek}`]: { capabilities: ['update'] },
       [`transit/datakey/+/${TEST_KEYS.recordsKek}`]: { capabilities: ['update'] },
       [`transit/decrypt/${TEST_KEYS.recordsKek}`]: { capabilities: ['update'] },
       [`transit/rewrap/${TEST_KEYS.recordsKek}`]: { capabilities: ['update'] },

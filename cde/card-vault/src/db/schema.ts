@@ -84,8 +84,10 @@ export const revealSessions = pgTable('reveal_sessions', {
   cardId: text('card_id')
     .notNull()
     .references(() => cards.cardId),
-  /** `card` (PAN, expiry, CVV2) or `pin_set`. */
+  /** `card` (PAN, expiry, CVV2), `pin_set` or `pin_reveal`. */
   kind: text('kind').notNull(),
+  /** Refused PIN-set attempts (weak or malformed PIN); the session is used up at the limit. */
+  attempts: integer('attempts').notNull().default(0),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   redeemedAt: timestamp('redeemed_at', { withTimezone: true }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

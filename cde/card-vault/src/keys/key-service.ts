@@ -76,4 +76,19 @@ export interface KeyService {
   pvvRandomPin(input: { pvkName: string; pvki: number; pan: string; zpkName: string; pinLength?: number }): Promise<string>
   verifyPin(input: PinVerifyInput): Promise<boolean>
   verifyArqc(input: ArqcInput): Promise<{ ok: boolean; arpc?: string }>
+  /** PIN storage (PIN set / reveal sessions): a random PIN's PVV and its block under the storage key `pekName` (format 4). */
+  pvvRandomPinStored(input: { pvkName: string; pvki: number; pan: string; pekName: string; pinLength?: number }): Promise<{ pvv: string } & StoredPinBlock>
+  /** A PIN block under a ZPK re-encrypted under the storage key (format 4); the PIN stays in the key service. */
+  translatePinToStorage(input: PinBlockInput & { pan: string; pekName: string }): Promise<StoredPinBlock>
+  /** A clear PIN (a PIN-set page's form) into a format 4 block under the storage key. */
+  encryptPin(input: { pekName: string; pan: string; pin: string }): Promise<StoredPinBlock>
+  /** The clear PIN out of a stored block (PIN reveal). */
+  decryptPin(input: StoredPinBlock & { pan: string }): Promise<string>
+}
+
+/** A PIN block (ISO 9564 format 4) under the card vault's PIN storage key, as stored in the sealed record. */
+export interface StoredPinBlock {
+  pekName: string
+  pinBlock: string
+  keyVersion: number
 }

@@ -8,7 +8,7 @@ import vault from 'node-vault'
 import type { JwtSvidSource } from '@cardplane/spiffe'
 import { UpstreamError } from '@cardplane/service-kit'
 import { vaultTransport, type VaultTransport } from '@cardplane/vault-transport'
-import type { ArqcInput, CvvInput, DataKey, KeyService, PinBlockInput, PinVerifyInput } from './key-service.js'
+import type { ArqcInput, CvvInput, DataKey, KeyService, PinBlockInput, PinVerifyInput, StoredPinBlock } from './key-service.js'
 
 /** Paths of the key service's engines used by the card vault (see cde/keyvault/README.md). */
 export const KEYVAULT_PATHS = {
@@ -23,6 +23,9 @@ export const KEYVAULT_PATHS = {
   pvv: (pvk: string) => `payments/pin/pvv/generate/${pvk}`,
   pinVerify: (pvk: string) => `payments/pin/pvv/verify/${pvk}`,
   arqcVerify: (imk: string) => `payments/emv/arqc/verify/${imk}`,
+  pinTranslate: 'payments/pin/translate',
+  pinEncrypt: (pek: string) => `payments/pin/encrypt/${pek}`,
+  pinDecrypt: (pek: string) => `payments/pin/decrypt/${pek}`,
 } as const
 
 /** Options of the adapter. */
@@ -184,5 +187,46 @@ export class VaultKeyService implements KeyService {
       ...(input.csu ? { csu: input.csu } : {}),
     })
     return { ok: d.valid === true, ...(typeof d.arpc === 'string' ? { arpc: d.arpc } : {}) }
+  }
+
+  // PIN storage (PIN set / PIN reveal sessions): ISO 9564 format 4 blocks under the `pek` storage key.
+
+  async pvvRandomPinStored(input: { pvkName: string; pvki: number; pan: string; pekName: string; pinLength?: number }): Promise<{ pvv: string } & StoredPinBlock> {
+    const d = await this.call(KEYVAULT_PATHS.pvv(input.pvkName), {
+      generate_pin: true,
+      zpk: input.pekName,
+      format: 4,
+      pan: input.pan,
+      pvki: String(input.pvki),
+      pin_length: input.pinLength ?? 4,
+    })
+    return { pvv: String(d.pvv), pekName: input.pekName, pinBlock: String(d.pin_block), keyVersion: Number(d.pin_block_key_version ?? 0) }
+  }
+
+  async translatePinToStorage(input: PinBlockInput & { pan: string; pekName: string }): Promise<StoredPinBlock> {
+    const d = await this.call(KEYVAULT_PATHS.pinTranslate, {
+      source_key: input.zpkName,
+      destination_key: input.pekName,
+      pin_block: input.pinBlock,
+      source_format: input.pinBlockFormat,
+      destination_format: 4,
+      pan: input.pan,
+    })
+    return { pekName: input.pekName, pinBlock: String(d.pin_block), keyVersion: Number(d.destination_key_version) }
+  }
+
+  async encryptPin(input: { pekName: string; pan: string; pin: string }): Promise<StoredPinBlock> {
+    const d = await this.call(KEYVAULT_PATHS.pinEncrypt(input.pekName), { pin: input.pin, pan: input.pan, format: 4 })
+    return { pekName: input.pekName, pinBlock: String(d.pin_block), keyVersion: Number(d.key_version) }
+  }
+
+  async decryptPin(input: StoredPinBlock & { pan: string }): Promise<string> {
+    const d = await this.call(KEYVAULT_PATHS.pinDecrypt(input.pekName), {
+      pin_block: input.pinBlock,
+      pan: input.pan,
+      format: 4,
+      ...(input.keyVersion > 0 ? { key_version: input.keyVersion } : {}),
+    })
+    return String(d.pin)
   }
 }

@@ -287,6 +287,31 @@ export class CardStore {
     return (r.rows[0] as { card_id?: string } | undefined)?.card_id
   }
 
+  /** The card of a session that could still be redeemed (not used, not expired), without using it. */
+  async peekSession(hash: Buffer, kind: string): Promise<string | undefined> {
+    const r = await this.pool.query(
+      'SELECT card_id FROM reveal_sessions WHERE token_hash = $1 AND kind = $2 AND redeemed_at IS NULL AND expires_at > now()',
+      [hash, kind],
+    )
+    return (r.rows[0] as { card_id?: string } | undefined)?.card_id
+  }
+
+  /**
+   * Count a refused attempt on a live session; at `max` the session is used up (redeemed_at set).
+   * Returns the attempts left, or undefined when the session was not live.
+   */
+  async refuseSessionAttempt(hash: Buffer, kind: string, max: number): Promise<number | undefined> {
+    const r = await this.pool.query(
+      `UPDATE reveal_sessions SET attempts = attempts + 1,
+         redeemed_at = CASE WHEN attempts + 1 >= $3 THEN now() ELSE NULL END
+       WHERE token_hash = $1 AND kind = $2 AND redeemed_at IS NULL AND expires_at > now()
+       RETURNING attempts`,
+      [hash, kind, max],
+    )
+    const row = r.rows[0] as { attempts: number } | undefined
+    return row ? Math.max(0, max - row.attempts) : undefined
+  }
+
   private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect()
     try {

@@ -10,9 +10,10 @@ import { expiryFor, expiryValid, parseYymm, yymm, type Expiry } from '../domain/
 import { panForSequence, validateRange } from '../domain/pan-allocation.js'
 import { hashRevealToken, isRevealToken, newRevealToken } from '../domain/reveal-token.js'
 import type { DataKeyCache } from '../keys/data-key-cache.js'
-import type { KeyService, PinBlockInput } from '../keys/key-service.js'
+import type { KeyService, PinBlockInput, StoredPinBlock } from '../keys/key-service.js'
+import { PIN_SET_MAX_ATTEMPTS, pinRefusal } from '../domain/pin-policy.js'
 import type { CardRow, CardStore, ProgramRow } from '../store/card-store.js'
-import { cardNotFound, invalid, programMismatch, rangeExhausted, revealInvalid } from './errors.js'
+import { cardNotFound, invalid, pinNotRevealable, pinRefused, programMismatch, rangeExhausted, revealInvalid } from './errors.js'
 import type { KeyManager } from './key-manager.js'
 
 /** Clear contents of a sealed card record. */
@@ -23,7 +24,18 @@ interface CardRecord {
   sc: string
   name?: string
   pvv?: string
+  /**
+   * The PIN as an ISO 9564 format 4 block under the key service's PIN storage key (`pek`): what PIN
+   * reveal decrypts (through the key service). Absent on cards whose PIN the vault only knows by PVV.
+   */
+  pinb?: { k: string; b: string; v: number }
 }
+
+/** Session kinds: card details reveal, PIN set, PIN reveal. */
+export type SessionKind = 'card' | 'pin_set' | 'pin_reveal'
+
+/** A chosen PIN at a PIN-set session: clear digits (the page's form, over TLS) or a PIN block under a ZPK. */
+export type PinSetInput = { pin: string } | PinBlockInput
 
 /** PIN at issuance: a chosen PIN as a PIN block under `zpkName`, or (no block) a random one. */
 export interface IssuePin {
@@ -99,6 +111,8 @@ export interface RevealedCard {
 /** Options of the vault. */
 export interface CardVaultOptions {
   revealTtlSeconds: number
+  /** Key-service PIN storage key (`pek`) the PINs of PIN set / reveal are kept under. */
+  pinKeyName?: string
   /** Track 2 discretionary data layout: PVKI(1) PVV(4) CVV(3) — position of the CVV. */
   now?: () => Date
 }
@@ -118,7 +132,10 @@ export class CardVault {
     private readonly opts: CardVaultOptions,
   ) {
     this.now = opts.now ?? (() => new Date())
+    this.pinKey = opts.pinKeyName ?? 'pin-storage'
   }
+
+  private readonly pinKey: string
 
   /** Register (or confirm) a program; a changed range or key name is a conflict, never silently applied. */
   async ensureProgram(p: ProgramRow): Promise<ProgramRow> {
@@ -183,16 +200,18 @@ export class CardVault {
     const record: CardRecord = { pan, exp: yymm(expiry), sc: program.serviceCode }
     if (name) record.name = name
     if (pin?.pinBlock !== undefined) {
-      record.pvv = await this.keys.pvv({
-        pvkName: program.pvkName,
-        pvki: program.pvki,
-        pan,
-        zpkName: pin.zpkName,
-        pinBlock: pin.pinBlock,
-        pinBlockFormat: pin.pinBlockFormat ?? 0,
-      })
+      const block = { zpkName: pin.zpkName, pinBlock: pin.pinBlock, pinBlockFormat: pin.pinBlockFormat ?? 0 }
+      const [pvv, stored] = await Promise.all([
+        this.keys.pvv({ pvkName: program.pvkName, pvki: program.pvki, pan, ...block }),
+        this.keys.translatePinToStorage({ ...block, pan, pekName: this.pinKey }),
+      ])
+      record.pvv = pvv
+      record.pinb = storedPin(stored)
     } else if (pin) {
-      record.pvv = await this.keys.pvvRandomPin({ pvkName: program.pvkName, pvki: program.pvki, pan, zpkName: pin.zpkName })
+      // A random PIN drawn by the key service, kept only as a block under the PIN storage key.
+      const r = await this.keys.pvvRandomPinStored({ pvkName: program.pvkName, pvki: program.pvki, pan, pekName: this.pinKey })
+      record.pvv = r.pvv
+      record.pinb = storedPin(r)
     }
     const cardId = newCardId()
     const { hmac, keyId } = await this.panHmac(pan)
@@ -366,9 +385,13 @@ export class CardVault {
     return state.locked ? 'tries_exceeded' : 'mismatch'
   }
 
-  /** A one-time session for a card (`card`: reveal PAN/expiry/CVV2; `pin_set`: choose a PIN). */
-  async createSession(cardId: string, kind: 'card' | 'pin_set'): Promise<{ token: string; expiresAt: Date }> {
-    await this.mustGet(cardId)
+  /**
+   * A one-time session for a card (`card`: reveal PAN/expiry/CVV2; `pin_set`: choose a PIN;
+   * `pin_reveal`: show the PIN once — refused up front when the vault holds no stored PIN block).
+   */
+  async createSession(cardId: string, kind: SessionKind): Promise<{ token: string; expiresAt: Date }> {
+    const row = await this.mustGet(cardId)
+    if (kind === 'pin_reveal' && !(await this.open(row)).pinb) throw pinNotRevealable()
     const { token, hash } = newRevealToken()
     const expiresAt = await this.store.createRevealSession(hash, cardId, kind, this.opts.revealTtlSeconds)
     return { token, expiresAt }
@@ -389,25 +412,71 @@ export class CardVault {
   }
 
   /**
-   * Redeem a PIN-set session once: the chosen PIN arrives as a PIN block under a zone PIN key (the
-   * key service never accepts clear PINs), its PVV is computed and sealed into the record.
+   * Redeem a PIN-set session. The PIN is checked first (4-12 digits, not guessable: domain/pin-policy.ts);
+   * a refused PIN does not use the session up — the cardholder types another — until the
+   * {@link PIN_SET_MAX_ATTEMPTS}th refusal. An accepted PIN redeems the session (one conditional UPDATE,
+   * so two concurrent submissions cannot both set a PIN), then the PVV is computed by the key service,
+   * the PIN is stored as a block under the PIN storage key, both sealed into the record, and the try
+   * counter and lock are cleared. A failure after redemption (key service down) leaves the session
+   * used: the cardholder asks for a new link. A clear PIN is never stored, logged or returned.
    */
-  async redeemPinSet(token: string, pin: PinBlockInput): Promise<{ cardId: string }> {
+  async redeemPinSet(token: string, input: PinSetInput): Promise<{ cardId: string }> {
     if (!isRevealToken(token)) throw revealInvalid()
-    const cardId = await this.store.redeemRevealSession(hashRevealToken(token), 'pin_set')
+    const hash = hashRevealToken(token)
+    const cardId = await this.store.peekSession(hash, 'pin_set')
     if (!cardId) throw revealInvalid()
-    await this.setPin(cardId, pin)
+    const row = await this.mustGet(cardId)
+    const rec = await this.open(row)
+    // The PIN as a block under the storage key, and in clear for the policy check only.
+    let stored: StoredPinBlock | undefined
+    let pin: string
+    if ('pin' in input) pin = input.pin
+    else {
+      stored = await this.keys.translatePinToStorage({ ...input, pan: rec.pan, pekName: this.pinKey })
+      pin = await this.keys.decryptPin({ ...stored, pan: rec.pan })
+    }
+    const refusal = pinRefusal(pin)
+    if (refusal) {
+      const left = await this.store.refuseSessionAttempt(hash, 'pin_set', PIN_SET_MAX_ATTEMPTS)
+      if (left === undefined) throw revealInvalid()
+      throw pinRefused(refusal, left)
+    }
+    if ((await this.store.redeemRevealSession(hash, 'pin_set')) !== cardId) throw revealInvalid()
+    stored ??= await this.keys.encryptPin({ pekName: this.pinKey, pan: rec.pan, pin })
+    await this.setPin(cardId, stored)
     return { cardId }
   }
 
-  /** Set (or reset) a card's PIN: PVV from the key service, sealed, try counter cleared. */
-  async setPin(cardId: string, pin: PinBlockInput): Promise<void> {
+  /** Redeem a PIN-reveal session once: the stored PIN block is decrypted by the key service, shown once. */
+  async redeemPinReveal(token: string): Promise<{ cardId: string; pin: string }> {
+    if (!isRevealToken(token)) throw revealInvalid()
+    const cardId = await this.store.redeemRevealSession(hashRevealToken(token), 'pin_reveal')
+    if (!cardId) throw revealInvalid()
+    const rec = await this.open(await this.mustGet(cardId))
+    if (!rec.pinb) throw pinNotRevealable()
+    const pin = await this.keys.decryptPin({ pekName: rec.pinb.k, pinBlock: rec.pinb.b, keyVersion: rec.pinb.v, pan: rec.pan })
+    return { cardId, pin }
+  }
+
+  /**
+   * Set (or reset) a card's PIN from its block under the PIN storage key: PVV from the key service
+   * (the same PVV path issuance uses), PVV and block sealed into the record, try counter and lock cleared.
+   */
+  async setPin(cardId: string, stored: StoredPinBlock): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const row = await this.mustGet(cardId)
       const program = await this.program(row.programId)
       if (!program) throw cardNotFound()
       const rec = await this.open(row)
-      rec.pvv = await this.keys.pvv({ pvkName: program.pvkName, pvki: program.pvki, pan: rec.pan, ...pin })
+      rec.pvv = await this.keys.pvv({
+        pvkName: program.pvkName,
+        pvki: program.pvki,
+        pan: rec.pan,
+        zpkName: stored.pekName,
+        pinBlock: stored.pinBlock,
+        pinBlockFormat: 4,
+      })
+      rec.pinb = storedPin(stored)
       const dek = await this.keyManager.recordKey()
       const sealed = sealRecord(dek.key, cardId, Buffer.from(JSON.stringify(rec), 'utf8'))
       if (await this.store.replaceRecord(cardId, row.dekId, dek.id, sealed, { pinSet: true, resetPin: true })) return
@@ -489,4 +558,8 @@ export function arqcData(profile: string, emv: Record<string, string>): string |
     out += iad.slice(start * 2, end * 2)
   }
   return out.toUpperCase()
+}
+
+function storedPin(s: StoredPinBlock): NonNullable<CardRecord['pinb']> {
+  return { k: s.pekName, b: s.pinBlock, v: s.keyVersion }
 }

@@ -32,3 +32,16 @@ export function invalid(code: string, message: string): ValidationError {
 export function keysUnavailable(cause: unknown): UnavailableError {
   return new UnavailableError('key_service_unavailable', { retry: true, cause })
 }
+
+/** A chosen PIN was refused (format or guessable); the session stays usable while attempts are left. */
+export function pinRefused(code: 'pin_format' | 'pin_weak', attemptsLeft: number): ValidationError<{ attemptsLeft: number }> {
+  return new ValidationError(code, {
+    publicMessage: code === 'pin_weak' ? 'this PIN is too easy to guess' : 'a PIN has 4 to 12 digits',
+    context: { attemptsLeft },
+  })
+}
+
+/** The card's PIN cannot be shown: the vault holds only its PVV (issued before PIN storage, or no PIN). */
+export function pinNotRevealable(): ConflictError {
+  return new ConflictError('pin_not_revealable', { publicMessage: 'this card has no PIN that can be shown; set a new PIN instead' })
+}

@@ -7,7 +7,7 @@ import { kcv as paymentKcv } from '@cardplane/payment-crypto'
  * on (PCI PIN: one key, one purpose). The TR-31 usage/mode of use are what export writes in the key
  * block header and what import expects.
  */
-export const KEY_TYPES = ['cvk', 'pvk', 'zpk', 'zmk', 'kbpk', 'imk-ac', 'imk-smi', 'imk-cvc3', 'mac', 'aes256-gcm96', 'hmac'] as const
+export const KEY_TYPES = ['cvk', 'pvk', 'zpk', 'pek', 'zmk', 'kbpk', 'imk-ac', 'imk-smi', 'imk-cvc3', 'mac', 'aes256-gcm96', 'hmac'] as const
 export type KeyType = (typeof KEY_TYPES)[number]
 
 /** Operations a key can be used for. */
@@ -18,6 +18,8 @@ export type KeyOperation =
   | 'ibm3624'
   | 'pin-translate'
   | 'pin-verify-source'
+  | 'pin-encrypt'
+  | 'pin-decrypt'
   | 'wrap'
   | 'arqc'
   | 'smi'
@@ -49,6 +51,9 @@ export const KEY_SPECS: Record<KeyType, KeySpec> = {
   cvk: { type: 'cvk', description: 'card verification key (CVV, CVV2, iCVV)', algorithms: { tdes: TDES_2 }, defaultAlgorithm: 'tdes', defaultLength: 16, operations: ['cvv'], tr31Usages: ['C0'], tr31ModeOfUse: 'C' },
   pvk: { type: 'pvk', description: 'PIN verification key (Visa PVV, IBM 3624)', algorithms: { tdes: TDES_23 }, defaultAlgorithm: 'tdes', defaultLength: 16, operations: ['pvv', 'ibm3624'], tr31Usages: ['V2', 'V1', 'V0'], tr31ModeOfUse: 'C' },
   zpk: { type: 'zpk', description: 'zone PIN key (PIN blocks on a link)', algorithms: { tdes: TDES_23, aes: AES_ALL }, defaultAlgorithm: 'tdes', defaultLength: 16, operations: ['pin-translate', 'pin-verify-source'], tr31Usages: ['P0'], tr31ModeOfUse: 'B' },
+  // The issuer's PIN storage key: the only key a clear PIN may be encrypted under or come out of
+  // (PIN-set pages, PIN reveal). Usable as a PIN block source/destination like a ZPK, never a link key.
+  pek: { type: 'pek', description: 'PIN encryption key for PIN storage at the issuer (PIN set / PIN reveal)', algorithms: { aes: AES_ALL }, defaultAlgorithm: 'aes', defaultLength: 32, operations: ['pin-translate', 'pin-verify-source', 'pin-encrypt', 'pin-decrypt'], tr31Usages: ['P0'], tr31ModeOfUse: 'B' },
   zmk: { type: 'zmk', description: 'zone master key (key exchange)', algorithms: { tdes: TDES_23, aes: AES_ALL }, defaultAlgorithm: 'tdes', defaultLength: 16, operations: ['wrap'], tr31Usages: ['K0'], tr31ModeOfUse: 'B' },
   kbpk: { type: 'kbpk', description: 'TR-31 key block protection key', algorithms: { tdes: TDES_23, aes: AES_ALL }, defaultAlgorithm: 'aes', defaultLength: 32, operations: ['wrap'], tr31Usages: ['K1'], tr31ModeOfUse: 'B' },
   'imk-ac': { type: 'imk-ac', description: 'issuer master key for application cryptograms', algorithms: { tdes: TDES_2 }, defaultAlgorithm: 'tdes', defaultLength: 16, operations: ['arqc'], tr31Usages: ['E0'], tr31ModeOfUse: 'X' },

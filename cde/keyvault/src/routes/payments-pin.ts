@@ -49,7 +49,8 @@ function refuseDecimalizationTable(body: Body): void {
 
 /**
  * PIN engine: `payments/pin/translate` (ZPK → ZPK, any ISO format 0–4), Visa PVV generate/verify and
- * IBM 3624 offset generate/verify from a PIN block under a ZPK. Clear PINs never cross the API.
+ * IBM 3624 offset generate/verify from a PIN block under a ZPK. Clear PINs cross the API only at
+ * `payments/pin/encrypt|decrypt/<pek>`, under the issuer's PIN storage key (PIN set / PIN reveal).
  */
 export const pinRoutes: PathRoute[] = [
   {
@@ -88,7 +89,7 @@ export const pinRoutes: PathRoute[] = [
           const len = optInt(req.data, 'pin_length', 4, 12) ?? 4
           const pin = Array.from({ length: len }, () => String(randomInt(10))).join('')
           const block = encryptPinBlock({ key: zpk.material, clearBlock: encodePinBlock({ format: f, pin, pan }), format: f, pan })
-          return { data: { pvv: pvv({ pvk: k.material, pan, pvki, pin }), pin_block: block, key_version: k.version } }
+          return { data: { pvv: pvv({ pvk: k.material, pan, pvki, pin }), pin_block: block, key_version: k.version, pin_block_key_version: zpk.version } }
         }
         const { pin, pan } = pinFromBlock(core, req.data)
         return { data: { pvv: pvv({ pvk: k.material, pan, pvki, pin }), key_version: k.version } }
@@ -105,6 +106,36 @@ export const pinRoutes: PathRoute[] = [
         const expected = digits(req.data, 'pvv', 4, 4)
         const { pin, pan } = pinFromBlock(core, req.data)
         return { data: { valid: verifyPvv({ pvk: k.material, pan, pvki, pin, pvv: expected }), key_version: k.version } }
+      },
+    },
+  },
+  {
+    // Clear PIN in, PIN block out: the cardholder's PIN-set page (an HSM's "encrypt a clear PIN").
+    // Only a `pek` (PIN storage key) accepts it, so a link's ZPK never wraps a PIN typed on the web.
+    pattern: 'payments/pin/encrypt/:pek',
+    pure: true,
+    handlers: {
+      update: async ({ core, params, req }) => {
+        const k = core.keys.use(name(params.pek, 'pek'), 'pin-encrypt')
+        const f = format(req.data, 'format')
+        const pan = digits(req.data, 'pan', 12, 19)
+        const pin = digits(req.data, 'pin', 4, 12)
+        const block = encryptPinBlock({ key: k.material, clearBlock: encodePinBlock({ format: f, pin, pan }), format: f, pan })
+        return { data: { pin_block: block, key_version: k.version } }
+      },
+    },
+  },
+  {
+    // PIN block under a `pek` in, clear PIN out: PIN reveal to the cardholder. No other key type.
+    pattern: 'payments/pin/decrypt/:pek',
+    pure: true,
+    handlers: {
+      update: async ({ core, params, req }) => {
+        const k = core.keys.use(name(params.pek, 'pek'), 'pin-decrypt', optInt(req.data, 'key_version', 1, 1_000_000))
+        const f = format(req.data, 'format')
+        const pan = digits(req.data, 'pan', 12, 19)
+        const clear = decryptPinBlock({ key: k.material, block: hex(req.data, 'pin_block', blockBytes(f)), format: f, pan })
+        return { data: { pin: decodePinBlock({ format: f, block: clear, pan }), key_version: k.version } }
       },
     },
   },
