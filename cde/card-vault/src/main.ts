@@ -1,4 +1,4 @@
-import pg from 'pg'
+import { createPool } from '@cardplane/pg-kit'
 import { runMain, runService, serviceUrl, zoneMapFromConfig } from '@cardplane/service-kit'
 import { WorkloadApiClient } from '@cardplane/spiffe'
 import { serviceByName } from '@cardplane/zones'
@@ -11,7 +11,7 @@ runMain('card-vault', async () => {
   const config = loadCardVaultConfig()
   const zoneMap = zoneMapFromConfig(config)
   const workload = new WorkloadApiClient({ socketPath: config.SPIFFE_ENDPOINT_SOCKET })
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.CARD_VAULT_DB_POOL_SIZE })
+  const pool = createPool({ connectionString: config.DATABASE_URL, max: config.CARD_VAULT_DB_POOL_SIZE })
   // An idle connection dropped by the server is replaced by the pool; without a listener it would crash the process.
   pool.on('error', (err) => console.error(`card-vault: idle PostgreSQL connection lost (${(err as { code?: string }).code ?? 'error'})`))
   await runMigrations(pool)

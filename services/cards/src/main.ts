@@ -1,4 +1,4 @@
-import pg from 'pg'
+import { createPool } from '@cardplane/pg-kit'
 import { createServiceClient, runMain, runService, serviceUrl, zoneMapFromConfig } from '@cardplane/service-kit'
 import { WorkloadApiClient } from '@cardplane/spiffe'
 import { serviceByName } from '@cardplane/zones'
@@ -12,7 +12,7 @@ runMain('cards', async () => {
   const zoneMap = zoneMapFromConfig(config)
   const programs = loadPrograms(config.CARDS_PROGRAMS_FILE)
   const workload = new WorkloadApiClient({ socketPath: config.SPIFFE_ENDPOINT_SOCKET })
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.CARDS_DB_POOL_SIZE })
+  const pool = createPool({ connectionString: config.DATABASE_URL, max: config.CARDS_DB_POOL_SIZE })
   pool.on('error', (err) => console.error(`cards: idle PostgreSQL connection lost (${(err as { code?: string }).code ?? 'error'})`))
   await runMigrations(pool)
   const client = (callee: string) =>

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import { migrate } from 'drizzle-orm/node-postgres/migrator'
-import pg from 'pg'
+import type pg from 'pg'
+import { createPool } from '@cardplane/pg-kit'
 import * as schema from './schema.js'
 
 /** The ledger's drizzle database. */
@@ -20,7 +21,8 @@ const MIGRATION_LOCK = 7_002_001
 
 /** Open a pool to the ledger database. */
 export function openDatabase(url: string, max = 10, onIdleError?: (err: Error) => void): LedgerDatabase {
-  const pool = new pg.Pool({ connectionString: url, max })
+  // Statements are prepared on the server automatically (pg-kit): the hot paths repeat the same few texts.
+  const pool = createPool({ connectionString: url, max })
   // An idle pooled connection can die (database restart, admin termination). Without a listener the
   // 'error' event would crash the process; the pool drops that client and opens a new one when needed.
   pool.on('error', (err) => onIdleError?.(err))
