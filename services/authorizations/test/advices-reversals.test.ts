@@ -231,3 +231,24 @@ void t.test('ledger unreachable: issuer_unavailable, nothing stored, a retry onc
   t.equal(retry.outcome, 'approve')
   t.equal(await held(accountId), 1_000)
 })
+
+void t.test('card_usage equals the sum over authorisations after every decision, advice and reversal above', async (t) => {
+  // Runs last: the tests above decided, stood in, reconciled, incremented and reversed on many cards.
+  const { rows } = await h.database.pool.query<{ card_id: string; period: string; period_start: string; kept: string; summed: string }>(`
+    with summed as (
+      select card_id, 'day' as period, (decided_at at time zone 'UTC')::date as period_start, sum(approved_minor - reversed_minor) as amount
+        from authorizations where outcome in ('approve', 'partial') group by 1, 3
+      union all
+      select card_id, 'month', date_trunc('month', decided_at at time zone 'UTC')::date, sum(approved_minor - reversed_minor)
+        from authorizations where outcome in ('approve', 'partial') group by 1, 3
+    )
+    select coalesce(u.card_id, s.card_id) as card_id, coalesce(u.period, s.period) as period,
+           coalesce(u.period_start, s.period_start)::text as period_start,
+           coalesce(u.amount_minor, 0)::text as kept, coalesce(s.amount, 0)::text as summed
+      from card_usage u full join summed s
+        on s.card_id = u.card_id and s.period = u.period and s.period_start = u.period_start`)
+  t.ok(rows.length > 0, 'the tests above left usage behind')
+  const differing = rows.filter((r) => r.kept !== r.summed)
+  t.same(differing, [], 'trigger-maintained usage matches a full recount')
+  t.ok(rows.some((r) => r.kept !== '0'), 'some usage is non-zero')
+})

@@ -1,4 +1,4 @@
-import { bigint, char, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
+import { bigint, char, date, index, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core'
 import type { AdviceResult, Decision, ReversalResult } from '@cardplane/contracts'
 import type { SpendControls } from '../domain/card-state.js'
 
@@ -57,6 +57,24 @@ export const authorizations = pgTable(
     updatedAt: ts('updated_at').notNull(),
   },
   (t) => [index('authorizations_card_time_idx').on(t.cardId, t.decidedAt), index('authorizations_network_idx').on(t.networkKey)],
+)
+
+/**
+ * Running spend per card and UTC day (`period` = 'day') or month ('month', `period_start` = the 1st):
+ * the sum of `approved_minor - reversed_minor` over the card's approved and partial authorisations decided
+ * in that period. Maintained by a trigger on `authorizations` (migration 0002) on every insert and update,
+ * whichever code path writes (decision, advice, reversal), so a limit check reads one row instead of
+ * summing the card's month of authorisations.
+ */
+export const cardUsage = pgTable(
+  'card_usage',
+  {
+    cardId: text('card_id').notNull(),
+    period: text('period', { enum: ['day', 'month'] }).notNull(),
+    periodStart: date('period_start', { mode: 'string' }).notNull(),
+    amountMinor: money('amount_minor').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.cardId, t.period, t.periodStart] })],
 )
 
 /** Advices seen (idempotency by adviceId) and the answer given. */

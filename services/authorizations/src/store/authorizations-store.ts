@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { AuthorizationRequest, Decision } from '@cardplane/contracts'
-import { authorizations, cards, programs, reversals } from '../db/schema.js'
+import { authorizations, cardUsage, programs, cards, reversals } from '../db/schema.js'
 import type { CardState, CardStatus, SpendControls } from '../domain/card-state.js'
 import type { PeriodUsage } from '../domain/checks.js'
 import { periodStarts } from '../domain/checks.js'
@@ -146,7 +146,7 @@ export async function lockCardForDecision(tx: Tx, request: AuthorizationRequest,
   }
   const { day, month } = periodStarts(now)
   const a = authorizations
-  const net = sql`${a.approvedMinor} - ${a.reversedMinor}`
+  const u = cardUsage
   const result = await tx.execute<FactsRow>(sql`
     select
       (select jsonb_build_object('cardId', p.card_id, 'decision', p.decision)
@@ -155,12 +155,10 @@ export async function lockCardForDecision(tx: Tx, request: AuthorizationRequest,
       exists(select 1 from ${a} d where d.card_id = ${card.cardId} and d.network_key = ${networkKey(request)}
          and d.authorization_id <> ${id}) as dup,
       (select g.controls from ${programs} g where g.program_id = ${card.programId}) as program_controls,
-      (select coalesce(sum(${net}) filter (where ${a.decidedAt} >= ${day.toISOString()}), 0)
-         from ${a} where ${a.cardId} = ${card.cardId} and ${a.outcome} in ('approve', 'partial')
-         and ${a.decidedAt} >= ${month.toISOString()}) as usage_day,
-      (select coalesce(sum(${net}), 0)
-         from ${a} where ${a.cardId} = ${card.cardId} and ${a.outcome} in ('approve', 'partial')
-         and ${a.decidedAt} >= ${month.toISOString()}) as usage_month
+      coalesce((select ${u.amountMinor} from ${u} where ${u.cardId} = ${card.cardId} and ${u.period} = 'day'
+         and ${u.periodStart} = ${utcDate(day)}), 0) as usage_day,
+      coalesce((select ${u.amountMinor} from ${u} where ${u.cardId} = ${card.cardId} and ${u.period} = 'month'
+         and ${u.periodStart} = ${utcDate(month)}), 0) as usage_month
   `)
   const row = result.rows[0]!
   return {
@@ -173,6 +171,10 @@ export async function lockCardForDecision(tx: Tx, request: AuthorizationRequest,
       usage: { day: Number(row.usage_day), month: Number(row.usage_month) },
     },
   }
+}
+
+function utcDate(d: Date): string {
+  return d.toISOString().slice(0, 10)
 }
 
 /** Insert an authorisation row for a decision. */
