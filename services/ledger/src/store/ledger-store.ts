@@ -17,8 +17,20 @@ import {
 type Tx = Parameters<Parameters<LedgerDb['transaction']>[0]>[0]
 type AccountRow = typeof accounts.$inferSelect
 type HoldRow = typeof holds.$inferSelect
-/** An account row read under its lock, with whether a sweep of expired holds is needed. */
-type LockedAccount = AccountRow & { holdsDue: boolean }
+/**
+ * An account row read under its lock, with whether a sweep of expired holds is needed and whether a hold
+ * for the authorisation being placed existed when the statement started.
+ */
+type LockedAccount = AccountRow & { holdsDue: boolean; priorHold: boolean }
+
+/** A PostgreSQL unique violation (23505) of the named constraint. */
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const pgErr = e as { code?: unknown; constraint?: unknown }
+    if (pgErr.code === '23505' && pgErr.constraint === constraint) return true
+  }
+  return false
+}
 
 /** Options of the ledger store. */
 export interface LedgerStoreOptions {
@@ -154,11 +166,29 @@ export class LedgerStore {
    * funding is evaluated afresh.
    */
   async placeHold(input: PlaceHoldInput): Promise<PlaceHoldResult> {
+    try {
+      return await this.placeHoldOnce(input)
+    } catch (err) {
+      // A concurrent duplicate committed its hold while this one waited for the account lock, after this
+      // statement's snapshot was taken: the unique authorization_id stopped the second hold. Run again: the
+      // next snapshot sees it and replays it.
+      if (isUniqueViolation(err, 'holds_authorization_id_unique')) return this.placeHoldOnce(input)
+      throw err
+    }
+  }
+
+  /**
+   * Two statements in one transaction on the hot path: lock the account while learning whether a hold for
+   * this authorisation exists and whether holds are due to expire; then insert the hold and raise
+   * `held_minor` in one statement (a data-modifying CTE).
+   */
+  private async placeHoldOnce(input: PlaceHoldInput): Promise<PlaceHoldResult> {
     return this.db.transaction(async (tx) => {
-      const locked = await this.lockAccount(tx, input.accountId)
-      // Checked under the lock: a concurrent duplicate that got the lock first has committed its hold.
-      const replay = await this.replayHold(tx, input)
-      if (replay) return replay
+      const locked = await this.lockAccount(tx, input.accountId, input.authorizationId)
+      if (locked.priorHold) {
+        const replay = await this.replayHold(tx, input)
+        if (replay) return replay
+      }
       if (locked.currency !== input.amount.currency) throw new CurrencyMismatchError(locked.id)
       const account = await this.expireDue(tx, locked)
       const available = account.balanceMinor - account.heldMinor
@@ -172,25 +202,39 @@ export class LedgerStore {
         return { result: 'insufficient_funds', available: m(available, account.currency), replayed: false }
       }
       const now = this.now()
-      const [hold] = (await tx
-        .insert(holds)
-        .values({
-          id: `hold_${randomUUID()}`,
-          authorizationId: input.authorizationId,
-          accountId: account.id,
-          currency: account.currency,
-          requestedMinor: input.amount.minor,
-          amountMinor: plan.amount,
-          status: 'active',
-          forced: input.force ?? false,
-          partial: plan.kind === 'partial',
-          expiresAt: new Date(now.getTime() + this.opts.holdTtlSeconds * 1000),
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning()) as [HoldRow]
-      const held = account.heldMinor + plan.amount
-      await tx.update(accounts).set({ heldMinor: held, updatedAt: now }).where(eq(accounts.id, account.id))
+      const hold: HoldRow = {
+        id: `hold_${randomUUID()}`,
+        authorizationId: input.authorizationId,
+        accountId: account.id,
+        currency: account.currency,
+        requestedMinor: input.amount.minor,
+        amountMinor: plan.amount,
+        capturedMinor: 0,
+        releasedMinor: 0,
+        status: 'active',
+        forced: input.force ?? false,
+        partial: plan.kind === 'partial',
+        expiresAt: new Date(now.getTime() + this.opts.holdTtlSeconds * 1000),
+        createdAt: now,
+        updatedAt: now,
+      }
+      const h = holds
+      const result = await tx.execute<{ held_minor: string | number }>(sql`
+        with inserted as (
+          insert into ${h} (${sql.identifier(h.id.name)}, ${sql.identifier(h.authorizationId.name)}, ${sql.identifier(h.accountId.name)},
+            ${sql.identifier(h.currency.name)}, ${sql.identifier(h.requestedMinor.name)}, ${sql.identifier(h.amountMinor.name)},
+            ${sql.identifier(h.status.name)}, ${sql.identifier(h.forced.name)}, ${sql.identifier(h.partial.name)},
+            ${sql.identifier(h.expiresAt.name)}, ${sql.identifier(h.createdAt.name)}, ${sql.identifier(h.updatedAt.name)})
+          values (${hold.id}, ${hold.authorizationId}, ${hold.accountId}, ${hold.currency}, ${hold.requestedMinor},
+            ${hold.amountMinor}, 'active', ${hold.forced}, ${hold.partial}, ${hold.expiresAt.toISOString()},
+            ${now.toISOString()}, ${now.toISOString()})
+        )
+        update ${accounts} set ${sql.identifier(accounts.heldMinor.name)} = ${accounts.heldMinor} + ${plan.amount},
+          ${sql.identifier(accounts.updatedAt.name)} = ${now.toISOString()}
+        where ${accounts.id} = ${account.id}
+        returning ${accounts.heldMinor} as held_minor
+      `)
+      const held = Number(result.rows[0]!.held_minor)
       return {
         result: plan.kind === 'full' ? 'placed' : 'partial',
         hold: holdView(hold),
@@ -374,13 +418,16 @@ export class LedgerStore {
    * expire. The subquery's snapshot may predate the lock wait; that is safe here: a stale "due" only
    * costs a sweep that finds nothing, and holds only become due with time, not through other writers.
    */
-  private async lockAccount(tx: Tx, id: string): Promise<LockedAccount> {
+  private async lockAccount(tx: Tx, id: string, authorizationId?: string): Promise<LockedAccount> {
     const now = this.now()
     const [row] = await tx
       .select({
         ...getTableColumns(accounts),
         holdsDue: sql<boolean>`exists(select 1 from ${holds} where ${holds.accountId} = ${id}
           and ${holds.status} = 'active' and ${holds.expiresAt} <= ${now.toISOString()})`,
+        priorHold: authorizationId === undefined
+          ? sql<boolean>`false`
+          : sql<boolean>`exists(select 1 from ${holds} where ${holds.authorizationId} = ${authorizationId})`,
       })
       .from(accounts)
       .where(eq(accounts.id, id))
