@@ -2,7 +2,7 @@
 // Both apps run in this one process (the end-to-end benchmark with one process per service is
 // `pnpm bench:auth`). Run: pnpm --filter @cardplane/authorizations bench
 // Writes bench/results.json and bench/results.md.
-import { writeFileSync } from 'node:fs'
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { Pool } from 'undici'
 import { startHarness } from '../test/helpers/harness.js'
@@ -11,6 +11,23 @@ const CARDS = Number(process.env.BENCH_CARDS ?? 200)
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 300)
 const TOTAL = Number(process.env.BENCH_TOTAL ?? 4000)
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number)
+
+/** CPU seconds of every PostgreSQL backend (the server does part of each decision's work). */
+function postgresCpuSeconds(): number {
+  let total = 0
+  for (const d of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(d)) continue
+    try {
+      if (!readFileSync(`/proc/${d}/cmdline`, 'utf8').startsWith('postgres')) continue
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      total += (Number(f[11]) + Number(f[12])) / 100
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total
+}
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
@@ -45,6 +62,8 @@ try {
     const lat: number[] = []
     const outcomes: Record<string, number> = {}
     let started = 0
+    const cpu0 = process.cpuUsage()
+    const pg0 = postgresCpuSeconds()
     const t0 = performance.now()
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
@@ -57,6 +76,8 @@ try {
       }),
     )
     const seconds = (performance.now() - t0) / 1000
+    const cpu = process.cpuUsage(cpu0)
+    const pgCpu = postgresCpuSeconds() - pg0
     lat.sort((a, b) => a - b)
     return {
       concurrency,
@@ -65,6 +86,9 @@ try {
       p50ms: +pct(lat, 50).toFixed(2),
       p99ms: +pct(lat, 99).toFixed(2),
       p999ms: +pct(lat, 99.9).toFixed(2),
+      // CPU per decision: this process (authorizations + ledger + the load client) and PostgreSQL.
+      nodeCpuUsPerDecision: Math.round((cpu.user + cpu.system) / lat.length),
+      postgresCpuUsPerDecision: Math.round((pgCpu * 1e6) / lat.length),
       outcomes,
     }
   }
@@ -90,11 +114,11 @@ try {
     '',
     `${out.bench}. ${out.machine}. ${out.date}.`,
     '',
-    '| concurrency | requests | decisions/s | p50 ms | p99 ms | p99.9 ms | outcomes |',
-    '|---|---|---|---|---|---|---|',
+    '| concurrency | requests | decisions/s | p50 ms | p99 ms | p99.9 ms | Node CPU µs/decision | PostgreSQL CPU µs/decision | outcomes |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.concurrency} | ${r.requests} | ${r.throughputPerSec} | ${r.p50ms} | ${r.p99ms} | ${r.p999ms} | ${JSON.stringify(r.outcomes)} |`,
+        `| ${r.concurrency} | ${r.requests} | ${r.throughputPerSec} | ${r.p50ms} | ${r.p99ms} | ${r.p999ms} | ${r.nodeCpuUsPerDecision} | ${r.postgresCpuUsPerDecision} | ${JSON.stringify(r.outcomes)} |`,
     ),
     '',
   ].join('\n')
