@@ -31,7 +31,27 @@ interface Pending extends AuditRecord {
   time: string
   resolve: () => void
   reject: (err: unknown) => void
+  /** Set at flush: the serialised entry and the chain links it was committed with. */
+  entryText?: string
+  prevHash?: string
+  hash?: string
 }
+
+/** One multi-row INSERT from the RS/US-separated batch text built by flush(). */
+const INSERT_BATCH = `INSERT INTO audit_log (seq, time, kind, request_id, entry, prev_hash, hash)
+  SELECT a[1]::bigint, a[2]::timestamptz, a[3], a[4], a[5], a[6], a[7]
+  FROM (SELECT string_to_array(r, E'\\x1f') AS a FROM string_to_table($1::text, E'\\x1e') AS r) AS rows`
+
+/**
+ * Request ids come from callers (`x-request-id`): control characters (which PostgreSQL text cannot
+ * hold, NUL, or which would split the batch text) and lone surrogates (which UTF-8 cannot carry, so
+ * the stored id would differ from the hashed one) become U+FFFD before the id is hashed and stored.
+ */
+export function cleanRequestId(id: string): string {
+  return UNSAFE_ID.test(id) ? id.replace(UNSAFE_ID_ALL, '\ufffd') : id
+}
+const UNSAFE_ID = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+const UNSAFE_ID_ALL = new RegExp(UNSAFE_ID.source, 'g')
 
 /** Chain hash of one row. */
 export function chainHash(prevHash: string, seq: bigint | string, time: string, kind: string, requestId: string, entry: string): string {
@@ -85,7 +105,7 @@ export class AuditLog {
   record(rec: AuditRecord): Promise<void> {
     if (this.closed) return Promise.reject(new AuditFailureError(new Error('audit log closed')))
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ ...rec, time: new Date().toISOString(), resolve, reject })
+      this.queue.push({ kind: rec.kind, requestId: cleanRequestId(rec.requestId), entry: rec.entry, time: new Date().toISOString(), resolve, reject })
       if (!this.flushing) {
         this.flushing = true
         // Let the rest of this event-loop turn enqueue too, then commit them together.
@@ -106,34 +126,26 @@ export class AuditLog {
   }
 
   private async flush(batch: Pending[]): Promise<void> {
-    const seqs: string[] = []
-    const times: string[] = []
-    const kinds: string[] = []
-    const ids: string[] = []
-    const entries: string[] = []
-    const prevs: string[] = []
-    const hashes: string[] = []
+    // The batch travels as ONE text parameter: rows separated by RS (U+001E), fields by US (U+001F).
+    // Neither can occur in a field: entries are JSON.stringify output (which escapes every control
+    // character), times, kinds and hashes are ours, and request ids are cleaned in record(). This
+    // spares the per-element escaping of seven text[] array literals (the hottest part of a commit).
+    const rows: string[] = new Array<string>(batch.length)
     let seq = this.headSeq
     let prev = this.headHash
-    for (const p of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i] as Pending
       seq += 1n
       const entry = JSON.stringify(p.entry)
       const hash = chainHash(prev, seq, p.time, p.kind, p.requestId, entry)
-      seqs.push(seq.toString())
-      times.push(p.time)
-      kinds.push(p.kind)
-      ids.push(p.requestId)
-      entries.push(entry)
-      prevs.push(prev)
-      hashes.push(hash)
+      rows[i] = `${seq}\x1f${p.time}\x1f${p.kind}\x1f${p.requestId}\x1f${entry}\x1f${prev}\x1f${hash}`
+      p.entryText = entry
+      p.prevHash = prev
+      p.hash = hash
       prev = hash
     }
     try {
-      await this.pool.query(
-        `INSERT INTO audit_log (seq, time, kind, request_id, entry, prev_hash, hash)
-         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
-        [seqs, times, kinds, ids, entries, prevs, hashes],
-      )
+      await this.pool.query({ name: 'keyvault_audit_insert', text: INSERT_BATCH, values: [rows.join('\x1e')] })
     } catch (err) {
       const failure = new AuditFailureError(err)
       for (const p of batch) p.reject(failure)
@@ -141,14 +153,17 @@ export class AuditLog {
       await this.reloadHead().catch(() => undefined)
       return
     }
+    const firstSeq = this.headSeq
     this.headSeq = seq
     this.headHash = prev
     this.stats.batches += 1
     this.stats.rows += batch.length
     if (this.file) {
       let lines = ''
-      for (let i = 0; i < batch.length; i++) {
-        lines += `{"seq":${seqs[i]},"time":"${times[i]}","kind":"${kinds[i]}","request_id":${JSON.stringify(ids[i])},"entry":${entries[i]},"prev_hash":"${prevs[i]}","hash":"${hashes[i]}"}\n`
+      let n = firstSeq
+      for (const p of batch) {
+        n += 1n
+        lines += `{"seq":${n},"time":"${p.time}","kind":"${p.kind}","request_id":${JSON.stringify(p.requestId)},"entry":${p.entryText},"prev_hash":"${p.prevHash}","hash":"${p.hash}"}\n`
       }
       this.file.write(lines)
     }

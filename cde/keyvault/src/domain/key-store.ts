@@ -77,6 +77,12 @@ export function resolveShape(type: KeyType, algorithm?: KeyAlgorithm, length?: n
  */
 export class KeyStore {
   private cache = new Map<string, StoredKey>()
+  /**
+   * Prepared crypto contexts (OpenSSL cipher contexts bound to one version's material), per stored key
+   * object and version. Every write replaces the StoredKey object, so a rotated, reconfigured,
+   * re-imported or deleted-and-recreated key never meets a context of its former self; seal drops them.
+   */
+  private contexts = new WeakMap<StoredKey, Map<string, unknown>>()
 
   constructor(private readonly barrier: Barrier) {}
 
@@ -90,6 +96,27 @@ export class KeyStore {
 
   clear(): void {
     this.cache.clear()
+    this.contexts = new WeakMap()
+  }
+
+  /**
+   * A context built once by `make` from the material of `used` (what `use()` returned) and kept while
+   * this key object is current and the service unsealed. `kind` names the context type (a CVK has one
+   * kind of context, but the name keeps types apart should a key type ever allow two).
+   */
+  context<T>(used: { key: StoredKey; version: number; material: string }, kind: string, make: (material: string) => T): T {
+    let perKey = this.contexts.get(used.key)
+    if (!perKey) {
+      perKey = new Map()
+      this.contexts.set(used.key, perKey)
+    }
+    const id = `${kind}:${used.version}`
+    let ctx = perKey.get(id) as T | undefined
+    if (ctx === undefined) {
+      ctx = make(used.material)
+      perKey.set(id, ctx)
+    }
+    return ctx
   }
 
   names(): string[] {

@@ -1,4 +1,4 @@
-import { cvc3, cvv, verifyCvc3, verifyCvv } from '@cardplane/payment-crypto'
+import { createCvvContext, cvc3, verifyCvc3, type CvvContext } from '@cardplane/payment-crypto'
 import { digits, hex, name, oneOf, optHex, optInt, optStr, type Body } from '../domain/input.js'
 import type { Core } from '../core.js'
 import type { PathRoute } from '../http/router.js'
@@ -16,7 +16,9 @@ function cvvInput(core: Core, keyName: string, body: Body, verify: boolean) {
   const pan = digits(body, 'pan', 12, 19)
   const expiry = digits(body, 'expiry', 4, 4)
   const serviceCode = kind === 'cvv2' ? '000' : kind === 'icvv' ? '999' : digits(body, 'service_code', 3, 3)
-  return { k, input: { cvk: k.material, pan, expiry, serviceCode } }
+  // The CVK's OpenSSL contexts are prepared once per key version while unsealed (KeyStore.context).
+  const ctx = core.keys.context<CvvContext>(k, 'cvv', createCvvContext)
+  return { k, ctx, input: { pan, expiry, serviceCode } }
 }
 
 function cvc3Input(core: Core, keyName: string, body: Body, verify: boolean) {
@@ -52,8 +54,8 @@ export const cvvRoutes: PathRoute[] = [
           const c = cvc3Input(core, params.key ?? '', req.data, false)
           return { data: { cvv: cvc3(c.input), key_version: c.k.version } }
         }
-        const { k, input } = cvvInput(core, params.key ?? '', req.data, false)
-        return { data: { cvv: cvv(input), key_version: k.version } }
+        const { k, ctx, input } = cvvInput(core, params.key ?? '', req.data, false)
+        return { data: { cvv: ctx.cvv(input), key_version: k.version } }
       },
     },
   },
@@ -66,9 +68,9 @@ export const cvvRoutes: PathRoute[] = [
           const c = cvc3Input(core, params.key ?? '', req.data, true)
           return { data: { valid: verifyCvc3({ ...c.input, cvc3: digits(req.data, 'cvv', 1, 5) }), key_version: c.k.version } }
         }
-        const { k, input } = cvvInput(core, params.key ?? '', req.data, true)
+        const { k, ctx, input } = cvvInput(core, params.key ?? '', req.data, true)
         const value = digits(req.data, 'cvv', 3, 3)
-        return { data: { valid: verifyCvv({ ...input, cvv: value }), key_version: k.version } }
+        return { data: { valid: ctx.verifyCvv({ ...input, cvv: value }), key_version: k.version } }
       },
     },
   },

@@ -1,4 +1,4 @@
-import { verifyArqcProfile, type ArqcProfile } from '@cardplane/payment-crypto'
+import { createArqcContext, type ArqcContext, type ArqcProfile } from '@cardplane/payment-crypto'
 import { digits, hex, name, oneOf, optHex, optInt, optStr } from '../domain/input.js'
 import type { PathRoute } from '../http/router.js'
 
@@ -17,9 +17,9 @@ export const emvRoutes: PathRoute[] = [
       update: async ({ core, params, req }) => {
         const k = core.keys.use(name(params.imk, 'imk'), 'arqc', optInt(req.data, 'key_version', 1, 1_000_000))
         const b = req.data
-        const result = verifyArqcProfile({
+        const ctx = core.keys.context<ArqcContext>(k, 'arqc', createArqcContext)
+        const result = ctx.verifyArqcProfile({
           profile: oneOf(b, 'profile', PROFILES),
-          imk: k.material,
           pan: digits(b, 'pan', 12, 19),
           psn: optStr(b, 'psn') === undefined ? '00' : digits(b, 'psn', 2, 2),
           atc: hex(b, 'atc', [2]),
