@@ -17,7 +17,7 @@ export const proxyPublicConfigSchema = Type.Composite([
       minimum: 0,
       maximum: 65535,
       default: 8443,
-      description: 'HTTPS port of the cardholder reveal page (`/reveal/:token`, `/reveal/:token.json`, `POST /pin/:token.json`); 0: ephemeral.',
+      description: 'HTTPS port of the cardholder pages (`/reveal/:token`, `/pin/:token`, `/pin-reveal/:token`, each with a `.json` variant); 0: ephemeral.',
     }),
     PUBLIC_REVEAL_HOST: Type.String({ default: '127.0.0.1', description: 'Interface of the reveal page listener.' }),
     PUBLIC_REVEAL_ENABLED: Type.Boolean({ default: true, description: 'Serve the reveal page at all.' }),

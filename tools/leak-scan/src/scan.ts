@@ -30,6 +30,11 @@ export interface LeakScanOptions {
   pans: readonly string[]
   cvv2s?: readonly string[]
   pinBlocks?: readonly string[]
+  /**
+   * Clear PINs, searched as stand-alone digit runs. Use long, unlikely PINs in tests (8-12 digits): a
+   * four-digit PIN occurs in any log by chance.
+   */
+  pins?: readonly string[]
   databases?: readonly ScanDatabase[]
   redis?: { url: string; pattern?: string }[]
   /** Files or directories (every regular file inside, recursively). */
@@ -43,8 +48,8 @@ export interface LeakFinding {
   source: 'postgres' | 'redis' | 'log'
   /** `db/table.column`, `redis/<key>`, `file:line`. */
   location: string
-  kind: 'pan' | 'pan_like' | 'cvv2' | 'pin_block'
-  /** Masked value (first 6 / last 4 for PANs, `***` for CVV2, first/last 2 for PIN blocks). */
+  kind: 'pan' | 'pan_like' | 'cvv2' | 'pin_block' | 'pin'
+  /** Masked value (first 6 / last 4 for PANs, `***` for CVV2 and PINs, first/last 2 for PIN blocks). */
   masked: string
 }
 
@@ -84,6 +89,10 @@ export function scanText(text: string, location: string, source: LeakFinding['so
     for (const b of opts.pinBlocks) {
       if (upper.includes(b.toUpperCase())) out.push({ source, location, kind: 'pin_block', masked: `${b.slice(0, 2)}…${b.slice(-2)}` })
     }
+  }
+  for (const pin of opts.pins ?? []) {
+    if (!text.includes(pin)) continue
+    if (new RegExp(`(?<![0-9A-Za-z])${pin}(?![0-9A-Za-z])`).test(text)) out.push({ source, location, kind: 'pin', masked: '***' })
   }
 }
 

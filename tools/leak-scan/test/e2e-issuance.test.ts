@@ -196,6 +196,94 @@ t.test('JSON variant for machine clients, also one-time', async (t) => {
   t.equal(new Set(pans).size, 5)
 })
 
+const pins: string[] = []
+
+t.test('PIN set page in headless Chromium: plain form, mismatch and weak PIN shown again without using the link, PIN set once, then revealed once', async (t) => {
+  const card = issued[1]!
+  const s = await cards.request<{ url: string }>({ method: 'POST', path: `/v1/cards/${card.cardId}/pin-sessions` })
+  t.match(s.body.url, new RegExp(`^https://127\\.0\\.0\\.1:${revealPort}/pin/rvl_`))
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, javaScriptEnabled: false })
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  const origins = new Set<string>()
+  page.on('request', (r) => origins.add(new URL(r.url()).origin))
+  const res = await page.goto(s.body.url)
+  t.equal(res?.status(), 200)
+  const h = res!.headers()
+  t.match(h['content-security-policy'], /default-src 'none'/)
+  t.match(h['content-security-policy'], /form-action 'self'/, 'the form may post to this origin only')
+  t.notMatch(h['content-security-policy'], /unsafe-inline|script-src/)
+  t.match(h['cache-control'], /no-store/)
+  t.equal(h['x-frame-options'], 'DENY')
+  t.equal(await page.locator('script').count(), 0, 'no script on the page')
+  t.equal(await page.getAttribute('#pin', 'type'), 'password')
+  const submit = async (pin: string, confirm: string) => {
+    await page.fill('#pin', pin)
+    await page.fill('#confirm', confirm)
+    const [answer] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('#submit')])
+    await page.waitForLoadState()
+    return answer
+  }
+  const pin = '7305914826'
+  const mismatch = await submit(pin, '7305914827')
+  t.equal(mismatch.status(), 422)
+  t.match((await page.textContent('#error')) ?? '', /differ/)
+  t.equal(await page.inputValue('#pin'), '', 'nothing typed is put back into the page')
+  t.match(mismatch.headers()['content-security-policy'], /form-action 'self'/)
+  const weak = await submit('1111111111', '1111111111')
+  t.equal(weak.status(), 422)
+  t.match((await page.textContent('#error')) ?? '', /too easy/)
+  const ok = await submit(pin, pin)
+  t.equal(ok.status(), 200)
+  t.match((await page.textContent('#done')) ?? '', /no longer be used/)
+  t.match(ok.headers()['cache-control'], /no-store/)
+  pins.push(pin)
+  // The same link again: the form shows (showing it does not touch the session) but submitting fails.
+  await page.goto(s.body.url)
+  const again = await submit('5820394716', '5820394716')
+  t.equal(again.status(), 404)
+  t.match((await page.textContent('#gone')) ?? '', /invalid|expired|used/)
+  // PIN reveal: the PIN just set, once.
+  const r = await cards.request<{ url: string }>({ method: 'POST', path: `/v1/cards/${card.cardId}/pin-reveal-sessions` })
+  t.match(r.body.url, /\/pin-reveal\/rvl_/)
+  const shown = await page.goto(r.body.url)
+  t.equal(shown?.status(), 200)
+  t.equal((await page.textContent('#pin'))?.trim(), pin, 'the PIN set on the page is the one revealed')
+  t.match(shown!.headers()['content-security-policy'], /form-action 'none'/)
+  t.match(shown!.headers()['cache-control'], /no-store/)
+  const second = await page.reload()
+  t.equal(second?.status(), 404)
+  t.equal(await page.locator('#pin').count(), 0, 'no PIN on the second load')
+  t.same([...origins], [new URL(s.body.url).origin], 'nothing loaded from any other origin')
+})
+
+t.test('PIN set / reveal JSON variants for machine clients', async (t) => {
+  const card = issued[2]!
+  const s = await cards.request<{ jsonUrl: string }>({ method: 'POST', path: `/v1/cards/${card.cardId}/pin-sessions` })
+  t.match(s.body.jsonUrl, /\/pin\/rvl_[A-Za-z0-9_-]{43}\.json$/)
+  const post = (body: unknown) =>
+    fetch(s.body.jsonUrl, { method: 'POST', dispatcher: insecure, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const pin = '58203947'
+  const mismatch = await post({ pin, confirm: '58203946' })
+  t.equal(mismatch.status, 422)
+  t.same(await mismatch.json(), { error: { code: 'pin_mismatch' } })
+  const weak = await post({ pin: '98765432' })
+  t.equal(weak.status, 422)
+  t.same(await weak.json(), { error: { code: 'pin_weak' } })
+  const ok = await post({ pin, confirm: pin })
+  t.equal(ok.status, 200)
+  t.match(ok.headers.get('cache-control') ?? '', /no-store/)
+  t.same(await ok.json(), { pinSet: true })
+  t.equal((await post({ pin: '58203948' })).status, 404, 'one PIN set per link')
+  pins.push(pin)
+  const r = await cards.request<{ jsonUrl: string }>({ method: 'POST', path: `/v1/cards/${card.cardId}/pin-reveal-sessions` })
+  const shown = await fetch(r.body.jsonUrl, { dispatcher: insecure })
+  t.equal(shown.status, 200)
+  t.match(shown.headers.get('content-security-policy') ?? '', /default-src 'none'/)
+  t.same(await shown.json(), { pin })
+  t.equal((await fetch(r.body.jsonUrl, { dispatcher: insecure })).status, 404)
+})
+
 t.test('operator CLI and the dev bootstrap step work against the running platform', async (t) => {
   const env = {
     ...process.env,
@@ -216,6 +304,14 @@ t.test('operator CLI and the dev bootstrap step work against the running platfor
   t.equal(revealed.pan.slice(-4), list[0]!.lastFour)
   pans.push(revealed.pan)
   cvv2s.push(revealed.cvv2)
+  const pinSetUrl = (await cli(['cards', 'pin-set', list[0]!.cardId])).stdout.trim()
+  t.match(pinSetUrl, new RegExp(`^https://127\\.0\\.0\\.1:${revealPort}/pin/rvl_[A-Za-z0-9_-]{43}$`))
+  const set = await fetch(`${pinSetUrl}.json`, { method: 'POST', dispatcher: insecure, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pin: '61940273' }) })
+  t.equal(set.status, 200)
+  pins.push('61940273')
+  const pinRevealUrl = (await cli(['cards', 'pin-reveal', list[0]!.cardId])).stdout.trim()
+  t.match(pinRevealUrl, new RegExp(`^https://127\\.0\\.0\\.1:${revealPort}/pin-reveal/rvl_[A-Za-z0-9_-]{43}$`))
+  t.same(await (await fetch(`${pinRevealUrl}.json`, { dispatcher: insecure })).json(), { pin: '61940273' })
   await t.rejects(cli(['cards', 'issue', '--program', 'nope']), 'unknown program exits non-zero')
   const logs: string[] = []
   const stateDir = join(dir, 'state')
@@ -229,10 +325,12 @@ t.test('operator CLI and the dev bootstrap step work against the running platfor
 
 t.test('leak scan after the run: no PAN or CVV2 in main-cluster tables, CDE tables outside ciphertext, Redis or logs', async (t) => {
   t.equal(pans.length, 6, 'the scan looks for every revealed PAN')
+  t.equal(pins.length, 3, 'and for every PIN set in the run')
   const db = platform.databases
   const report = await leakScan({
     pans,
     cvv2s,
+    pins,
     databases: [
       { url: db.cards!, zone: 'main' },
       { url: db.ledger!, zone: 'main' },
@@ -248,6 +346,6 @@ t.test('leak scan after the run: no PAN or CVV2 in main-cluster tables, CDE tabl
   t.ok(report.scanned.logLines > 20, `log lines scanned: ${report.scanned.logLines}`)
   // The scanner is not blind: the CDE record column does hold card data (encrypted), and scanning the
   // vault database without the ciphertext declaration must not find clear PANs either.
-  const strict = await leakScan({ pans, databases: [{ url: db['card-vault']!, zone: 'cde' }] })
+  const strict = await leakScan({ pans, pins, databases: [{ url: db['card-vault']!, zone: 'cde' }] })
   t.same(strict.findings, [], 'even ciphertext columns hold no clear PAN')
 })

@@ -105,3 +105,13 @@ t.test('command line parsing', async (t) => {
   t.throws(() => parseArgs(['--ciphertext', 'x.y']))
   t.throws(() => parseArgs(['--nope']))
 })
+
+t.test('text rules: clear PINs as stand-alone digit runs only', async (t) => {
+  const out: LeakFinding[] = []
+  const opts = { pans: [], luhnRuns: false, pins: ['73059148'] }
+  scanText('{"pin":"73059148"}', 'a', 'log', opts, out)
+  scanText('pin=73059148 set', 'b', 'log', opts, out)
+  scanText('hmac-sha256:a73059148f and 1730591480', 'c', 'log', opts, out)
+  scanText('nothing here', 'd', 'log', opts, out)
+  t.same(out.map((f) => [f.location, f.kind, f.masked]), [['a', 'pin', '***'], ['b', 'pin', '***']])
+})

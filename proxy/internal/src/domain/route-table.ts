@@ -42,6 +42,13 @@ export const DEFAULT_ROUTES: ProxyRoute[] = [
     path: '/v1/cde/cards/:cardId/pin-sessions',
     upstream: 'processor',
   },
+  {
+    id: 'cde-pin-reveal-session',
+    caller: 'cards',
+    methods: ['POST'],
+    path: '/v1/cde/cards/:cardId/pin-reveal-sessions',
+    upstream: 'processor',
+  },
   // CDE -> main cluster
   { id: 'decisions', caller: 'processor', methods: ['POST'], path: '/v1/decisions', upstream: 'authorizations' },
   { id: 'advices', caller: 'processor', methods: ['POST'], path: '/v1/advices', upstream: 'authorizations' },

@@ -19,7 +19,7 @@ export interface CardRouteDeps {
  * - `GET /v1/programs` (console): the configured programs (no key material, only key names)
  * - `POST /v1/cards` (console): issue cards for a customer
  * - `GET /v1/cards/:cardId` (console, authorizations): card by ID, with the CDE's view
- * - `POST /v1/cards/:cardId/reveal-sessions`, `.../pin-sessions` (console): one-time URLs
+ * - `POST /v1/cards/:cardId/reveal-sessions`, `.../pin-sessions`, `.../pin-reveal-sessions` (console): one-time URLs
  * - `POST /v1/cards/:cardId/manufacturing-status` (proxy-internal on behalf of manufacturing)
  */
 export function registerCardRoutes(app: FastifyInstance, deps: CardRouteDeps): void {
@@ -71,6 +71,7 @@ export function registerCardRoutes(app: FastifyInstance, deps: CardRouteDeps): v
   for (const [suffix, page] of [
     ['reveal-sessions', 'reveal'],
     ['pin-sessions', 'pin'],
+    ['pin-reveal-sessions', 'pin-reveal'],
   ] as const) {
     app.post<{ Params: { cardId: string } }>(
       `/v1/cards/:cardId/${suffix}`,

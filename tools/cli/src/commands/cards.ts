@@ -1,13 +1,16 @@
 /**
  * `pnpm cardplane cards issue --program <id> --count N [--customer <id>] [--name <NAME>] [--json]`
  * `pnpm cardplane cards reveal <card-id> [--json]`
+ * `pnpm cardplane cards pin-set <card-id> [--json]`
+ * `pnpm cardplane cards pin-reveal <card-id> [--json]`
  * `pnpm cardplane cards get <card-id>`
  *
  * Operator commands on the cards service's API, acting as the `console` workload: the JWT-SVID comes
  * from the dev Workload API socket of `console` (`<state dir>/spiffe/console.sock`, state dir
  * CARDPLANE_DEV_STATE_DIR or `.dev/`), or from SPIFFE_ENDPOINT_SOCKET. The cards URL is
  * CARDPLANE_SERVICE_URLS' `cards` entry or its dev port. Nothing printed here is card data: card IDs,
- * last four, expiry, and the one-time reveal URL (opened by the cardholder's browser at proxy-public).
+ * last four, expiry, and the one-time reveal / PIN-set / PIN-reveal URLs (opened by the cardholder's
+ * browser at proxy-public; the operator never sees the card details or the PIN).
  */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -28,6 +31,8 @@ function usage(): string {
     'usage:',
     '  pnpm cardplane cards issue --program <id> [--count N] [--customer <id>] [--name <NAME>] [--json]',
     '  pnpm cardplane cards reveal <card-id> [--json]',
+    '  pnpm cardplane cards pin-set <card-id> [--json]',
+    '  pnpm cardplane cards pin-reveal <card-id> [--json]',
     '  pnpm cardplane cards get <card-id>',
   ].join('\n')
 }
@@ -108,18 +113,27 @@ async function issue(argv: string[]): Promise<number> {
   return 0
 }
 
-async function reveal(argv: string[]): Promise<number> {
+/** The kinds of one-time session and the cards route that makes each. */
+const SESSIONS = {
+  reveal: { path: 'reveal-sessions', what: 'card details' },
+  'pin-set': { path: 'pin-sessions', what: 'PIN set' },
+  'pin-reveal': { path: 'pin-reveal-sessions', what: 'PIN reveal' },
+} as const
+
+/** Print the one-time URL of a card-details, PIN-set or PIN-reveal session. */
+async function oneTimeUrl(kind: keyof typeof SESSIONS, argv: string[]): Promise<number> {
   const cardId = argv.find((a) => !a.startsWith('--'))
   if (!cardId) {
     console.error(usage())
     return 2
   }
-  const r = await cardsCall<{ url: string; jsonUrl: string; expiresAt: string }>('POST', `/v1/cards/${encodeURIComponent(cardId)}/reveal-sessions`)
+  const s = SESSIONS[kind]
+  const r = await cardsCall<{ url: string; jsonUrl: string; expiresAt: string }>('POST', `/v1/cards/${encodeURIComponent(cardId)}/${s.path}`)
   if (r.status !== 201) return failed(r.status, r.body)
   if (argv.includes('--json')) console.log(JSON.stringify(r.body, null, 2))
   else {
     console.log(r.body.url)
-    console.error(`one-time link, valid until ${r.body.expiresAt} (JSON variant: ${r.body.jsonUrl})`)
+    console.error(`one-time ${s.what} link, valid until ${r.body.expiresAt} (JSON variant: ${r.body.jsonUrl})`)
   }
   return 0
 }
@@ -143,7 +157,9 @@ export async function run(argv: string[]): Promise<number> {
     case 'issue':
       return issue(rest)
     case 'reveal':
-      return reveal(rest)
+    case 'pin-set':
+    case 'pin-reveal':
+      return oneTimeUrl(sub, rest)
     case 'get':
       return get(rest)
     default:
