@@ -6,7 +6,8 @@ import type { AuditLog } from './domain/audit-log.js'
 import { hmacer, redact, type Hmacer } from './domain/audit-redact.js'
 import { Barrier } from './domain/barrier.js'
 import { CeremonyService } from './domain/ceremony.js'
-import { AuditFailureError, KeyvaultError, PermissionDeniedError, SealedError, UnsupportedOperationError, NotFoundError } from './domain/errors.js'
+import { AuditFailureError, InvalidRequestError, KeyvaultError, PermissionDeniedError, SealedError, UnsupportedOperationError, NotFoundError } from './domain/errors.js'
+import type { Body } from './domain/input.js'
 import { KeyStore } from './domain/key-store.js'
 import { PolicyStore } from './domain/policy-store.js'
 import { SealManager } from './domain/seal.js'
@@ -83,6 +84,7 @@ export class Core {
   }
 
   addRoutes(routes: PathRoute[]): void {
+    for (const r of routes) if (r.batchable && !r.pure) throw new Error(`route ${r.pattern}: only pure routes may take batch_input`)
     this.router.add(routes)
   }
 
@@ -147,6 +149,12 @@ export class Core {
       outcome = { ok: false, err: toKeyvaultError(err) }
     }
 
+    if (!outcome && match?.route.batchable && req.data.batch_input !== undefined) {
+      const items = batchItems(req.data)
+      if (items instanceof KeyvaultError) outcome = { ok: false, err: items }
+      else return this.handleBatch(req, match, items, token)
+    }
+
     const pure = match?.route.pure === true && !outcome
     const requestRecord = { kind: 'request' as const, requestId: req.id, entry: this.requestEntry(req, token, hmac) }
     let requestAudited: Promise<void> | undefined
@@ -198,6 +206,67 @@ export class Core {
     return reply
   }
 
+  /**
+   * `batch_input` on a batchable (pure) route, after seal, token and ACL checks passed: the handler
+   * runs per item, each item's request and response are audited as rows of their own (with
+   * `batch_index`/`batch_size`), all committed before the one answer; an item's error is its
+   * `batch_results` entry. A 5xx of an item is reported like any server error.
+   */
+  private async handleBatch(req: LogicalRequest, match: { route: PathRoute; params: Record<string, string> }, items: Body[], token: TokenEntry | undefined): Promise<CoreReply> {
+    const handler = match.route.handlers[req.operation]
+    const hmac = this.hmac()
+    const cached = token && req.token ? this.tokenAuditFor(token, req.token, hmac) : undefined
+    const auth = cached ? cached.auth : authEntry(token, hmac)
+    const clientToken = cached ? cached.clientToken : req.token ? hmac(req.token) : null
+    const results: unknown[] = new Array<unknown>(items.length)
+    const audited: Promise<void>[] = []
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as Body
+      const batch = { batch_index: i, batch_size: items.length }
+      audited.push(
+        this.audit.record({
+          kind: 'request',
+          requestId: req.id,
+          entry: {
+            type: 'request',
+            auth,
+            request: { id: req.id, operation: req.operation, path: req.path, remote_address: req.remoteAddress, client_token: clientToken, ...batch, data: redact(item, hmac) },
+          },
+        }),
+      )
+      let status = 200
+      let error: KeyvaultError | undefined
+      try {
+        const res = handler ? await handler({ req: { ...req, data: item }, params: match.params, token, core: this }) : {}
+        results[i] = res.data ?? null
+      } catch (err) {
+        error = toKeyvaultError(err)
+        status = error.statusCode
+        if (status >= 500 && error.code !== 'sealed') this.onServerError(error, { id: req.id, path: req.path, operation: req.operation })
+        results[i] = { error: `${error.code}: ${error.publicMessage}`, code: error.code }
+      }
+      audited.push(
+        this.audit.record({
+          kind: 'response',
+          requestId: req.id,
+          entry: {
+            type: 'response',
+            auth,
+            request: { id: req.id, operation: req.operation, path: req.path, ...batch },
+            response: { status, ...(error ? { error: error.code } : {}), body: redact(results[i], hmac) },
+          },
+        }),
+      )
+    }
+    for (const a of audited) a.catch(() => undefined)
+    try {
+      await Promise.all(audited)
+    } catch (err) {
+      return this.auditFailed(err, req)
+    }
+    return this.successReply(req, { data: { batch_results: results } })
+  }
+
   private auditFailed(err: unknown, req: LogicalRequest): CoreReply {
     const failure = err instanceof AuditFailureError ? err : new AuditFailureError(err)
     this.onServerError(failure, { id: req.id, path: req.path, operation: req.operation })
@@ -247,6 +316,23 @@ function authEntry(token: TokenEntry | undefined, hmac: Hmacer): Record<string, 
     policies: token.policies,
     metadata: token.meta,
   }
+}
+
+/** Most items one `batch_input` may carry. */
+export const MAX_BATCH_ITEMS = 256
+
+/** The items of a `batch_input` body, or the error that refuses the whole request. */
+function batchItems(data: Body): Body[] | KeyvaultError {
+  const items = data.batch_input
+  const extra = Object.keys(data).filter((k) => k !== 'batch_input')
+  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_BATCH_ITEMS) {
+    return new InvalidRequestError('invalid_batch', `batch_input must be a list of 1..${MAX_BATCH_ITEMS} objects`, { field: 'batch_input' })
+  }
+  if (extra.length > 0) return new InvalidRequestError('invalid_batch', 'batch_input cannot be combined with other fields', { field: 'batch_input' })
+  if (items.some((x) => typeof x !== 'object' || x === null || Array.isArray(x))) {
+    return new InvalidRequestError('invalid_batch', 'every batch_input item must be an object', { field: 'batch_input' })
+  }
+  return items as Body[]
 }
 
 /** Vault's error body plus a stable `code` for Cardplane callers. */

@@ -125,3 +125,64 @@ t.test('CVK contexts follow the key: rotation, min version, seal, delete and re-
   t.ok(fresh.some((g, i) => g.cvv !== v1[i]!.cvv), 'a re-created key does not reuse the deleted key version 1 context')
 
 })
+
+t.test('batch_input on payments/cvv/verify: per-item results and errors, per-item audit rows, whole-request refusals', async (t) => {
+  const h = await startHarness()
+  t.teardown(h.close)
+  const { rootToken } = await initAndUnseal(h)
+  const root = h.client(rootToken)
+  await root.write('keys/cvk-a', { type: 'cvk' })
+  const good = (await root.write('payments/cvv/generate/cvk-a', { pan: PAN, expiry: '2912', kind: 'cvv2' })).data.cvv as string
+  const wrong = String((Number(good) + 1) % 1000).padStart(3, '0')
+  const track = (await root.write('payments/cvv/generate/cvk-a', { pan: PAN, expiry: '2912', service_code: '101' })).data.cvv as string
+  await new Promise((r) => setTimeout(r, 20))
+  const rowsBefore = Number((await h.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM audit_log')).rows[0]?.n)
+
+  const r = await root.write('payments/cvv/verify/cvk-a', {
+    batch_input: [
+      { pan: PAN, expiry: '2912', kind: 'cvv2', cvv: good },
+      { pan: PAN, expiry: '2912', kind: 'cvv2', cvv: wrong },
+      { pan: '41234', expiry: '2912', kind: 'cvv2', cvv: good },
+      { pan: PAN, expiry: '2912', service_code: '101', cvv: track },
+      { pan: PAN, expiry: '2912', kind: 'cvv2', cvv: good, key_version: 9 },
+    ],
+  })
+  const results = r.data.batch_results as { valid?: boolean; key_version?: number; error?: string; code?: string }[]
+  t.same(
+    results.map((x) => x.valid ?? x.code),
+    [true, false, 'invalid_length', true, 'unknown_key_version'],
+    'results in order; a bad item is its own error, the others are answered',
+  )
+  t.notOk(JSON.stringify(results).includes(PAN), 'no PAN in the answer')
+
+  const rows = (await h.pool.query<{ kind: string; entry: string }>('SELECT kind, entry FROM audit_log WHERE seq > $1 ORDER BY seq', [rowsBefore])).rows
+  t.equal(rows.length, 10, 'a request and a response row per item')
+  const entries = rows.map((x) => ({ kind: x.kind, e: JSON.parse(x.entry) as { request: { batch_index: number; batch_size: number; data?: Record<string, string> }; response?: { status: number; error?: string } } }))
+  t.same(
+    entries.map((x) => [x.kind, x.e.request.batch_index, x.e.request.batch_size]),
+    [0, 0, 1, 1, 2, 2, 3, 3, 4, 4].map((i, n) => [n % 2 ? 'response' : 'request', i, 5]),
+  )
+  t.same(entries.filter((x) => x.kind === 'response').map((x) => x.e.response?.status), [200, 200, 400, 200, 400])
+  t.match(entries[0]?.e.request.data?.pan, /^hmac-sha256:/, 'item values HMAC-ed like single requests')
+  t.notOk(rows.some((x) => x.entry.includes(PAN) || x.entry.includes(`"${good}"`)), 'no PAN or CVV in clear')
+  t.equal((await verifyAuditLog(h.pool)).ok, true)
+
+  // Whole-request refusals: malformed batch, mixed fields, too many items, ACL, sealed, audit failure.
+  t.equal((await vaultError(root.write('payments/cvv/verify/cvk-a', { batch_input: [] }))).code, 'invalid_batch')
+  t.equal((await vaultError(root.write('payments/cvv/verify/cvk-a', { batch_input: 'x' }))).code, 'invalid_batch')
+  t.equal((await vaultError(root.write('payments/cvv/verify/cvk-a', { batch_input: [1] }))).code, 'invalid_batch')
+  t.equal((await vaultError(root.write('payments/cvv/verify/cvk-a', { batch_input: [{ pan: PAN }], pan: PAN }))).code, 'invalid_batch')
+  const many = Array.from({ length: 257 }, () => ({ pan: PAN, expiry: '2912', kind: 'cvv2', cvv: good }))
+  t.equal((await vaultError(root.write('payments/cvv/verify/cvk-a', { batch_input: many }))).code, 'invalid_batch')
+  t.equal((await vaultError(root.write('payments/cvv/generate/cvk-a', { batch_input: [{ pan: PAN, expiry: '2912', kind: 'cvv2' }] }))).status, 400, 'only batchable routes take batch_input')
+  const noRights = (await root.write('auth/token/create', { policies: ['default'] })) as { auth: { client_token: string } }
+  t.equal((await vaultError(h.client(noRights.auth.client_token).write('payments/cvv/verify/cvk-a', { batch_input: [{ pan: PAN, expiry: '2912', kind: 'cvv2', cvv: good }] }))).status, 403)
+  const unknown = await root.write('payments/cvv/verify/no-such-key', { batch_input: [{ pan: PAN, expiry: '2912', kind: 'cvv2', cvv: good }] })
+  t.equal((unknown.data.batch_results as { code: string }[])[0]?.code, 'unknown_key', 'an unknown key is each item\'s error')
+  await h.pool.query('ALTER TABLE audit_log ADD CONSTRAINT audit_block CHECK (seq < 0) NOT VALID')
+  const failed = await vaultError(root.write('payments/cvv/verify/cvk-a', { batch_input: [{ pan: PAN, expiry: '2912', kind: 'cvv2', cvv: good }] }))
+  t.same([failed.status, failed.code], [500, 'audit_failed'], 'no answer without the audit rows')
+  await h.pool.query('ALTER TABLE audit_log DROP CONSTRAINT audit_block')
+  h.core.seal.sealNow()
+  t.equal((await vaultError(root.write('payments/cvv/verify/cvk-a', { batch_input: [{ pan: PAN, expiry: '2912', kind: 'cvv2', cvv: good }] }))).status, 503)
+})

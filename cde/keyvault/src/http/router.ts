@@ -71,6 +71,13 @@ export interface PathRoute {
    * on the hot paths (CVV/PIN/ARQC/MAC/transit); anything that changes state audits its request first.
    */
   pure?: boolean
+  /**
+   * Accepts Vault's `batch_input` convention (as transit does): `{batch_input: [item, ...]}` runs the
+   * handler once per item (each item is the request body it would be alone), and answers
+   * `{batch_results: [result | {error, code}, ...]}` in the same order, one item's failure never
+   * failing the others. Each item gets its own request and response audit rows. Pure routes only.
+   */
+  batchable?: boolean
 }
 
 interface CompiledRoute extends PathRoute {

@@ -62,6 +62,8 @@ export const cvvRoutes: PathRoute[] = [
   {
     pattern: 'payments/cvv/verify/:key',
     pure: true,
+    // `batch_input: [{pan, expiry, kind?, service_code?, cvv, key_version?}, ...]` → `batch_results`.
+    batchable: true,
     handlers: {
       update: async ({ core, params, req }) => {
         if (isCvc3(req.data)) {
