@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { exampleAuthorizationRequest } from '@cardplane/contracts'
 import { createServiceClient } from '@cardplane/service-kit'
-import { createTestDatabase, type TestDatabase } from './helpers/pg.js'
-import { startIdentities, type TestIdentities } from './helpers/identity.js'
+import { createTestDatabase, type TestDatabase } from '@cardplane/pg-kit/testing'
+import { startTestIdentities, type TestIdentities } from '@cardplane/service-kit/testing'
+import { loadZoneMap } from '@cardplane/zones'
 
 // Both services as their own processes, started by their real main.ts (config from env, migrations at
 // startup, Workload API identity, ledger reached over HTTP with JWT-SVIDs), as the dev supervisor runs them.
@@ -68,13 +69,13 @@ t.teardown(async () => {
       await exited
     }),
   )
-  await ids?.stop()
+  await ids?.close()
   for (const d of dbs) await d.drop()
 })
 
 void t.test('ledger and authorizations start from main.ts and decide over real HTTP', async (t) => {
   const t0 = Date.now()
-  ids = await startIdentities()
+  ids = await startTestIdentities(loadZoneMap())
   const ledgerDb = await createTestDatabase('proc_ledger')
   const authDb = await createTestDatabase('proc_authz')
   dbs = [ledgerDb, authDb]
@@ -96,7 +97,7 @@ void t.test('ledger and authorizations start from main.ts and decide over real H
   t.comment(`started in ${Date.now() - t0} ms`)
 
   const client = (caller: string, callee: string, baseUrl: string) =>
-    createServiceClient({ callee, zoneMap: ids.zoneMap, svids: ids.workload(caller), baseUrl })
+    createServiceClient({ callee, zoneMap: ids.zoneMap, svids: ids.client(caller), baseUrl })
   const cardsToLedger = client('cards', 'ledger', ledger.url)
   const cardsToAuthz = client('cards', 'authorizations', authz.url)
   const proxyToAuthz = client('proxy-internal', 'authorizations', authz.url)

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { startTestIdentities } from '@cardplane/service-kit/testing'
-import { edgeAllowed, loadZoneMap, serviceByName } from '@cardplane/zones'
+import { probeConformance, startTestIdentities } from '@cardplane/service-kit/testing'
+import { loadZoneMap } from '@cardplane/zones'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { createServiceClient } from '@cardplane/service-kit'
@@ -10,7 +10,6 @@ import { runMigrations } from '../src/db/migrate.js'
 import { loadPrograms } from '../src/domain/programs.js'
 
 const zoneMap = loadZoneMap()
-const self = serviceByName(zoneMap, 'cards')
 const ids = await startTestIdentities(zoneMap)
 const dbName = `cards_probe_${process.pid}_${randomBytes(3).toString('hex')}`
 const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' })
@@ -33,34 +32,7 @@ t.teardown(async () => {
   await admin.end()
 })
 
-t.test('GET /v1/probe answers exactly the zone map callers, with real JWT-SVIDs', async (t) => {
-  for (const caller of zoneMap.services) {
-    const svid = await ids.client(caller.name).fetchJwtSvid(self.spiffeId)
-    const res = await app.inject({ method: 'GET', url: '/v1/probe', headers: { authorization: `Bearer ${svid.token}` } })
-    if (edgeAllowed(zoneMap, caller.name, 'cards')) {
-      t.equal(res.statusCode, 200, `${caller.name} -> cards allowed`)
-      t.same(res.json(), { service: 'cards', caller: { spiffeId: caller.spiffeId, service: caller.name, group: caller.group } })
-    } else {
-      t.equal(res.statusCode, 403, `${caller.name} -> cards refused`)
-    }
-  }
-})
-
-t.test('a token for another audience is refused with 401', async (t) => {
-  const other = zoneMap.services.find((s) => s.name !== 'cards')!
-  const svid = await ids.client(other.name).fetchJwtSvid(other.spiffeId)
-  const res = await app.inject({ method: 'GET', url: '/v1/probe', headers: { authorization: `Bearer ${svid.token}` } })
-  t.equal(res.statusCode, 401)
-  t.equal((await app.inject({ method: 'GET', url: '/v1/probe' })).statusCode, 401, 'no token')
-})
-
-t.test('health, readiness and metrics are public', async (t) => {
-  t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200)
-  const ready = await app.inject({ method: 'GET', url: '/readyz' })
-  t.equal(ready.statusCode, 200)
-  t.equal(ready.json().checks['spiffe-bundle'], 'ok')
-  t.match((await app.inject({ method: 'GET', url: '/metrics' })).body, /http_requests_total/)
-})
+probeConformance(t, { app, service: 'cards', ids })
 
 t.test('config: the Workload API socket is required', async (t) => {
   t.throws(() => loadCardsConfig({}), { code: 'config_invalid', message: /SPIFFE_ENDPOINT_SOCKET/ })

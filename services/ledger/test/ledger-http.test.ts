@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { migrateDatabase, openDatabase, type LedgerDatabase } from '../src/db/client.js'
-import { createTestDatabase, type TestDatabase } from './helpers/pg.js'
-import { startIdentities, type TestIdentities } from './helpers/identity.js'
+import { createTestDatabase, type TestDatabase } from '@cardplane/pg-kit/testing'
+import { startTestIdentities, type TestIdentities } from '@cardplane/service-kit/testing'
+import { loadZoneMap } from '@cardplane/zones'
 
 let tdb: TestDatabase
 let database: LedgerDatabase
@@ -14,18 +15,18 @@ t.before(async () => {
   tdb = await createTestDatabase('ledger_http')
   database = openDatabase(tdb.url)
   await migrateDatabase(database.pool)
-  ids = await startIdentities()
+  ids = await startTestIdentities(loadZoneMap())
   app = await buildApp({
     config: { LOG_LEVEL: 'silent', HOLD_TTL_SECONDS: 3600 },
     database,
-    bundles: ids.workload('ledger'),
+    bundles: ids.client('ledger'),
     zoneMap: ids.zoneMap,
   })
   await app.ready()
 })
 t.teardown(async () => {
   await app.close()
-  await ids.stop()
+  await ids.close()
   await database.close()
   await tdb.drop()
 })

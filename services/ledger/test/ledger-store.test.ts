@@ -1,7 +1,7 @@
 import t from 'tap'
 import { migrateDatabase, openDatabase, type LedgerDatabase } from '../src/db/client.js'
 import { LedgerStore } from '../src/store/ledger-store.js'
-import { createTestDatabase, type TestDatabase } from './helpers/pg.js'
+import { createTestDatabase, type TestDatabase } from '@cardplane/pg-kit/testing'
 
 let tdb: TestDatabase
 let database: LedgerDatabase

@@ -8,8 +8,9 @@ import { buildApp } from '../../src/app.js'
 import { migrateDatabase, openDatabase, type AuthorizationsDatabase } from '../../src/db/client.js'
 import type { SpendControls } from '../../src/domain/card-state.js'
 import { httpLedger, type LedgerPort } from '../../src/ledger-client.js'
-import { createTestDatabase, type TestDatabase } from './pg.js'
-import { startIdentities, type TestIdentities } from './identity.js'
+import { createTestDatabase, type TestDatabase } from '@cardplane/pg-kit/testing'
+import { startTestIdentities, type TestIdentities } from '@cardplane/service-kit/testing'
+import { loadZoneMap } from '@cardplane/zones'
 
 /** The authorizations app wired to a real ledger over HTTP, real PostgreSQL, Redis and JWT-SVIDs. */
 export interface Harness {
@@ -44,14 +45,14 @@ export async function startHarness(opts: { ledger?: (real: LedgerPort) => Ledger
   const clock = () => now
   const authDb: TestDatabase = await createTestDatabase('authz')
   const ledgerDb: TestDatabase = await createTestDatabase('authz_ledger')
-  const ids = await startIdentities()
+  const ids = await startTestIdentities(loadZoneMap())
 
   const ledgerDatabase = ledgerService.openDatabase(ledgerDb.url)
   await ledgerService.migrateDatabase(ledgerDatabase.pool)
   const ledgerApp = await ledgerService.buildApp({
     config: { LOG_LEVEL: 'silent', HOLD_TTL_SECONDS: 7 * 24 * 3600 },
     database: ledgerDatabase,
-    bundles: ids.workload('ledger'),
+    bundles: ids.client('ledger'),
     zoneMap: ids.zoneMap,
     now: clock,
   })
@@ -64,7 +65,7 @@ export async function startHarness(opts: { ledger?: (real: LedgerPort) => Ledger
   const client: ServiceClient = createServiceClient({
     callee: 'ledger',
     zoneMap: ids.zoneMap,
-    svids: ids.workload('authorizations'),
+    svids: ids.client('authorizations'),
     baseUrl: ledgerUrl,
     timeoutMs: 2000,
   })
@@ -74,7 +75,7 @@ export async function startHarness(opts: { ledger?: (real: LedgerPort) => Ledger
     database,
     redis,
     ledger: opts.ledger ? opts.ledger(real) : real,
-    bundles: ids.workload('authorizations'),
+    bundles: ids.client('authorizations'),
     zoneMap: ids.zoneMap,
     now: clock,
   })
@@ -146,7 +147,7 @@ export async function startHarness(opts: { ledger?: (real: LedgerPort) => Ledger
       const keys = await redis.keys(`${prefix}:*`)
       if (keys.length > 0) await redis.del(...keys)
       redis.disconnect()
-      await ids.stop()
+      await ids.close()
       await authDb.drop()
       await ledgerDb.drop()
     },

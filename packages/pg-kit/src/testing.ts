@@ -3,6 +3,8 @@ import pg from 'pg'
 
 const ADMIN_URL = process.env.CARDPLANE_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
+/** Test helpers: throw-away databases on the local PostgreSQL (`CARDPLANE_TEST_PG_ADMIN_URL`). */
+
 /** A throw-away database with a unique name; `drop()` removes it. */
 export interface TestDatabase {
   url: string
