@@ -9,6 +9,7 @@ import {
 import { NETWORK_MANAGEMENT_CODES, text, type VisaMessage } from './message.js'
 import { formatErrorResponse, networkManagementResponse, responseMti } from './responses.js'
 import { VISA_DE39 } from './response-codes.js'
+import { visaReversal, visaStandInAdvice, type VisaReversal, type VisaStandInAdvice } from './reversals.js'
 import { visaToUnified, VisaFormatError, type VisaAuthorization } from './to-unified.js'
 import { flatten, unflatten } from './wire-codec.js'
 
@@ -32,6 +33,10 @@ export const VISA_REJECT_CODES = {
 export type VisaInbound =
   | { kind: 'authorization'; header: VisaHeader; request: VisaMessage; auth: VisaAuthorization }
   | { kind: 'network_management'; header: VisaHeader; request: VisaMessage; code: string; response: Buffer }
+  /** 0400/0401 reversal request, 0420/0421 reversal advice. */
+  | { kind: 'reversal'; header: VisaHeader; request: VisaMessage; reversal: VisaReversal }
+  /** 0120/0121 advice of a Visa stand-in (STIP) decision. */
+  | { kind: 'stand_in_advice'; header: VisaHeader; request: VisaMessage; advice: VisaStandInAdvice }
   /** Answered without the pipeline (format error 30, unsupported message 12, reject header). */
   | { kind: 'answer'; response: Buffer; problem: string; de39?: string }
   /** Nothing can be sent back (the header itself is unreadable): the link should drop the connection. */
@@ -119,6 +124,24 @@ export class VisaConnector {
           if (!(err instanceof VisaFormatError)) throw err
           return { kind: 'answer', response: this.encodeResponse(header, formatErrorResponse(request)), problem: problemOf(err), de39: VISA_DE39.formatError }
         }
+      case '0400':
+      case '0401':
+      case '0420':
+      case '0421':
+        try {
+          return { kind: 'reversal', header, request, reversal: visaReversal(request, receivedAt) }
+        } catch (err) {
+          if (!(err instanceof VisaFormatError)) throw err
+          return { kind: 'answer', response: this.encodeResponse(header, formatErrorResponse(request)), problem: problemOf(err), de39: VISA_DE39.formatError }
+        }
+      case '0120':
+      case '0121':
+        try {
+          return { kind: 'stand_in_advice', header, request, advice: visaStandInAdvice(request, receivedAt) }
+        } catch (err) {
+          if (!(err instanceof VisaFormatError)) throw err
+          return { kind: 'answer', response: this.encodeResponse(header, formatErrorResponse(request)), problem: problemOf(err), de39: VISA_DE39.formatError }
+        }
       case '0800': {
         const code = text(request.fields, '70') ?? ''
         const known = (Object.values(NETWORK_MANAGEMENT_CODES) as string[]).includes(code)
@@ -126,7 +149,7 @@ export class VisaConnector {
         return { kind: 'network_management', header, request, code, response }
       }
       default: {
-        // Request classes this issuer does not process yet (0120 advices, 0400 reversals, ...): answer 12.
+        // Message types this issuer does not process (0300 file updates, 0600 administrative, ...): answer 12.
         const fields = { ...formatErrorResponse(request).fields, '39': VISA_DE39.invalidTransaction }
         const response = this.encodeResponse(header, { mti: responseMti(request.mti), fields })
         return { kind: 'answer', response, problem: `unsupported_mti:${request.mti}`, de39: VISA_DE39.invalidTransaction }

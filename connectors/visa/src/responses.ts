@@ -9,10 +9,14 @@ import { VISA_DE39, visaResponseCodeForDecision, type VisaResponseCode } from '.
  */
 const ECHOED = ['2', '3', '4', '6', '7', '10', '11', '14', '18', '19', '25', '32', '33', '37', '41', '42', '49', '51', '62.2']
 
-/** The response MTI of a request MTI (0100 → 0110, 0800 → 0810). */
+/**
+ * The response MTI of a request MTI (0100 → 0110, 0800 → 0810, 0420 → 0430). A repeat (last digit 1,
+ * e.g. 0421, 0121, 0401) is answered with the plain response MTI (0430, 0130, 0410).
+ */
 export function responseMti(mti: string): string {
   const cls = Number(mti[2])
-  return `${mti.slice(0, 2)}${cls + 1}${mti[3] ?? '0'}`
+  const origin = mti[3] === '1' || mti[3] === undefined ? '0' : mti[3]
+  return `${mti.slice(0, 2)}${cls + 1}${origin}`
 }
 
 function echo(request: VisaMessage): VisaFields {
@@ -79,4 +83,16 @@ export function networkManagementResponse(request: VisaMessage, accepted: boolea
   }
   fields['39'] = accepted ? VISA_DE39.approved : VISA_DE39.invalidTransaction
   return { mti: '0810', fields }
+}
+
+/**
+ * The answer to a reversal (0400/0401 → 0410, 0420/0421 → 0430) or to a STIP advice (0120/0121 → 0130):
+ * the request's usual fields echoed (as in a 0110) and DE 39. Advices are always acknowledged 00; a
+ * reversal request may get 25 (original not found) or 91 (issuer unavailable). Which fields Visa expects
+ * echoed in 0410/0430/0130 is to check against the BASE I spec (DE 90 and 95 are not echoed here).
+ */
+export function acknowledgement(request: VisaMessage, de39: VisaResponseCode): VisaMessage {
+  const fields = echo(request)
+  fields['39'] = de39
+  return { mti: responseMti(request.mti), fields }
 }

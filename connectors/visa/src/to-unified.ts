@@ -45,29 +45,32 @@ export class VisaFormatError extends Error {
   }
 }
 
-function required(msg: VisaMessage, key: string, pattern: RegExp, what: string): string {
+export function required(msg: VisaMessage, key: string, pattern: RegExp, what: string): string {
   const v = text(msg.fields, key)
   if (v === undefined) throw new VisaFormatError(key, 'missing')
   if (!pattern.test(v)) throw new VisaFormatError(key, `not ${what}`)
   return v
 }
 
-function optional(msg: VisaMessage, key: string, pattern: RegExp, what: string): string | undefined {
+export function optional(msg: VisaMessage, key: string, pattern: RegExp, what: string): string | undefined {
   const v = text(msg.fields, key)
   if (v === undefined) return undefined
   if (!pattern.test(v)) throw new VisaFormatError(key, `not ${what}`)
   return v
 }
 
-/** DE 7 (MMDDhhmmss, UTC, no year) → ISO timestamp, with the year that puts it nearest to `now`. */
-export function transmissionTime(de7: string, now: Date): string {
+/**
+ * DE 7 (MMDDhhmmss, UTC, no year) → ISO timestamp, with the year that puts it nearest to `now`. Also used
+ * for the original transmission time inside DE 90 (`field` names the element in the format error).
+ */
+export function transmissionTime(de7: string, now: Date, field = '7'): string {
   const month = Number(de7.slice(0, 2))
   const day = Number(de7.slice(2, 4))
   const h = Number(de7.slice(4, 6))
   const m = Number(de7.slice(6, 8))
   const s = Number(de7.slice(8, 10))
   if (month < 1 || month > 12 || day < 1 || day > 31 || h > 23 || m > 59 || s > 59) {
-    throw new VisaFormatError('7', 'not a valid date and time')
+    throw new VisaFormatError(field, 'not a valid date and time')
   }
   let best: Date | undefined
   for (const year of [now.getUTCFullYear() - 1, now.getUTCFullYear(), now.getUTCFullYear() + 1]) {
@@ -75,7 +78,7 @@ export function transmissionTime(de7: string, now: Date): string {
     if (d.getUTCMonth() !== month - 1) continue
     if (!best || Math.abs(d.getTime() - now.getTime()) < Math.abs(best.getTime() - now.getTime())) best = d
   }
-  if (!best) throw new VisaFormatError('7', 'not a valid date')
+  if (!best) throw new VisaFormatError(field, 'not a valid date')
   return best.toISOString()
 }
 
@@ -88,7 +91,7 @@ function conversionRate(raw: string): string {
   return `${padded.slice(0, -places)}.${padded.slice(-places)}`
 }
 
-function money(amount: string, currencyNumeric: string, field: string): { minor: number; currency: string } {
+export function money(amount: string, currencyNumeric: string, field: string): { minor: number; currency: string } {
   const currency = currencyAlpha(currencyNumeric)
   if (!currency) throw new VisaFormatError(field, 'unknown currency')
   return { minor: Number(amount), currency }

@@ -128,10 +128,14 @@ t.test('bad frames are answered 30 or rejected, never thrown', async (t) => {
   t.equal(connector.parse(Buffer.alloc(30, 0xff), now).kind, 'close')
   t.equal(connector.parse(Buffer.alloc(3), now).kind, 'close')
 
-  // unsupported request class: 0400 → 0410 / 12
-  r = connector.parse(connector.encodeRequest(header, { mti: '0400', fields: { '11': '000002', '7': '1122024000' } }), now)
+  // unsupported request class: 0600 → 0610 / 12
+  r = connector.parse(connector.encodeRequest(header, { mti: '0600', fields: { '11': '000002', '7': '1122024000' } }), now)
   t.equal(r.kind, 'answer')
   if (r.kind === 'answer') t.equal(r.de39, '12')
+  // a reversal without its mandatory fields: 0410 / 30
+  r = connector.parse(connector.encodeRequest(header, { mti: '0400', fields: { '11': '000002', '7': '1122024000' } }), now)
+  t.equal(r.kind, 'answer')
+  if (r.kind === 'answer') t.equal(r.de39, '30')
 
   for (const x of [trailing, bad4, badMti]) t.notMatch(JSON.stringify(connector.parse(x, now)), TEST_PAN)
 })
