@@ -7,12 +7,17 @@
  *    processor: keyed-HMAC lookup, record decrypt, CVV2 verify in the key service).
  * Figures go to cde/card-vault/bench/results.json.
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, readlink, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
+import pg from 'pg'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { startTestPlatform, TEST_KEYS } from '@cardplane/tool-leak-scan/platform'
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000)
+/** The card vault's CVV batching (CARD_VAULT_CVV_BATCH_MAX): 1 = one key-service call per check. */
+const CVV_BATCH_MAX = Number(process.env.CARD_VAULT_BENCH_CVV_BATCH_MAX ?? 64)
+/** Verification figures only, printed and not written (quick runs while profiling). */
+const VERIFY_ONLY = process.env.CARD_VAULT_BENCH_VERIFY_ONLY === '1'
 const PROGRAM = {
   id: 'bench-debit',
   bin: '45399140',
@@ -36,9 +41,91 @@ interface Figure {
   errors: number
   p50Ms: number
   p99Ms: number
+  /** CPU µs per operation by process group, and the 1-minute load average before and after the run. */
+  cpuUsPerOp?: Record<string, number>
+  loadAverage1m?: [number, number]
+  keyServiceCvvCalls?: { calls: number; items: number; itemsPerCall: number }
 }
 
+/** CVV verify calls (distinct request ids) and items (request rows) in the key service's audit log. */
+async function keyvaultCvvCalls(url: string | undefined): Promise<{ calls: number; items: number }> {
+  if (!url) return { calls: 0, items: 0 }
+  const c = new pg.Client({ connectionString: url })
+  await c.connect()
+  const r = await c.query<{ calls: string; items: string }>(
+    `SELECT count(DISTINCT request_id)::text AS calls, count(*)::text AS items FROM audit_log
+     WHERE kind = 'request' AND entry LIKE '%"path":"payments/cvv/verify/%'`,
+  )
+  await c.end()
+  return { calls: Number(r.rows[0]?.calls ?? 0), items: Number(r.rows[0]?.items ?? 0) }
+}
+
+/** utime + stime of a process from /proc, in µs (0 when gone). */
+async function processCpuUs(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100
+  } catch {
+    return 0
+  }
+}
+
+/** The process listening on a loopback TCP port (from /proc/net/tcp and the socket inodes in /proc/<pid>/fd). */
+async function pidListening(port: number): Promise<number | undefined> {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0')
+  const line = (await readFile('/proc/net/tcp', 'utf8')).split('\n').find((l) => {
+    const f = l.trim().split(/\s+/)
+    return f[1]?.endsWith(`:${hex}`) && f[3] === '0A'
+  })
+  const inode = line?.trim().split(/\s+/)[9]
+  if (!inode) return undefined
+  for (const d of await readdir('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    const fds = await readdir(`/proc/${d}/fd`).catch(() => [] as string[])
+    for (const fd of fds) if ((await readlink(`/proc/${d}/fd/${fd}`).catch(() => '')) === `socket:[${inode}]`) return Number(d)
+  }
+  return undefined
+}
+
+/** Busy CPU time of the whole machine (all cores) from /proc/stat, in µs. */
+async function machineBusyUs(): Promise<number> {
+  const v = ((await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number)
+  return ((v.reduce((a, b) => a + b, 0) - (v[3] ?? 0) - (v[4] ?? 0)) * 1e6) / 100
+}
+
+/** CPU of the groups that serve the benchmark: service processes, their PostgreSQL backends, this client, the machine. */
+interface CpuProbe {
+  sample(): Promise<Record<string, number>>
+}
+
+function cpuProbe(services: Record<string, number | undefined>, databases: string[]): CpuProbe {
+  return {
+    async sample() {
+      const out: Record<string, number> = {}
+      for (const [name, pid] of Object.entries(services)) out[name] = pid ? await processCpuUs(pid) : 0
+      // PostgreSQL backends connected to the services' databases (background writers are shared and not counted).
+      const c = new pg.Client({ connectionString: ADMIN_URL })
+      await c.connect()
+      const r = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid()', [databases])
+      await c.end()
+      let pgUs = 0
+      for (const row of r.rows) pgUs += await processCpuUs(row.pid)
+      out.postgres_backends = pgUs
+      const self = process.cpuUsage()
+      out.bench_client = self.user + self.system
+      out.machine_all_processes = await machineBusyUs()
+      return out
+    },
+  }
+}
+
+const ADMIN_URL = process.env.CARD_VAULT_BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+let probe: CpuProbe | undefined
+
 async function run(name: string, concurrency: number, opsPerCall: number, call: () => Promise<void>): Promise<Figure> {
+  const load0 = loadavg()[0] ?? 0
+  const cpu0 = name !== 'warmup' ? await probe?.sample() : undefined
   const lat: number[] = []
   let ops = 0
   let errors = 0
@@ -59,9 +146,14 @@ async function run(name: string, concurrency: number, opsPerCall: number, call: 
     }),
   )
   const secs = (performance.now() - start) / 1000
+  const cpu1 = cpu0 ? await probe?.sample() : undefined
   lat.sort((a, b) => a - b)
   const q = (p: number) => Math.round((lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] ?? 0) * 10) / 10
-  const f = { name, concurrency, durationS: Math.round(secs * 10) / 10, operations: ops, perSecond: Math.round(ops / secs), errors, p50Ms: q(0.5), p99Ms: q(0.99) }
+  const f: Figure = { name, concurrency, durationS: Math.round(secs * 10) / 10, operations: ops, perSecond: Math.round(ops / secs), errors, p50Ms: q(0.5), p99Ms: q(0.99) }
+  if (cpu0 && cpu1 && ops > 0) {
+    f.cpuUsPerOp = Object.fromEntries(Object.keys(cpu1).map((k) => [k, Math.round(((cpu1[k] ?? 0) - (cpu0[k] ?? 0)) / ops)]))
+    f.loadAverage1m = [Math.round(load0 * 100) / 100, Math.round((loadavg()[0] ?? 0) * 100) / 100]
+  }
   console.log(JSON.stringify(f))
   return f
 }
@@ -70,8 +162,12 @@ const loadStart = loadavg()[0]
 const platform = await startTestPlatform({
   services: ['keyvault', 'card-vault', 'processor', 'proxy-internal'],
   prefix: 'bench_cv',
+  // CARD_VAULT_BENCH_PROFILE=<dir>: CPU profiles of the card vault and the key service, for finding hot spots.
+  ...(process.env.CARD_VAULT_BENCH_PROFILE
+    ? { nodeArgs: Object.fromEntries(['card-vault', 'keyvault'].map((n) => [n, ['--cpu-prof', '--cpu-prof-dir', process.env.CARD_VAULT_BENCH_PROFILE as string]])) }
+    : {}),
   env: {
-    'card-vault': { LOG_LEVEL: 'warn', CARD_VAULT_DB_POOL_SIZE: '30' },
+    'card-vault': { LOG_LEVEL: 'warn', CARD_VAULT_DB_POOL_SIZE: '30', CARD_VAULT_CVV_BATCH_MAX: String(CVV_BATCH_MAX) },
     processor: { LOG_LEVEL: 'warn', PROCESSOR_REDIS_PREFIX: `bench-${process.pid}:` },
     'proxy-internal': { LOG_LEVEL: 'warn' },
     keyvault: { LOG_LEVEL: 'warn', KEYVAULT_DB_POOL_SIZE: '20' },
@@ -79,6 +175,9 @@ const platform = await startTestPlatform({
 })
 const clients: ServiceClient[] = []
 try {
+  const pids: Record<string, number | undefined> = {}
+  for (const [svc, url] of Object.entries(platform.urls)) pids[svc] = await pidListening(Number(new URL(url).port))
+  probe = cpuProbe(pids, Object.values(platform.databases).map((u) => new URL(u).pathname.slice(1)))
   const viaProxy = createServiceClient({ callee: 'proxy-internal', zoneMap: platform.zoneMap, svids: platform.workload('cards'), baseUrl: platform.urls['proxy-internal']!, timeoutMs: 30_000, connections: 64 })
   const vault = createServiceClient({ callee: 'card-vault', zoneMap: platform.zoneMap, svids: platform.workload('processor'), baseUrl: platform.urls['card-vault']!, timeoutMs: 30_000, connections: 64 })
   clients.push(viaProxy, vault)
@@ -86,10 +185,12 @@ try {
     await viaProxy.request({ method: 'POST', path: '/v1/cde/cards', body: { program: PROGRAM, count } })
   }
   // Warm up (program registration, data keys, connections, JIT).
-  await run('warmup', 8, 1, issue(1)).catch(() => undefined)
   const figures: Figure[] = []
-  figures.push(await run('issue_via_proxy_internal_1_per_request', 32, 1, issue(1)))
-  figures.push(await run('issue_via_proxy_internal_10_per_request', 16, 10, issue(10)))
+  if (!VERIFY_ONLY) {
+    await run('warmup', 8, 1, issue(1)).catch(() => undefined)
+    figures.push(await run('issue_via_proxy_internal_1_per_request', 32, 1, issue(1)))
+    figures.push(await run('issue_via_proxy_internal_10_per_request', 16, 10, issue(10)))
+  }
 
   // Cards to verify: issue, reveal once each (as the processor) to know PAN, expiry and CVV2.
   const r = await vault.request<{ cards: { cardId: string }[] }>({ method: 'POST', path: '/v1/cards', body: { program: PROGRAM, count: 100 } })
@@ -106,7 +207,14 @@ try {
     if (res.body.results.cvv2 !== 'match') throw new Error('cvv2 mismatch')
   }
   await run('warmup', 16, 1, verify)
-  figures.push(await run('verify_pan_to_card_id_plus_cvv2', 64, 1, verify))
+  const cvvCalls0 = await keyvaultCvvCalls(platform.databases.keyvault)
+  const cvvFigure = await run(`verify_pan_to_card_id_plus_cvv2${CVV_BATCH_MAX > 1 ? '' : '_unbatched'}`, 64, 1, verify)
+  const cvvCalls1 = await keyvaultCvvCalls(platform.databases.keyvault)
+  // From the key service's audit log: verify calls and CVV items it answered during the figure.
+  const calls = cvvCalls1.calls - cvvCalls0.calls
+  cvvFigure.keyServiceCvvCalls = { calls, items: cvvCalls1.items - cvvCalls0.items, itemsPerCall: calls ? Math.round(((cvvCalls1.items - cvvCalls0.items) / calls) * 10) / 10 : 0 }
+  console.log(JSON.stringify(cvvFigure.keyServiceCvvCalls))
+  figures.push(cvvFigure)
   // The same without CVV2: shows the vault's own part (HMAC lookup + record decrypt) apart from the key service call.
   const lookupOnly = async () => {
     const k = known[i++ % known.length]!
@@ -114,24 +222,29 @@ try {
     if (res.body.results.expiry !== 'ok') throw new Error('expiry')
   }
   figures.push(await run('verify_pan_to_card_id_expiry_only_no_key_service_call', 64, 1, lookupOnly))
-  const out = {
-    measuredAt: new Date().toISOString(),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage1m: { atStart: loadStart, atEnd: loadavg()[0] } },
-    note: 'All processes (bench client, keyvault, card-vault, processor, proxy-internal, PostgreSQL) share this machine; a load average above the core count means other work was competing for the CPUs during the run.',
-    targets: { issuePerSecond: 300, verifyPerSecond: 3000 },
-    figures,
+  if (!VERIFY_ONLY) {
+    const out = {
+      measuredAt: new Date().toISOString(),
+      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage1m: { atStart: loadStart, atEnd: loadavg()[0] } },
+      note: 'All processes (bench client, keyvault, card-vault, processor, proxy-internal, PostgreSQL) share this machine; a load average above the core count means other work was competing for the CPUs during the run, and wall-clock figures are then lower bounds.',
+      howMeasured:
+        'Closed loops (concurrency = requests in flight) from this process over keep-alive connections (service-kit client, undici, JWT-SVID auth); 10 s per figure after warm-up. cpuUsPerOp: utime+stime per operation of each service process (/proc/<pid>/stat, found by its listening port), of the PostgreSQL backends connected to the services\' databases (pg_stat_activity), of this client (process.cpuUsage), and of every process on the machine (/proc/stat, other work included). loadAverage1m: before and after the figure.',
+      targets: { issuePerSecond: 300, verifyPerSecond: 3000 },
+      cardVaultCvvBatchMax: CVV_BATCH_MAX,
+      figures,
+    }
+    // Keep earlier runs: on a shared machine one run says little, several say how much the load moved it.
+    const file = new URL('./results.json', import.meta.url)
+    const previous = (await readFile(file, 'utf8').then((t) => JSON.parse(t) as unknown).catch(() => ({}))) as {
+      latest?: unknown
+      earlier?: unknown[]
+      figures?: unknown
+    }
+    // (A file from before this layout is one run.)
+    const earlier = (previous.figures ? [previous] : [previous.latest, ...(previous.earlier ?? [])]).filter(Boolean).slice(0, 9)
+    await writeFile(file, `${JSON.stringify({ latest: out, earlier }, null, 2)}\n`)
+    console.log('written cde/card-vault/bench/results.json')
   }
-  // Keep earlier runs: on a shared machine one run says little, several say how much the load moved it.
-  const file = new URL('./results.json', import.meta.url)
-  const previous = (await readFile(file, 'utf8').then((t) => JSON.parse(t) as unknown).catch(() => ({}))) as {
-    latest?: unknown
-    earlier?: unknown[]
-    figures?: unknown
-  }
-  // (A file from before this layout is one run.)
-  const earlier = (previous.figures ? [previous] : [previous.latest, ...(previous.earlier ?? [])]).filter(Boolean).slice(0, 9)
-  await writeFile(file, `${JSON.stringify({ latest: out, earlier }, null, 2)}\n`)
-  console.log('written cde/card-vault/bench/results.json')
 } finally {
   await Promise.all(clients.map((c) => c.close()))
   await platform.stop()

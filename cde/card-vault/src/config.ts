@@ -28,6 +28,12 @@ export const cardVaultConfigSchema = Type.Composite([
       description: 'How often the rotation job checks for a newer key-service key version and rewraps records (0: off).',
     }),
     CARD_VAULT_DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 20, description: 'PostgreSQL connections in the pool.' }),
+    CARD_VAULT_CVV_BATCH_MAX: Type.Integer({
+      minimum: 1,
+      maximum: 256,
+      default: 64,
+      description: 'CVV verifications per key-service call: checks arriving together go as one `batch_input` call (each still audited on its own). 1: one call per check.',
+    }),
   }),
 ])
 

@@ -19,6 +19,7 @@ runMain('card-vault', async () => {
     endpoint: serviceUrl(config, zoneMap, 'keyvault'),
     svids: workload,
     audience: serviceByName(zoneMap, 'keyvault').spiffeId,
+    cvvBatchMax: config.CARD_VAULT_CVV_BATCH_MAX,
   })
   const app = await buildApp({ config, bundles: workload, zoneMap, pool, keys })
   await runService(app, {

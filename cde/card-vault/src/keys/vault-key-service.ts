@@ -8,6 +8,7 @@ import vault from 'node-vault'
 import type { JwtSvidSource } from '@cardplane/spiffe'
 import { UpstreamError } from '@cardplane/service-kit'
 import { vaultTransport, type VaultTransport } from '@cardplane/vault-transport'
+import { CvvBatcher, CvvItemError, type CvvBatchResult } from './cvv-batcher.js'
 import type { ArqcInput, CvvInput, DataKey, KeyService, PinBlockInput, PinVerifyInput, StoredPinBlock } from './key-service.js'
 
 /** Paths of the key service's engines used by the card vault (see cde/keyvault/README.md). */
@@ -35,6 +36,11 @@ export interface VaultKeyServiceOptions {
   /** SPIFFE ID of the key service (the JWT-SVID audience). */
   audience: string
   timeoutMs?: number
+  /**
+   * CVV verifications per key-service call (`batch_input`): verifications arriving together are sent
+   * as one call of at most this many items. 1: every verification is its own call. Default 64.
+   */
+  cvvBatchMax?: number
 }
 
 interface VaultAnswer {
@@ -47,6 +53,8 @@ export class VaultKeyService implements KeyService {
   private readonly client: ReturnType<typeof vault>
   private readonly transport: VaultTransport
   #login: Promise<void> | undefined
+  /** Present when CVV verifications are batched (cvvBatchMax > 1). */
+  readonly cvvBatcher: CvvBatcher | undefined
   #expiresAt = 0
 
   constructor(private readonly opts: VaultKeyServiceOptions) {
@@ -57,6 +65,14 @@ export class VaultKeyService implements KeyService {
       noCustomHTTPVerbs: true,
       'request-promise': this.transport,
     })
+    const batchMax = opts.cvvBatchMax ?? 64
+    this.cvvBatcher =
+      batchMax > 1
+        ? new CvvBatcher(async (cvkName, items) => {
+            const d = await this.call(KEYVAULT_PATHS.cvvVerify(cvkName), { batch_input: items })
+            return Array.isArray(d.batch_results) ? (d.batch_results as CvvBatchResult[]) : []
+          }, { maxBatch: batchMax })
+        : undefined
   }
 
   /** Close the keep-alive connections. */
@@ -135,8 +151,24 @@ export class VaultKeyService implements KeyService {
   }
 
   async verifyCvv(input: CvvInput & { cvv: string }): Promise<boolean> {
-    const d = await this.call(KEYVAULT_PATHS.cvvVerify(input.cvkName), { ...this.cvvBody(input), cvv: input.cvv })
-    return d.valid === true
+    const body = { ...this.cvvBody(input), cvv: input.cvv }
+    if (!this.cvvBatcher) {
+      const d = await this.call(KEYVAULT_PATHS.cvvVerify(input.cvkName), body)
+      return d.valid === true
+    }
+    try {
+      return await this.cvvBatcher.verify(input.cvkName, body)
+    } catch (err) {
+      // An item the key service refused on its own: the same error a single call would have raised.
+      if (err instanceof CvvItemError) {
+        throw new UpstreamError('keyvault_error', {
+          message: 'key service payments/cvv failed (item)',
+          retry: false,
+          context: { status: null, reason: err.code.slice(0, 120) },
+        })
+      }
+      throw err
+    }
   }
 
   async pvv(input: PinBlockInput & { pvkName: string; pvki: number; pan: string }): Promise<string> {
