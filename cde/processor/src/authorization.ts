@@ -4,12 +4,13 @@ import { createServiceClient, serviceUrl, type Logger } from '@cardplane/service
 import type { JwtSvidSource } from '@cardplane/spiffe'
 import type { ZoneMap } from '@cardplane/zones'
 import { VisaConnector } from '@cardplane/visa'
-import { cardVaultVerifier } from './clients/card-vault-verifier.js'
-import { mainClusterAdviceDelivery, mainClusterDecider } from './clients/main-cluster.js'
+import { cardVaultResolver, cardVaultVerifier } from './clients/card-vault-verifier.js'
+import { mainClusterAdviceDelivery, mainClusterDecider, mainClusterPosting, mainClusterReversalDelivery } from './clients/main-cluster.js'
 import type { ProcessorConfig } from './config.js'
 import { AdviceQueue } from './pipeline/advice-queue.js'
 import { DuplicateWindow } from './pipeline/duplicate-window.js'
 import { passthroughHandler } from './pipeline/passthrough.js'
+import { NetworkMessageFlows, type MessageEvent } from './pipeline/network-messages.js'
 import { AuthorizationPipeline, type PipelineEvent } from './pipeline/pipeline.js'
 import type { LinkConfig } from './pipeline/types.js'
 
@@ -51,6 +52,15 @@ function eventLogger(logger: Logger | undefined): ((e: PipelineEvent) => void) |
   }
 }
 
+/** Logs reversal and advice events: ids and codes only; queued and unanswered ones at warn. */
+function messageLogger(logger: Logger | undefined): ((e: MessageEvent) => void) | undefined {
+  if (!logger) return undefined
+  return (e) => {
+    if (e.kind === 'queued' || e.kind === 'unanswered' || e.kind === 'participant_failed') logger.warn(e, 'network message')
+    else logger.info(e, 'network message')
+  }
+}
+
 /** Create the clients, the Redis connections, the advice queue (delivering) and the pipeline. */
 export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMap, svids: JwtSvidSource, logger?: Logger): Authorization {
   const redisUrl = config.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -62,6 +72,7 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
     connection: bullRedis,
     prefix: `${config.PROCESSOR_REDIS_PREFIX}bull`,
     deliver: mainClusterAdviceDelivery(proxyInternal),
+    deliverReversal: mainClusterReversalDelivery(proxyInternal),
     backoffMs: config.ADVICE_RETRY_MS,
   })
   advices.start()
@@ -78,15 +89,30 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
   }
   const participantSeconds = new Histogram({
     name: 'authorization_participant_seconds',
-    help: 'Time spent in each authorisation pipeline participant (duplicate-check, verify-card, card-authentication, decide, respond).',
+    help: 'Time spent in each pipeline participant (authorisations: duplicate-check, verify-card, card-authentication, decide, respond; reversals and advices: resolve-card, reverse, identify-card, post-advice).',
     labelNames: ['participant'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2.5],
     registers: [],
   })
+  const connector = new VisaConnector()
+  const duplicates = new DuplicateWindow({ redis, prefix: config.PROCESSOR_REDIS_PREFIX, windowMs: config.DUPLICATE_WINDOW_MS })
+  const verifier = cardVaultVerifier(cardVault)
+  const messages = new NetworkMessageFlows({
+    connector,
+    duplicates,
+    resolver: cardVaultResolver(cardVault),
+    verifier,
+    mainCluster: mainClusterPosting(proxyInternal),
+    store: advices,
+    deadlineMs: config.AUTH_DEADLINE_MS,
+    observe: (participant, ms) => participantSeconds.observe({ participant }, ms / 1000),
+    onEvent: messageLogger(logger),
+  })
   const pipeline = new AuthorizationPipeline({
-    connector: new VisaConnector(),
-    duplicates: new DuplicateWindow({ redis, prefix: config.PROCESSOR_REDIS_PREFIX, windowMs: config.DUPLICATE_WINDOW_MS }),
-    verifier: cardVaultVerifier(cardVault),
+    connector,
+    duplicates,
+    verifier,
+    messages,
     decider: mainClusterDecider(proxyInternal),
     advices,
     standInRules: config.STAND_IN_RULES,

@@ -1,6 +1,6 @@
 import type { VerificationResult } from '@cardplane/contracts'
 import { UpstreamError, type ServiceClient } from '@cardplane/service-kit'
-import type { CardCheck, CardVerifier } from '../pipeline/types.js'
+import type { CardCheck, CardResolver, CardVerifier } from '../pipeline/types.js'
 
 /** The card vault's `POST /v1/verify` answer (its own vocabulary). */
 interface VaultVerifyResult {
@@ -90,6 +90,24 @@ export function cardVaultVerifier(client: ServiceClient): CardVerifier {
         }
         if (v.arpc) check.arpc = v.arpc
         return check
+      } catch (err) {
+        if (err instanceof UpstreamError && (err.context as { statusCode?: number }).statusCode === 404) return undefined
+        throw err
+      }
+    },
+  }
+}
+
+/**
+ * The card vault's `POST /v1/resolve`: PAN → card ID, nothing checked (reversals only need to know whose
+ * authorisation they reverse). Only the PAN leaves the envelope. A 404 means the PAN is not one of ours.
+ */
+export function cardVaultResolver(client: ServiceClient): CardResolver {
+  return {
+    async resolve(envelope, timeoutMs): Promise<string | undefined> {
+      try {
+        const res = await client.request<{ cardId: string }>({ method: 'POST', path: '/v1/resolve', body: { pan: envelope.reveal().pan }, timeoutMs })
+        return res.body.cardId
       } catch (err) {
         if (err instanceof UpstreamError && (err.context as { statusCode?: number }).statusCode === 404) return undefined
         throw err

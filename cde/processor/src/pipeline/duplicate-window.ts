@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis'
 import type { StoredAnswer } from './types.js'
 
-/** Result of claiming a duplicate key. */
-export type Claim =
+/** Result of claiming a duplicate key (`T`: what was stored as the answer; authorisations store decisions). */
+export type Claim<T = StoredAnswer> =
   /** First time seen: this request must answer and then `publish`. */
   | { kind: 'owner' }
   /** Seen and answered: retransmission, answer the same. */
-  | { kind: 'answered'; answer: StoredAnswer }
+  | { kind: 'answered'; answer: T }
   /** Seen, still in flight (concurrent duplicate) and not answered before `waitUntil`. */
   | { kind: 'in_flight' }
 
@@ -45,7 +45,7 @@ export class DuplicateWindow {
    * Claim the key (SET NX). If another request holds it, wait for its answer until `waitUntil` (epoch ms):
    * the original answers within the same deadline, so a concurrent duplicate normally gets its answer.
    */
-  async claim(duplicateKey: string, waitUntil: number): Promise<Claim> {
+  async claim<T = StoredAnswer>(duplicateKey: string, waitUntil: number): Promise<Claim<T>> {
     const key = this.key(duplicateKey)
     const set = await this.redis.set(key, PENDING, 'PX', this.pendingMs, 'NX')
     if (set === 'OK') return { kind: 'owner' }
@@ -57,14 +57,14 @@ export class DuplicateWindow {
         if (again === 'OK') return { kind: 'owner' }
         continue
       }
-      if (v !== PENDING) return { kind: 'answered', answer: JSON.parse(v) as StoredAnswer }
+      if (v !== PENDING) return { kind: 'answered', answer: JSON.parse(v) as T }
       if (Date.now() + this.pollMs >= waitUntil) return { kind: 'in_flight' }
       await new Promise((r) => setTimeout(r, this.pollMs))
     }
   }
 
   /** Store the answer for retransmissions (keeps the window's expiry). */
-  async publish(duplicateKey: string, answer: StoredAnswer): Promise<void> {
+  async publish<T = StoredAnswer>(duplicateKey: string, answer: T): Promise<void> {
     await this.redis.set(this.key(duplicateKey), JSON.stringify(answer), 'PX', this.windowMs)
   }
 

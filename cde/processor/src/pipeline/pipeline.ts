@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import type { AuthorizationAdvice } from '@cardplane/contracts'
-import { authorizationResponse, type VisaConnector } from '@cardplane/visa'
+import { acknowledgement, authorizationResponse, VISA_DE39, type VisaConnector } from '@cardplane/visa'
 import type { Redis } from 'ioredis'
 import type { DuplicateWindow } from './duplicate-window.js'
+import { authorizationIdFor, type NetworkMessageFlows } from './network-messages.js'
 import { ANSWER_MARGIN_MS, cardAuthentication, decide, duplicateCheck, verifyCard } from './participants.js'
 import { DeadlineError } from '@cardplane/service-kit'
 import type { StandInRules } from './stand-in.js'
@@ -42,6 +43,11 @@ export interface PipelineDeps {
    * `issuer_unavailable` (Visa 91), instead of queueing behind work it would wait for past its deadline.
    */
   maxInFlight?: number
+  /**
+   * Reversals (0400/0420) and Visa STIP advices (0120): their own flows, never shed. Without them such
+   * messages are answered 12 (not supported).
+   */
+  messages?: NetworkMessageFlows
   /** Structured events without values (duplicate, stand-in, failures). */
   onEvent?: (event: PipelineEvent) => void
   /** Time spent in each participant and in `respond` (ms), for metrics. */
@@ -70,9 +76,7 @@ export function approvalCodeFor(authorizationId: string): string {
  * be taken for a PAN by the log scrubber and the internal proxy's PAN guard.
  */
 export function authorizationIdOf(ctx: Pick<AuthContext, 'auth' | 'link'>): string {
-  const n = ctx.auth.draft.network
-  const t = n.transmissionTime.replace(/[^0-9]/g, '').slice(0, 14)
-  return `${ctx.link.scheme}:${n.acquirerId}:${t.slice(0, 8)}T${t.slice(8)}:${n.stan}`
+  return authorizationIdFor(ctx.link.scheme, ctx.auth.draft.network)
 }
 
 function cvv2ResultOf(ctx: AuthContext): StoredAnswer['cvv2Result'] {
@@ -126,6 +130,13 @@ export class AuthorizationPipeline {
         return { action: 'answer', frame: inbound.response, problem: inbound.problem, ...(inbound.de39 ? { de39: inbound.de39 } : {}) }
       case 'network_management':
         return { action: 'answer', frame: inbound.response, de39: '00' }
+      // Reversals and advices have their own flows; they are never shed (see network-messages.ts).
+      case 'reversal':
+        if (!this.deps.messages) return this.unsupported(inbound.header, inbound.request)
+        return this.deps.messages.reversal(link, inbound.header, inbound.request, inbound.reversal, receivedAt)
+      case 'stand_in_advice':
+        if (!this.deps.messages) return this.unsupported(inbound.header, inbound.request)
+        return this.deps.messages.standInAdvice(link, inbound.header, inbound.request, inbound.advice, receivedAt)
       case 'authorization':
         break
     }
@@ -155,6 +166,11 @@ export class AuthorizationPipeline {
     } finally {
       this.inFlight--
     }
+  }
+
+  private unsupported(header: AuthContext['header'], request: AuthContext['message']): FrameResult {
+    const frame = this.deps.connector.encodeResponse(header, acknowledgement(request, VISA_DE39.invalidTransaction))
+    return { action: 'answer', frame, de39: VISA_DE39.invalidTransaction, problem: `unsupported_mti:${request.mti}` }
   }
 
   /** Authorisations in the pipeline now. */

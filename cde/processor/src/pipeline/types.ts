@@ -1,4 +1,14 @@
-import type { AuthorizationAdvice, AuthorizationRequest, Decision, DeclineReason, StandInReason, VerificationResults } from '@cardplane/contracts'
+import type {
+  AdviceResult,
+  AuthorizationAdvice,
+  AuthorizationRequest,
+  Decision,
+  DeclineReason,
+  ReversalRequest,
+  ReversalResult,
+  StandInReason,
+  VerificationResults,
+} from '@cardplane/contracts'
 import type { VisaAuthorization, VisaMessage } from '@cardplane/visa'
 import type { VisaHeader } from '@cardplane/iso8583'
 import type { SensitiveEnvelope } from '@cardplane/visa'
@@ -44,6 +54,23 @@ export interface Decider {
 export interface AdviceSink {
   /** Record an advice for later delivery; resolves once it is durable. Same adviceId → stored once. */
   record(advice: AuthorizationAdvice): Promise<void>
+}
+
+/** Durable store-and-forward of reversal advices (0420) the main cluster could not take in time. */
+export interface ReversalSink {
+  /** Record a reversal for later delivery; resolves once it is durable. Same reversalId → stored once. */
+  recordReversal(reversal: ReversalRequest): Promise<void>
+}
+
+/** The card vault's PAN → card ID lookup (no checks): `undefined` when the PAN is not one of ours. */
+export interface CardResolver {
+  resolve(envelope: SensitiveEnvelope, timeoutMs: number): Promise<string | undefined>
+}
+
+/** The main cluster's reversal and advice endpoints (through proxy-internal), bounded by a timeout. */
+export interface MainClusterPosting {
+  reverse(reversal: ReversalRequest, timeoutMs: number): Promise<ReversalResult>
+  advise(advice: AuthorizationAdvice, timeoutMs: number): Promise<AdviceResult>
 }
 
 /** What the duplicate window keeps about an answered authorisation: the decision, never card data. */
