@@ -162,6 +162,18 @@ export class CardStore {
     return r.rows[0] ? card(r.rows[0]) : undefined
   }
 
+  /** Several index lookups in one round trip: the cards found, keyed by the hex of their PAN HMAC. */
+  async findByPanHmacs(hmacs: Buffer[]): Promise<Map<string, CardRow>> {
+    const r = await this.pool.query({
+      name: 'cv_find_hmacs',
+      text: `SELECT encode(pan_hmac, 'hex') AS pan_hmac_hex, ${CARD_COLUMNS} FROM cards WHERE pan_hmac = ANY($1::bytea[])`,
+      values: [hmacs],
+    })
+    const out = new Map<string, CardRow>()
+    for (const row of r.rows as { pan_hmac_hex: string }[]) out.set(row.pan_hmac_hex, card(row))
+    return out
+  }
+
   /** Count a wrong PIN; locks the card's PIN when the limit is reached. Returns the new state. */
   async recordPinFailure(cardId: string, limit: number): Promise<{ tries: number; locked: boolean }> {
     const r = await this.pool.query({

@@ -3,7 +3,7 @@
  * here in memory only, for the duration of one call; it is sealed before it reaches the database
  * and never returned except by a redeemed reveal session.
  */
-import { createHmac } from 'node:crypto'
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
 import { newCardId } from '../domain/card-id.js'
 import { openRecord, sealRecord } from '../domain/envelope.js'
 import { expiryFor, expiryValid, parseYymm, yymm, type Expiry } from '../domain/expiry.js'
@@ -15,6 +15,7 @@ import { PIN_SET_MAX_ATTEMPTS, pinRefusal } from '../domain/pin-policy.js'
 import type { CardRow, CardStore, ProgramRow } from '../store/card-store.js'
 import { cardNotFound, invalid, pinNotRevealable, pinRefused, programMismatch, rangeExhausted, revealInvalid } from './errors.js'
 import type { KeyManager } from './key-manager.js'
+import { PanLookupBatcher } from './pan-lookup-batcher.js'
 
 /** Clear contents of a sealed card record. */
 interface CardRecord {
@@ -133,7 +134,13 @@ export class CardVault {
   ) {
     this.now = opts.now ?? (() => new Date())
     this.pinKey = opts.pinKeyName ?? 'pin-storage'
+    this.panLookups = new PanLookupBatcher(store)
   }
+
+  /** PAN-index lookups of verify/resolve, batched into one query per event-loop turn. */
+  private readonly panLookups: PanLookupBatcher
+  /** The index key as a KeyObject (one import per key, not one per HMAC). */
+  private indexKeyObject: { raw: Buffer; key: KeyObject } | undefined
 
   private readonly pinKey: string
 
@@ -168,7 +175,8 @@ export class CardVault {
   /** Keyed HMAC of a PAN under the index key (memory-only key from the key service). */
   async panHmac(pan: string): Promise<{ hmac: Buffer; keyId: number }> {
     const { id, key } = await this.keyManager.indexKey()
-    return { hmac: createHmac('sha256', key).update(pan, 'utf8').digest(), keyId: id }
+    if (this.indexKeyObject?.raw !== key) this.indexKeyObject = { raw: key, key: createSecretKey(key) }
+    return { hmac: createHmac('sha256', this.indexKeyObject.key).update(pan, 'utf8').digest(), keyId: id }
   }
 
   /** Issue `count` cards of a program. Optional chosen PIN applies to every card of the call. */
@@ -267,14 +275,14 @@ export class CardVault {
   async resolve(pan: string): Promise<string | undefined> {
     if (!/^\d{12,19}$/.test(pan)) return undefined
     const { hmac } = await this.panHmac(pan)
-    return (await this.store.findByPanHmac(hmac))?.cardId
+    return (await this.panLookups.find(hmac))?.cardId
   }
 
   /** Verify one authorisation's sensitive data. Returns the card ID and results, never the PAN. */
   async verify(req: VerifyRequest): Promise<VerifyResult> {
     if (typeof req.pan !== 'string' || !/^\d{12,19}$/.test(req.pan)) throw invalid('pan_invalid', 'PAN is malformed')
     const { hmac } = await this.panHmac(req.pan)
-    const row = await this.store.findByPanHmac(hmac)
+    const row = await this.panLookups.find(hmac)
     if (!row) throw cardNotFound()
     const program = await this.program(row.programId)
     if (!program) throw cardNotFound()
