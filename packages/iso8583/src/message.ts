@@ -1,16 +1,21 @@
 /**
  * A compiled spec: MTI codec, bitmap codec and one FieldCodec per field number, built once from a
- * validated spec document. `decode`, `encode` and `scan` only walk these arrays.
+ * validated spec document, plus a generated body decoder/encoder (codegen.ts) that handles the
+ * common field kinds inline and hands anything unusual back to the FieldCodecs.
  */
 import { ASCII, charsetByName, type Charset } from './charsets.js'
+import { generateBodyDecoder, generateBodyEncoder, type BodyDecoder, type BodyEncoder } from './codegen.js'
 import { decodeError, encodeError } from './errors.js'
-import { compileField, type FieldCodec } from './field.js'
+import { charsetFor, compileField, type FieldCodec } from './field.js'
 import { HEX_VALUE, Writer, type Reader } from './io.js'
 import { DIGIT_PAIRS } from './primitive.js'
 import type { FieldValue, Message } from './message-types.js'
 import type { SpecDocument } from './spec-types.js'
 
+/** Output slab shared by all specs (see Writer). */
 const writer = new Writer(16384)
+/** Free bytes wanted in the slab before a message is started there. */
+const ROOM = 2048
 const bm = new Uint8Array(24)
 const HEX = '0123456789ABCDEF'
 /** Canonical key strings of field numbers, to reject keys like "02" without allocating. */
@@ -27,6 +32,12 @@ function isDigits(s: string): boolean {
     if (c < 0x30 || c > 0x39) return false
   }
   return true
+}
+
+function checkMessage(msg: Message): void {
+  if (typeof msg !== 'object' || msg === null || typeof msg.fields !== 'object' || msg.fields === null) {
+    encodeError('INVALID_VALUE', '', 'expected { mti, fields }')
+  }
 }
 
 /** Number of the highest bit set in bm[0..nBytes). */
@@ -51,6 +62,8 @@ export class Iso8583Spec {
   /** allowed MTIs as a 10,000-entry table indexed by the MTI's numeric value (no string hashing per decode). */
   private readonly allowedTable: Uint8Array | undefined
   private readonly bitmapHexCs: Charset | undefined
+  private readonly decodeBody: BodyDecoder
+  private readonly encodeBody: BodyEncoder
 
   constructor(doc: SpecDocument) {
     this.name = doc.name
@@ -68,6 +81,9 @@ export class Iso8583Spec {
       this.allowedTable = table
     }
     this.bitmapHexCs = doc.bitmap.encoding === 'binary' ? undefined : doc.bitmap.encoding === 'hex-ascii' ? ASCII : charsetByName(ctx.codepage)
+    const gen = { codepage: ctx.codepage, charset: (enc: 'ascii' | 'ebcdic', def: { codepage?: 'cp037' | 'cp1047' }, codepage: 'cp037' | 'cp1047') => charsetFor(enc, def, { codepage }) }
+    this.decodeBody = generateBodyDecoder(doc.fields, fields, this.tertiary, gen)
+    this.encodeBody = generateBodyEncoder(doc.fields, fields, this.tertiary, gen)
   }
 
   /** The compiled codec of a field or subfield path ("2", "62.2", "48.42"), if defined. */
@@ -80,17 +96,37 @@ export class Iso8583Spec {
 
   /** Decode a whole message; the buffer must hold exactly one message (no framing, no header). */
   decode(input: Uint8Array): Message {
+    // Anything the generated fast path does not accept as plainly valid is decoded again by the
+    // field codecs, which raise the typed error (or keep undescribed subfields under _rest).
+    return this.decodeFast(input) ?? this.decodeReference(input)
+  }
+
+  /**
+   * The generated fast path alone: the decoded message, or null where `decode` hands over to the
+   * field codecs. MTI and bitmap errors are thrown as by `decode`. For tests and benchmarks.
+   * @internal
+   */
+  decodeFast(input: Uint8Array): Message | null {
     const buf = asBuffer(input)
     const r: Reader = { buf, pos: 0 }
     const end = buf.length
     const mti = this.readMti(r, end)
     const nBytes = this.readBitmap(r, end)
+    let fields: Record<string, FieldValue> | null
+    try {
+      fields = this.decodeBody(buf, end, bm, nBytes, highestBit(nBytes), r)
+    } catch {
+      // A field codec called by the fast path threw: the closure path reports the canonical error.
+      return null
+    }
+    return fields === null ? null : { mti, fields }
+  }
+
+  /** The closure-based body decoder (reference for the generated one). */
+  private decodeFields(r: Reader, end: number, nBytes: number, top: number): Record<string, FieldValue> {
     const fields: Record<string, FieldValue> = {}
     const codecs = this.fields
     const tertiary = this.tertiary
-    // Storing the highest field first sizes the object's element store once (V8 otherwise regrows
-    // it for every higher field number); the placeholder is overwritten when that field is decoded.
-    const top = highestBit(nBytes)
     if (top > 1) fields[top] = ''
     for (let i = 0; i < nBytes; i++) {
       const b = bm[i]!
@@ -105,7 +141,21 @@ export class Iso8583Spec {
       }
     }
     if (r.pos !== end) decodeError('TRAILING_BYTES', '', r.pos, 'bytes left after the last field')
-    return { mti, fields }
+    return fields
+  }
+
+  /**
+   * Decode with the field codecs only, bypassing the generated fast path (same results and errors
+   * as `decode`; it is also where `decode` hands over anything its fast path does not accept).
+   * @internal
+   */
+  decodeReference(input: Uint8Array): Message {
+    const buf = asBuffer(input)
+    const r: Reader = { buf, pos: 0 }
+    const end = buf.length
+    const mti = this.readMti(r, end)
+    const nBytes = this.readBitmap(r, end)
+    return { mti, fields: this.decodeFields(r, end, nBytes, highestBit(nBytes)) }
   }
 
   /**
@@ -136,12 +186,61 @@ export class Iso8583Spec {
 
   /** Encode a message. Fields are written in number order; an empty secondary bitmap is omitted. */
   encode(msg: Message): Buffer {
-    if (typeof msg !== 'object' || msg === null || typeof msg.fields !== 'object' || msg.fields === null) {
-      encodeError('INVALID_VALUE', '', 'expected { mti, fields }')
-    }
+    return this.encodeFast(msg) ?? this.encodeReference(msg)
+  }
+
+  /**
+   * The generated fast path alone: the encoded message, or null where `encode` hands over to the
+   * field codecs (which raise the typed error, pad short values, parse hex …). Message and MTI
+   * errors are thrown as by `encode`. For tests and benchmarks.
+   * @internal
+   */
+  encodeFast(msg: Message): Buffer | null {
+    checkMessage(msg)
+    this.checkMti(msg.mti)
     const w = writer
-    w.pos = 0
-    this.writeMti(msg.mti, w)
+    w.begin(ROOM)
+    // The fields go after room for the largest bitmap; the MTI and the bitmap, whose size is known
+    // once the highest field is, are then written right before them.
+    const mtiWidth = this.mtiCs === undefined ? 2 : 4
+    const maxBytes = this.tertiary ? 24 : 16
+    const hex = this.bitmapHexCs !== undefined
+    const fieldsAt = w.base + mtiWidth + (hex ? 2 * maxBytes : maxBytes)
+    w.pos = fieldsAt
+    w.ensure(0)
+    for (let i = 0; i < maxBytes; i++) bm[i] = 0
+    let highest: number
+    try {
+      highest = this.encodeBody(msg.fields, w, bm)
+    } catch {
+      // A field codec called by the fast path threw: the closure path reports the canonical error
+      // (the fast path may not have met the message's keys in the same order).
+      return null
+    }
+    if (highest < 0) return null
+    const nBytes = highest > 128 ? 24 : highest > 64 ? 16 : 8
+    if (nBytes > 8) bm[0]! |= 0x80
+    if (nBytes > 16) bm[8]! |= 0x80
+    const start = fieldsAt - (hex ? 2 * nBytes : nBytes) - mtiWidth
+    w.base = start
+    this.writeMtiAt(msg.mti, w.buf, start)
+    this.writeBitmapAt(w.buf, start + mtiWidth, nBytes)
+    return w.finish()
+  }
+
+  /**
+   * Encode with the field codecs only, bypassing the generated fast path (same bytes and errors
+   * as `encode`; it is also where `encode` hands over anything its fast path does not accept).
+   * @internal
+   */
+  encodeReference(msg: Message): Buffer {
+    checkMessage(msg)
+    this.checkMti(msg.mti)
+    const w = writer
+    w.begin(ROOM)
+    w.ensure(4)
+    this.writeMtiAt(msg.mti, w.buf, w.pos)
+    w.pos += this.mtiCs === undefined ? 2 : 4
     const fields = msg.fields
     const keys = Object.keys(fields)
     // Integer-like keys enumerate in ascending order, so the last defined one decides the bitmap size.
@@ -156,8 +255,7 @@ export class Iso8583Spec {
     for (let i = 0; i < nBytes; i++) bm[i] = 0
     if (nBytes > 8) bm[0] = 0x80
     if (nBytes > 16) bm[8] = 0x80
-    const hex = this.bitmapHexCs !== undefined
-    const bmWidth = hex ? nBytes * 2 : nBytes
+    const bmWidth = this.bitmapHexCs !== undefined ? nBytes * 2 : nBytes
     w.ensure(bmWidth)
     const bmAt = w.pos
     w.pos += bmWidth
@@ -172,15 +270,18 @@ export class Iso8583Spec {
       bm[(n - 1) >> 3]! |= 0x80 >> ((n - 1) & 7)
       c.encode(v, w)
     }
-    const out = w.buf
-    if (hex) {
+    this.writeBitmapAt(w.buf, bmAt, nBytes)
+    return w.finish()
+  }
+
+  private writeBitmapAt(out: Buffer, at: number, nBytes: number): void {
+    if (this.bitmapHexCs !== undefined) {
       const from = this.bitmapHexCs.fromLatin1
       for (let i = 0; i < nBytes; i++) {
-        out[bmAt + 2 * i] = from[HEX.charCodeAt(bm[i]! >> 4)]!
-        out[bmAt + 2 * i + 1] = from[HEX.charCodeAt(bm[i]! & 15)]!
+        out[at + 2 * i] = from[HEX.charCodeAt(bm[i]! >> 4)]!
+        out[at + 2 * i + 1] = from[HEX.charCodeAt(bm[i]! & 15)]!
       }
-    } else for (let i = 0; i < nBytes; i++) out[bmAt + i] = bm[i]!
-    return w.result()
+    } else for (let i = 0; i < nBytes; i++) out[at + i] = bm[i]!
   }
 
   private readMti(r: Reader, end: number): string {
@@ -213,15 +314,21 @@ export class Iso8583Spec {
     return mti
   }
 
-  private writeMti(mti: string, w: Writer): void {
+  private checkMti(mti: string): void {
     if (typeof mti !== 'string' || mti.length !== 4 || !isDigits(mti)) encodeError('INVALID_MTI', 'mti', 'MTI must be four digits')
-    if (this.allowedTable && this.allowedTable[+mti] !== 1) encodeError('UNKNOWN_MTI', 'mti', 'MTI not defined by the spec')
-    w.ensure(4)
+    if (this.allowedTable) {
+      const n = (mti.charCodeAt(0) - 48) * 1000 + (mti.charCodeAt(1) - 48) * 100 + (mti.charCodeAt(2) - 48) * 10 + (mti.charCodeAt(3) - 48)
+      if (this.allowedTable[n] !== 1) encodeError('UNKNOWN_MTI', 'mti', 'MTI not defined by the spec')
+    }
+  }
+
+  /** Write a checked MTI at `at` (room reserved). */
+  private writeMtiAt(mti: string, out: Buffer, at: number): void {
     if (this.mtiCs === undefined) {
-      w.buf[w.pos++] = ((mti.charCodeAt(0) - 48) << 4) | (mti.charCodeAt(1) - 48)
-      w.buf[w.pos++] = ((mti.charCodeAt(2) - 48) << 4) | (mti.charCodeAt(3) - 48)
+      out[at] = ((mti.charCodeAt(0) - 48) << 4) | (mti.charCodeAt(1) - 48)
+      out[at + 1] = ((mti.charCodeAt(2) - 48) << 4) | (mti.charCodeAt(3) - 48)
     } else {
-      for (let i = 0; i < 4; i++) w.buf[w.pos++] = this.mtiCs.zero + mti.charCodeAt(i) - 48
+      for (let i = 0; i < 4; i++) out[at + i] = this.mtiCs.zero + mti.charCodeAt(i) - 48
     }
   }
 
