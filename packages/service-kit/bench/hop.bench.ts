@@ -38,6 +38,7 @@ async function serve(kind: 'service-kit' | 'bare', socket?: string): Promise<voi
   let cpu0 = process.cpuUsage()
   process.on('message', (m: string) => {
     if (m === 'start') cpu0 = process.cpuUsage()
+    if (m === 'exit') process.exit(0)
     if (m === 'report') {
       const c = process.cpuUsage(cpu0)
       process.send!({ kind: 'cpu', us: c.user + c.system } satisfies Msg)
@@ -54,7 +55,7 @@ function ask(child: ReturnType<typeof fork>, m: string): Promise<Msg> {
 }
 
 async function run(kind: 'service-kit' | 'bare', socket: string | undefined, send: () => Promise<void>): Promise<Record<string, number>> {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', kind, socket ?? ''], { execArgv: ['--import', 'tsx'] })
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', kind, socket ?? ''], { execArgv: [...(process.env.HOP_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/hopprof'] : []), '--import', 'tsx'] })
   const ready = await new Promise<Msg>((resolve) => child.once('message', (m: Msg) => resolve(m)))
   if (ready.kind !== 'listening') throw new Error('server did not start')
   port = ready.port
@@ -69,7 +70,7 @@ async function run(kind: 'service-kit' | 'bare', socket: string | undefined, sen
   const seconds = (performance.now() - t0) / 1000
   const client = process.cpuUsage(cpu0)
   const server = (await ask(child, 'report')) as { kind: 'cpu'; us: number }
-  child.kill()
+  child.send('exit')
   return {
     requestsPerSecond: Math.round(REQUESTS / seconds),
     serverCpuUsPerRequest: Math.round(server.us / REQUESTS),
