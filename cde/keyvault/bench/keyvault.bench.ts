@@ -108,7 +108,9 @@ async function overHttp(): Promise<Record<string, Record<string, number | string
   const url = `http://127.0.0.1:${port}`
   // KEYVAULT_BENCH_PROFILE=<dir>: CPU profile of the key service process, for finding hot spots.
   const profile = process.env.KEYVAULT_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.KEYVAULT_BENCH_PROFILE] : []
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(pkgDir, 'src/main.ts')], {
+  // KEYVAULT_BENCH_SERVER=<path to a main.ts>: another build of the service (A/B runs against an older commit).
+  const entry = process.env.KEYVAULT_BENCH_SERVER ?? join(pkgDir, 'src/main.ts')
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry], {
     cwd: pkgDir,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: dbUrl, SPIFFE_ENDPOINT_SOCKET: spiffe.endpoint('keyvault') },
     stdio: ['ignore', 'inherit', 'inherit'],

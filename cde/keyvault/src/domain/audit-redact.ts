@@ -36,14 +36,16 @@ export function redact(data: unknown, hmac: Hmacer): unknown {
 
 function walk(v: unknown, hmac: Hmacer, field: string | undefined): unknown {
   if (v === null || v === undefined) return v
+  const t = typeof v
+  if (t === 'string') return field !== undefined && CLEAR_FIELDS.has(field) ? v : hmac(v as string)
+  if (t === 'number' || t === 'boolean') return field !== undefined && CLEAR_FIELDS.has(field) ? v : hmac(String(v))
   if (Array.isArray(v)) return v.map((x) => walk(x, hmac, field))
-  if (typeof v === 'object') {
+  if (t === 'object') {
+    // for...in over own keys: no [key, value] arrays per property (this runs twice per request).
+    const src = v as Record<string, unknown>
     const out: Record<string, unknown> = {}
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = walk(x, hmac, k)
+    for (const k in src) if (Object.hasOwn(src, k)) out[k] = walk(src[k], hmac, k)
     return out
   }
-  const clear = field !== undefined && CLEAR_FIELDS.has(field)
-  if (typeof v === 'string') return clear ? v : hmac(v)
-  if (typeof v === 'number' || typeof v === 'boolean') return clear ? v : hmac(String(v))
   return hmac(String(v as string))
 }

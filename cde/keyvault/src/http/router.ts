@@ -99,8 +99,15 @@ export function capabilitiesFor(op: Operation): Capability[] {
   }
 }
 
+const MATCH_CACHE_MAX = 4096
+
 export class Router {
   private routes: CompiledRoute[] = []
+  /**
+   * Matches by path, so the hot paths (`payments/cvv/verify/<key>`) skip the scan over every route
+   * pattern. Bounded: emptied when it grows past MATCH_CACHE_MAX distinct paths (paths are client input).
+   */
+  private matches = new Map<string, { route: PathRoute; params: Record<string, string> } | undefined>()
 
   add(routes: PathRoute[]): void {
     for (const r of routes) {
@@ -117,15 +124,25 @@ export class Router {
         .join('/')
       this.routes.push({ ...r, re: new RegExp(`^${body}$`), names })
     }
+    this.matches.clear()
   }
 
+  /** The route for `path` and its parameters (a shared, frozen object: handlers only read it). */
   match(path: string): { route: PathRoute; params: Record<string, string> } | undefined {
+    if (this.matches.has(path)) return this.matches.get(path)
+    const found = this.scan(path)
+    if (this.matches.size >= MATCH_CACHE_MAX) this.matches.clear()
+    this.matches.set(path, found)
+    return found
+  }
+
+  private scan(path: string): { route: PathRoute; params: Record<string, string> } | undefined {
     for (const r of this.routes) {
       const m = r.re.exec(path)
       if (!m) continue
       const params: Record<string, string> = {}
       r.names.forEach((n, i) => (params[n] = m[i + 1] ?? ''))
-      return { route: r, params }
+      return Object.freeze({ route: r, params: Object.freeze(params) })
     }
     return undefined
   }
