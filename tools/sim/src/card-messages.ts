@@ -199,3 +199,56 @@ export function authorizationRequest(card: SimCard, keys: SimKeys, opts: AuthOpt
   }
   return { mti: '0100', fields }
 }
+
+/** Options of a reversal of an earlier authorisation. */
+export interface ReversalOptions {
+  /** 0400 reversal request (default) or 0420 reversal advice; 0401/0421 are repeats. */
+  mti?: '0400' | '0401' | '0420' | '0421'
+  /** The reversal's own STAN and DE 7. */
+  stan: string
+  transmissionTime: string
+  /** Partial reversal: the amount that stays authorised (DE 95), minor units of the original currency. */
+  replacementMinor?: number
+  /** DE 39 of the reversal: why it is sent (e.g. 68 response received too late, 17 customer cancellation). */
+  reasonCode?: string
+}
+
+/**
+ * A reversal of `original` (a 0100 this simulator sent) as an acquirer would send it: the original's card,
+ * amount and routing fields, its own STAN and DE 7, DE 90 = original MTI + STAN + DE 7 + zero-filled DE 32
+ * (+ forwarding id, zeros), DE 95 for a partial reversal.
+ */
+export function reversalRequest(original: VisaMessage, opts: ReversalOptions): VisaMessage {
+  const of = original.fields
+  const str = (k: string): string => {
+    const v = of[k]
+    if (typeof v !== 'string') throw new Error(`the original has no DE ${k}`)
+    return v
+  }
+  const fields: VisaMessage['fields'] = {}
+  for (const k of ['2', '3', '4', '14', '18', '19', '32', '41', '42', '43', '49', '62.2']) {
+    const v = of[k]
+    if (v !== undefined) fields[k] = v
+  }
+  fields['7'] = opts.transmissionTime
+  fields['11'] = opts.stan
+  fields['37'] = `${opts.transmissionTime.slice(2, 8)}${opts.stan}`
+  fields['90'] = `${original.mti}${str('11')}${str('7')}${str('32').padStart(11, '0')}${'0'.repeat(11)}`
+  if (opts.replacementMinor !== undefined) {
+    const amt = String(opts.replacementMinor).padStart(12, '0')
+    fields['95'] = `${amt}${'0'.repeat(12)}${amt}${'0'.repeat(6)}`
+  }
+  if (opts.reasonCode) fields['39'] = opts.reasonCode
+  return { mti: opts.mti ?? '0400', fields }
+}
+
+/**
+ * A 0120 as Visa's stand-in (STIP) would send it after answering an authorisation for the issuer: the
+ * authorisation's fields (an e-commerce one here), DE 39 = what STIP answered, DE 63.4 = the STIP reason
+ * (9020: the issuer's response timed out).
+ */
+export function stipAdvice(card: SimCard, opts: Omit<AuthOptions, 'kind'> & { de39: string; stipReason?: string }): VisaMessage {
+  const auth = authorizationRequest({ pan: card.pan, expiry: card.expiry }, {}, { ...opts, kind: 'ecommerce' })
+  delete auth.fields['126.10']
+  return { mti: '0120', fields: { ...auth.fields, '39': opts.de39, '63.4': opts.stipReason ?? '9020' } }
+}

@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici'
-import { authorizationRequest, type AuthKind, type SimCard, type SimKeys } from './card-messages.js'
+import { authorizationRequest, reversalRequest, type AuthKind, type SimCard, type SimKeys } from './card-messages.js'
 import { consoleClients, fetchReveal, yymm } from './dev-platform.js'
 import { pinBlockUnder } from './issuer-setup.js'
 import { VisaLinkClient } from './visa-link-client.js'
@@ -16,12 +16,15 @@ interface Scenario {
   controls?: Record<string, unknown>
   pin?: string
   auths: { kind: AuthKind; amountMinor: number; mcc?: string; cvv2Wrong?: boolean; pin?: string }[]
+  /** After the authorisations, reverse the last one in full (0400) and expect 0410 / 00. */
+  thenReverse?: boolean
 }
 
 const SCENARIOS: Scenario[] = [
   { name: 'e-commerce approvals', reason: 'approved', expect: '00', fund: 100_000, auths: [1250, 990, 4500, 150, 2999].map((a) => ({ kind: 'ecommerce' as const, amountMinor: a })) },
   { name: 'chip approval', reason: 'approved', expect: '00', fund: 100_000, auths: [{ kind: 'chip', amountMinor: 3000 }] },
   { name: 'PIN approval', reason: 'approved', expect: '00', fund: 100_000, pin: '4321', auths: [{ kind: 'pin', amountMinor: 2000 }] },
+  { name: 'approval then reversal', reason: 'reversed', expect: '00', fund: 100_000, auths: [{ kind: 'ecommerce', amountMinor: 2500 }], thenReverse: true },
   { name: 'insufficient funds', reason: 'insufficient_funds', expect: '51', fund: 1000, auths: [{ kind: 'ecommerce', amountMinor: 5000 }] },
   { name: 'frozen card', reason: 'card_frozen', expect: '62', fund: 100_000, status: 'frozen', auths: [{ kind: 'ecommerce', amountMinor: 1000 }] },
   { name: 'expired card', reason: 'card_expired', expect: '54', fund: 100_000, status: 'expired', auths: [{ kind: 'ecommerce', amountMinor: 1000 }] },
@@ -66,7 +69,7 @@ const devTls = new Agent({ connect: { rejectUnauthorized: false } })
  * `pnpm cardplane sim demo`: against a running `pnpm start`, issue cards (as the operations console),
  * reveal them like a cardholder, fund their accounts, set states and controls, then send a mix of
  * approvals and every decline the demo covers over the Visa link; the last authorisation of each scenario
- * is the one expected to carry the scenario's DE 39.
+ * is the one expected to carry the scenario's DE 39. One scenario reverses its approval (0400 → 0410 / 00).
  */
 export async function runDemo(opts: { port: number; host?: string; programId: string; keys: SimKeys; zpkName?: string; log: (m: string) => void }): Promise<DemoReport> {
   const c = consoleClients()
@@ -79,7 +82,7 @@ export async function runDemo(opts: { port: number; host?: string; programId: st
     const run = Date.now().toString(36)
     for (const [i, sc] of SCENARIOS.entries()) {
       if (sc.auths.some((a) => a.kind === 'chip') && (!opts.keys.imkAc || !opts.keys.arqcProfile)) {
-        opts.log(`${sc.name}: skipped (no dev IMK-AC for the card's ARQC; the demo programs carry no IMK)`)
+        opts.log(`${sc.name}: skipped (no dev IMK-AC copy in keyvault/DEV-ONLY-card-keys.json: a fresh \`pnpm start\` state creates it)`)
         skipped.push(sc.name)
         continue
       }
@@ -130,7 +133,12 @@ export async function runDemo(opts: { port: number; host?: string; programId: st
         const de39 = String(ans.message.fields['39'])
         const last = j === sc.auths.length - 1
         const expected = last || sc.reason === 'approved' ? sc.expect : de39
-        rows.push({ scenario: sc.name, reason: sc.reason, expected, de39, latencyMs: Math.round(ans.latencyMs * 100) / 100, ok: de39 === expected })
+        rows.push({ scenario: sc.name, reason: sc.thenReverse ? 'approved' : sc.reason, expected, de39, latencyMs: Math.round(ans.latencyMs * 100) / 100, ok: de39 === expected })
+        if (last && sc.thenReverse) {
+          const rev = await link.send(reversalRequest(msg, { stan: link.nextStan(), transmissionTime: VisaLinkClient.transmissionTime() }))
+          const revDe39 = String(rev.message.fields['39'])
+          rows.push({ scenario: `${sc.name} (0400)`, reason: sc.reason, expected: '00', de39: revDe39, latencyMs: Math.round(rev.latencyMs * 100) / 100, ok: revDe39 === '00' })
+        }
       }
     }
     await link.networkManagement('072')

@@ -1,0 +1,145 @@
+// The end-to-end platform for the reversal tests: every service as its own process, a Visa link on
+// proxy-public, cards issued and revealed like a cardholder would, accounts funded in the ledger. The same
+// set-up as e2e-authorisation.test.ts (kept inline there).
+import { randomBytes, randomUUID } from 'node:crypto'
+import { kcv } from '@cardplane/payment-crypto'
+import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
+import { freePort, startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
+import { authorizationRequest, type AuthOptions, type SimKeys } from '../src/card-messages.js'
+import type { IssuedCard } from '../src/issuer-setup.js'
+import { VisaLinkClient } from '../src/visa-link-client.js'
+
+export const IMK = '0123456789ABCDEFFEDCBA98765432100123456789ABCDEF'.slice(0, 32).split('').reverse().join('')
+const IMK_NAME = 'imk-ac-test'
+export const KEYS: SimKeys = { imkAc: IMK, arqcProfile: 'visa-cvn18', zpk: TEST_KEYS.zpkMaterial }
+
+/** A running end-to-end platform with clients as the card vault's, the ledger's and authorizations' callers. */
+export interface E2e {
+  platform: TestPlatform
+  linkPort: number
+  redisPrefix: string
+  link: VisaLinkClient
+  vault: ServiceClient
+  ledger: ServiceClient
+  authz: ServiceClient
+  programId: string
+  /** Everything sensitive sent, for the leak scan. */
+  sent: { pans: Set<string>; cvv2s: Set<string> }
+  issueCard(opts?: { fund?: number; status?: string }): Promise<IssuedCard>
+  auth(card: IssuedCard, o?: Partial<AuthOptions>): ReturnType<typeof authorizationRequest>
+  available(accountId: string): Promise<{ balance: number; held: number; available: number }>
+  close(): Promise<void>
+}
+
+/** Start the platform (seven processes) with the processor's deadline and advice retry delay given. */
+export async function startE2e(opts: { prefix: string; deadlineMs: number; adviceRetryMs: number }): Promise<E2e> {
+  const linkPort = await freePort()
+  const redisPrefix = `cardplane:e2e:${randomUUID()}:`
+  const program = {
+    id: `${opts.prefix.replace(/[^a-z0-9-]/g, '-')}-visa-eur`,
+    bin: '45399131',
+    panLength: 16,
+    accountStart: '3000000',
+    rangeSize: '1000000',
+    validityMonths: 36,
+    serviceCode: '201',
+    pinTryLimit: 3,
+    cvkName: TEST_KEYS.cvk,
+    pvkName: TEST_KEYS.pvk,
+    pvki: 1,
+    imkAcName: IMK_NAME,
+    arqcProfile: 'visa-cvn18' as const,
+  }
+  const platform = await startTestPlatform({
+    services: ['keyvault', 'card-vault', 'ledger', 'authorizations', 'proxy-internal', 'processor', 'proxy-public'],
+    prefix: opts.prefix,
+    env: {
+      processor: {
+        PROCESSOR_LINKS: JSON.stringify([{ name: 'visa', scheme: 'visa', zpkName: TEST_KEYS.zpk }]),
+        PROCESSOR_REDIS_PREFIX: redisPrefix,
+        AUTH_DEADLINE_MS: String(opts.deadlineMs),
+        ADVICE_RETRY_MS: String(opts.adviceRetryMs),
+      },
+      'proxy-public': {
+        PUBLIC_REVEAL_PORT: '0',
+        PUBLIC_LINKS: JSON.stringify([
+          { name: 'visa', scheme: 'visa', port: linkPort, framing: 'vmlh', allowedPeers: [], maxFrameSize: 2048, readTimeoutMs: 400, idleTimeoutMs: 60_000, maxConnections: 8, maxInFlight: 256 },
+        ]),
+      },
+    },
+  })
+  const clients: ServiceClient[] = []
+  const client = (callee: string, as: string): ServiceClient => {
+    const c = createServiceClient({ callee, zoneMap: platform.zoneMap, svids: platform.workload(as), baseUrl: platform.urls[callee]!, timeoutMs: 20_000 })
+    clients.push(c)
+    return c
+  }
+  // The dev IMK-AC imported by ceremony, as in the authorisation test (chip cards are not used here, but
+  // the program names it).
+  const root = platform.keyvaultRoot!
+  const vaultLib = (await import('node-vault')).default
+  const c1 = randomBytes(16)
+  const c2 = Buffer.from(Buffer.from(IMK, 'hex').map((b, i) => b ^ c1[i]!))
+  await root.write(`keys/${IMK_NAME}/ceremony`, { type: 'imk-ac', algorithm: 'tdes', length: 16, components: 2, exportable: false })
+  for (const [i, comp] of [c1, c2].entries()) {
+    const custodian = `custodian-${i + 1}`
+    const hex = comp.toString('hex').toUpperCase()
+    const tok = (await root.write('auth/token/create', { policies: ['root'], meta: { custodian }, ttl: 600 })) as { auth: { client_token: string } }
+    const cv = vaultLib({ endpoint: platform.urls.keyvault!, noCustomHTTPVerbs: true, token: tok.auth.client_token })
+    await cv.write(`keys/${IMK_NAME}/ceremony/component`, { custodian, component: hex, kcv: kcv(hex, { algorithm: 'tdes' }) })
+  }
+  const vault = client('card-vault', 'processor')
+  const ledger = client('ledger', 'cards')
+  const authz = client('authorizations', 'cards')
+  const link = await VisaLinkClient.connect({ port: linkPort, timeoutMs: 8000 })
+  const sent = { pans: new Set<string>(), cvv2s: new Set<string>() }
+  let accountSeq = 0
+
+  const e2e: E2e = {
+    platform,
+    linkPort,
+    redisPrefix,
+    link,
+    vault,
+    ledger,
+    authz,
+    programId: program.id,
+    sent,
+    async issueCard(o = {}) {
+      const issued = await vault.request<{ cards: { cardId: string }[] }>({ method: 'POST', path: '/v1/cards', body: { program, count: 1 } })
+      const cardId = issued.body.cards[0]!.cardId
+      const s = await vault.request<{ token: string }>({ method: 'POST', path: `/v1/cards/${cardId}/sessions`, body: { kind: 'card' } })
+      const r = await vault.request<{ pan: string; expiryMonth: number; expiryYear: number; cvv2: string }>({ method: 'POST', path: '/v1/sessions/reveal', body: { token: s.body.token } })
+      const expiry = `${String(r.body.expiryYear % 100).padStart(2, '0')}${String(r.body.expiryMonth).padStart(2, '0')}`
+      const accountId = `acc_e2e_rev_${process.pid}_${++accountSeq}`
+      await ledger.request({ method: 'POST', path: '/v1/accounts', body: { id: accountId, currency: 'EUR' } })
+      if (o.fund) await ledger.request({ method: 'POST', path: `/v1/accounts/${accountId}/credits`, body: { idempotencyKey: `fund_${accountId}`, amount: { minor: o.fund, currency: 'EUR' } } })
+      await authz.request({ method: 'PUT', path: `/v1/cards/${cardId}`, body: { accountId, programId: program.id, status: o.status ?? 'active', currency: 'EUR' } })
+      sent.pans.add(r.body.pan)
+      sent.cvv2s.add(r.body.cvv2)
+      return { cardId, accountId, pan: r.body.pan, expiry, cvv2: r.body.cvv2 }
+    },
+    auth(card, o = {}) {
+      return authorizationRequest(card, KEYS, {
+        kind: 'ecommerce',
+        amountMinor: 1250,
+        currency: 'EUR',
+        mcc: '5411',
+        country: 'DE',
+        stan: link.nextStan(),
+        transmissionTime: VisaLinkClient.transmissionTime(),
+        ...o,
+      })
+    },
+    async available(accountId) {
+      const r = await ledger.request<{ balance: { minor: number }; held: { minor: number }; available: { minor: number } }>({ method: 'GET', path: `/v1/accounts/${accountId}` })
+      return { balance: r.body.balance.minor, held: r.body.held.minor, available: r.body.available.minor }
+    },
+    async close() {
+      await link.close().catch(() => undefined)
+      for (const c of clients) await c.close()
+      await platform.stop()
+    },
+  }
+  return e2e
+}
