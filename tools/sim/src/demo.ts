@@ -23,7 +23,7 @@ interface Scenario {
 const SCENARIOS: Scenario[] = [
   { name: 'e-commerce approvals', reason: 'approved', expect: '00', fund: 100_000, auths: [1250, 990, 4500, 150, 2999].map((a) => ({ kind: 'ecommerce' as const, amountMinor: a })) },
   { name: 'chip approval', reason: 'approved', expect: '00', fund: 100_000, auths: [{ kind: 'chip', amountMinor: 3000 }] },
-  { name: 'PIN approval', reason: 'approved', expect: '00', fund: 100_000, pin: '4321', auths: [{ kind: 'pin', amountMinor: 2000 }] },
+  { name: 'PIN approval', reason: 'approved', expect: '00', fund: 100_000, pin: '5927', auths: [{ kind: 'pin', amountMinor: 2000 }] },
   { name: 'approval then reversal', reason: 'reversed', expect: '00', fund: 100_000, auths: [{ kind: 'ecommerce', amountMinor: 2500 }], thenReverse: true },
   { name: 'insufficient funds', reason: 'insufficient_funds', expect: '51', fund: 1000, auths: [{ kind: 'ecommerce', amountMinor: 5000 }] },
   { name: 'frozen card', reason: 'card_frozen', expect: '62', fund: 100_000, status: 'frozen', auths: [{ kind: 'ecommerce', amountMinor: 1000 }] },
@@ -31,13 +31,13 @@ const SCENARIOS: Scenario[] = [
   { name: 'MCC blocked', reason: 'mcc_blocked', expect: '57', fund: 100_000, controls: { blockedMccs: ['7995'] }, auths: [{ kind: 'ecommerce', amountMinor: 1000, mcc: '7995' }] },
   { name: 'limit exceeded', reason: 'limit_exceeded_transaction', expect: '61', fund: 100_000, controls: { perTransactionLimit: 5000 }, auths: [{ kind: 'ecommerce', amountMinor: 6000 }] },
   { name: 'bad CVV2', reason: 'invalid_cvv', expect: 'N7', fund: 100_000, auths: [{ kind: 'ecommerce', amountMinor: 1000, cvv2Wrong: true }] },
-  { name: 'wrong PIN', reason: 'invalid_pin', expect: '55', fund: 100_000, pin: '4321', auths: [{ kind: 'pin', amountMinor: 1000, pin: '1111' }] },
+  { name: 'wrong PIN', reason: 'invalid_pin', expect: '55', fund: 100_000, pin: '5927', auths: [{ kind: 'pin', amountMinor: 1000, pin: '1111' }] },
   {
     name: 'PIN tries exceeded',
     reason: 'pin_tries_exceeded',
     expect: '75',
     fund: 100_000,
-    pin: '4321',
+    pin: '5927',
     auths: [{ kind: 'pin', amountMinor: 1000, pin: '1111' }, { kind: 'pin', amountMinor: 1000, pin: '1111' }, { kind: 'pin', amountMinor: 1000, pin: '1111' }],
   },
 ]

@@ -28,10 +28,19 @@ export function readDevLink(stateDir = DEV_STATE_DIR): DevLinkInfo | undefined {
   return JSON.parse(readFileSync(p, 'utf8')) as DevLinkInfo
 }
 
-/** Simulator keys from the dev state (PIN blocks under the link ZPK). */
+/** File where `10-keyvault.ts` keeps the dev IMK-AC in clear (DEV ONLY, mode 0600). */
+export const CARD_KEYS_FILE = 'keyvault/DEV-ONLY-card-keys.json'
+
+/** Simulator keys from the dev state: PIN blocks under the link ZPK, chip cryptograms under the dev IMK-AC. */
 export function devKeys(stateDir = DEV_STATE_DIR): SimKeys {
   const link = readDevLink(stateDir)
-  return link ? { zpk: link.zpk } : {}
+  const keys: SimKeys = link ? { zpk: link.zpk } : {}
+  const cardKeysPath = join(stateDir, CARD_KEYS_FILE)
+  if (existsSync(cardKeysPath)) {
+    const card = JSON.parse(readFileSync(cardKeysPath, 'utf8')) as { imkAc?: string; arqcProfile?: SimKeys['arqcProfile'] }
+    if (card.imkAc && card.arqcProfile) Object.assign(keys, { imkAc: card.imkAc, arqcProfile: card.arqcProfile })
+  }
+  return keys
 }
 
 /**

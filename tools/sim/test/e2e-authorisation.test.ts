@@ -212,7 +212,7 @@ t.test('declines map to Visa DE 39', async (t) => {
 })
 
 t.test('PIN: right PIN approved, wrong PIN 55, then PIN tries exceeded 75', async (t) => {
-  const card = await issueCard({ fund: 10_000, pin: '4321' })
+  const card = await issueCard({ fund: 10_000, pin: '5927' })
   t.equal(await de39(card, { kind: 'pin', amountMinor: 100 }), '00', 'right PIN')
   t.equal(await de39(card, { kind: 'pin', pin: '1111' }), '55', 'wrong PIN')
   t.equal(await de39(card, { kind: 'pin', pin: '1111' }), '55', 'wrong PIN again')

@@ -12,7 +12,7 @@ export const DEV_KEYS = [
   { name: 'pvk', type: 'pvk', why: 'Visa PVV and IBM 3624 offsets' },
   { name: 'zpk-visa', type: 'zpk', why: 'PIN blocks on the Visa link', exportable: true },
   { name: 'pin-storage', type: 'pek', why: "card vault's PIN storage key (PIN set and PIN reveal sessions)" },
-  { name: 'imk-ac', type: 'imk-ac', why: 'ARQC verification and ARPC' },
+  { name: 'imk-ac', type: 'imk-ac', why: 'ARQC verification and ARPC', ceremony: true },
   { name: 'imk-cvc3', type: 'imk-cvc3', why: 'Mastercard contactless CVC3' },
   { name: 'card-data', type: 'aes256-gcm96', why: "card vault's envelope encryption (data keys)" },
   { name: 'pan-index', type: 'hmac', why: "card vault's keyed PAN → card ID index" },
@@ -41,6 +41,12 @@ export const CARD_VAULT_POLICY = {
 
 const SHARES_FILE = 'DEV-ONLY-keyvault-unseal-shares.json'
 
+/** Where the dev IMK-AC is kept in clear for the simulator, which plays the card's chip (DEV ONLY, 0600). */
+export const CARD_KEYS_FILE = 'DEV-ONLY-card-keys.json'
+
+/** ARQC profile of the dev chip cards (services/cards/config/programs.json uses the same). */
+export const DEV_ARQC_PROFILE = 'visa-cvn18'
+
 interface DevShares {
   warning: string
   keys: string[]
@@ -68,6 +74,34 @@ function kcvOfTdes(componentHex: string): string {
   const c = createCipheriv('des-ede3-ecb', Buffer.concat([k, k.subarray(0, 8)]), null)
   c.setAutoPadding(false)
   return c.update(Buffer.alloc(8)).subarray(0, 3).toString('hex').toUpperCase()
+}
+
+/**
+ * Create a TDES key from two dev custodians' components and keep its clear value for the simulator: the
+ * chip of a dev card derives its keys from the IMK the way a personalisation bureau's would, so the
+ * simulator can produce ARQCs the key service verifies. Production IMKs never exist in clear outside HSMs.
+ */
+async function devCeremony(ctx: BootstrapContext, base: string, root: string, name: string, type: string, file: string): Promise<void> {
+  const c1 = randomBytes(16)
+  const c2 = randomBytes(16)
+  await call(base, 'PUT', `keys/${name}/ceremony`, { type, components: 2 }, root)
+  for (const [i, comp] of [c1, c2].entries()) {
+    const custodian = `dev-custodian-${i + 1}`
+    const tok = await call(base, 'POST', 'auth/token/create', { policies: ['root'], meta: { custodian }, ttl: 300 }, root)
+    const token = String((tok.body.auth as { client_token: string }).client_token)
+    const hex = comp.toString('hex').toUpperCase()
+    await call(base, 'POST', `keys/${name}/ceremony/component`, { custodian, component: hex, kcv: kcvOfTdes(hex) }, token)
+    await call(base, 'POST', 'auth/token/revoke-self', {}, token)
+  }
+  const info = {
+    warning: 'DEVELOPMENT ONLY. The clear issuer master key for application cryptograms of dev cards, for the scheme simulator (it plays the card). Production IMKs never exist in clear outside an HSM.',
+    imkAcName: name,
+    imkAc: Buffer.from(c1.map((b, i) => b ^ c2[i]!)).toString('hex').toUpperCase(),
+    arqcProfile: DEV_ARQC_PROFILE,
+  }
+  await writeFile(file, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 })
+  await chmod(file, 0o600)
+  ctx.log(`key ${name} (${type}) entered by two dev custodians; dev copy for the simulator in ${file}`)
 }
 
 export default async function keyvault(ctx: BootstrapContext): Promise<void> {
@@ -123,6 +157,10 @@ export default async function keyvault(ctx: BootstrapContext): Promise<void> {
 
   for (const k of DEV_KEYS) {
     if (names.includes(k.name)) continue
+    if ('ceremony' in k) {
+      await devCeremony(ctx, base, root, k.name, k.type, join(dir, CARD_KEYS_FILE))
+      continue
+    }
     await call(base, 'POST', `keys/${k.name}`, { type: k.type, exportable: 'exportable' in k ? k.exportable : false }, root)
     ctx.log(`key ${k.name} (${k.type}) created: ${k.why}`)
   }
