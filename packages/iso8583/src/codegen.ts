@@ -11,15 +11,16 @@
  * Semantics: the generated functions are fast paths for the common field kinds (BCD, ASCII/EBCDIC
  * text, binary, bitmap composites; fixed or with binary/BCD/text length prefixes). They never throw
  * on bad input of their own: whenever something is not plainly valid (a bad nibble, a truncated
- * field, an undefined bit, a value that needs padding, a hex string for a binary field …) they
- * return `null`/`false` and the message is decoded/encoded again by the closure codecs (field.ts,
- * composite.ts), which produce exactly the documented typed errors. Field kinds without a fast
- * path (tagged and positional composites, hex text, x+n) call their closure codec in place, which
- * is what the closure-based message loop would do at the same position.
+ * field, an undefined bit, a value that needs padding, a hex string for a binary field, a key
+ * the spec does not define …) they return null/-1 and the message is decoded/encoded again by the
+ * closure codecs (field.ts, composite.ts), which produce exactly the documented typed errors. Field
+ * kinds without a fast path (tagged and positional composites, hex text, x+n) call their closure
+ * codec in place; should one throw, Iso8583Spec also falls back to the closure path, so the error
+ * reported is always the one the closure path reports.
  */
 import type { Charset } from './charsets.js'
 import { defaultUnit, type FieldCodec } from './field.js'
-import { keyNumber, view, type Reader, type Writer } from './io.js'
+import { view, type Reader, type Writer } from './io.js'
 import type { FieldValue } from './message-types.js'
 import type { CompositeSpec, FieldSpec, PrefixSpec } from './spec-types.js'
 
@@ -127,7 +128,7 @@ class Emitter {
   private n = 0
 
   constructor() {
-    for (const [name, value] of Object.entries({ keyNumber, view, H, BADN, DEC, BCD, NIBZ, nib0: helpers.nib0, nib1: helpers.nib1, text: helpers.text, ascii: helpers.ascii })) {
+    for (const [name, value] of Object.entries({ view, H, BADN, DEC, BCD, NIBZ, nib0: helpers.nib0, nib1: helpers.nib1, text: helpers.text, ascii: helpers.ascii })) {
       this.names.push(name)
       this.values.push(value)
       this.byValue.set(value, name)

@@ -35,19 +35,6 @@ export function view(buf: Buffer, start: number, end: number): Buffer {
   return new FastBuffer(buf.buffer, buf.byteOffset + start, end - start)
 }
 
-/** The number a canonical decimal key stands for ("2" … "999"; not "02", "+2", "2.0"), -1 otherwise. */
-export function keyNumber(k: string): number {
-  const len = k.length
-  const a = k.charCodeAt(0) - 48
-  if (len === 1) return a >= 0 && a <= 9 ? a : -1
-  if (a < 1 || a > 9 || len > 3) return -1
-  const b = k.charCodeAt(1) - 48
-  if (b < 0 || b > 9) return -1
-  if (len === 2) return a * 10 + b
-  const c = k.charCodeAt(2) - 48
-  return c >= 0 && c <= 9 ? a * 100 + b * 10 + c : -1
-}
-
 /**
  * Growable output buffer, reused across encodes (encoding is synchronous, so never shared mid-call).
  *
@@ -91,13 +78,6 @@ export class Writer {
   /** The message written since `begin`, as a view of the slab (later messages are written after it). */
   finish(): Buffer {
     return view(this.buf, this.base, this.pos)
-  }
-
-  /** A fresh Buffer with what was written (from `start`). */
-  result(start = 0): Buffer {
-    const out = Buffer.allocUnsafe(this.pos - start)
-    this.buf.copy(out, 0, start, this.pos)
-    return out
   }
 }
 

@@ -12,8 +12,8 @@ import { DIGIT_PAIRS } from './primitive.js'
 import type { FieldValue, Message } from './message-types.js'
 import type { SpecDocument } from './spec-types.js'
 
-/** Output slab shared by all specs (see Writer). */
-const writer = new Writer(16384)
+/** Output slab shared by all specs (see Writer); 8 KB like Node's own Buffer pool, so a kept message retains no more than an allocUnsafe one did. */
+const writer = new Writer(8192)
 /** Free bytes wanted in the slab before a message is started there. */
 const ROOM = 2048
 const bm = new Uint8Array(24)
@@ -206,8 +206,8 @@ export class Iso8583Spec {
     const maxBytes = this.tertiary ? 24 : 16
     const hex = this.bitmapHexCs !== undefined
     const fieldsAt = w.base + mtiWidth + (hex ? 2 * maxBytes : maxBytes)
+    // begin() left at least ROOM bytes free, more than the MTI and the largest bitmap need.
     w.pos = fieldsAt
-    w.ensure(0)
     for (let i = 0; i < maxBytes; i++) bm[i] = 0
     let highest: number
     try {
