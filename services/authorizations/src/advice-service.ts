@@ -1,7 +1,7 @@
 import type { AdviceResult, AuthorizationAdvice, Decision, Money } from '@cardplane/contracts'
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { ServiceContext } from './context.js'
-import { advices } from './db/schema.js'
+import { advices, reversals } from './db/schema.js'
 import { derivedKey } from './domain/keys.js'
 import { planHoldAdjustment } from './domain/reconcile.js'
 import { InvalidMessageError } from './errors.js'
@@ -14,6 +14,16 @@ import {
   type AuthorizationRow,
 } from './store/authorizations-store.js'
 import type { Queryable } from './store/tx.js'
+
+/** A full reversal of this authorisation was recorded (possibly before the authorisation itself arrived). */
+async function fullyReversed(db: Queryable, authorizationId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: reversals.reversalId })
+    .from(reversals)
+    .where(and(eq(reversals.originalAuthorizationId, authorizationId), eq(reversals.kind, 'full')))
+    .limit(1)
+  return row !== undefined
+}
 
 async function findAdvice(db: Queryable, adviceId: string): Promise<AdviceResult | undefined> {
   const [row] = await db.select().from(advices).where(eq(advices.adviceId, adviceId))
@@ -28,6 +38,9 @@ async function findAdvice(db: Queryable, adviceId: string): Promise<AdviceResult
  * decided meanwhile for the same authorizationId, and with what the ledger actually holds for it (a hold
  * whose answer was lost is found by authorizationId). The hold ends at exactly the stand-in's amount,
  * so there is one hold at most. Later decision requests for that id replay the stand-in's answer.
+ * A full reversal recorded before the advice (the 0420 overtook the 0120, or both were queued and delivered
+ * in parallel) wins: the stand-in's approval is recorded as approved and reversed, and nothing is held —
+ * that reversal's repeats replay "original not found", so a hold placed now would never be released.
  */
 export class AdviceService {
   constructor(private readonly ctx: ServiceContext) {}
@@ -52,12 +65,14 @@ export class AdviceService {
       }
       const now = this.ctx.now()
       const existing = await findAuthorization(tx, request.authorizationId)
+      const reversed = await fullyReversed(tx, request.authorizationId)
+      const holdTarget = reversed ? 0 : target
 
       let hold: LedgerHold | undefined
       if (card) {
         hold = await this.currentHold(existing, request.authorizationId)
         const active = hold?.status === 'active'
-        const plan = planHoldAdjustment(active ? hold!.amount.minor : 0, active, target)
+        const plan = planHoldAdjustment(active ? hold!.amount.minor : 0, active, holdTarget)
         const amount = (minor: number): Money => ({ minor, currency })
         switch (plan.kind) {
           case 'none':
@@ -109,11 +124,15 @@ export class AdviceService {
       } else {
         await insertAuthorization(tx, request, decision, now)
       }
+      if (reversed) {
+        const row = await findAuthorization(tx, request.authorizationId)
+        if (row) await updateAuthorization(tx, request.authorizationId, { reversedMinor: row.approvedMinor, updatedAt: now })
+      }
 
       const result: AdviceResult = {
         adviceId: advice.adviceId,
         authorizationId: request.authorizationId,
-        status: existing ? 'reconciled' : target > 0 && card ? 'posted' : 'recorded',
+        status: existing ? 'reconciled' : holdTarget > 0 && card ? 'posted' : 'recorded',
         heldAmount: { minor: card && hold?.status === 'active' ? hold.amount.minor : 0, currency },
         ...(decision.holdId ? { holdId: decision.holdId } : {}),
         ...(existing?.source === 'issuer' ? { issuerOutcome: existing.outcome as 'approve' | 'partial' | 'decline' } : {}),

@@ -205,6 +205,23 @@ void t.test('reversals: full, repeated, partial, unknown original, reversal befo
   t.equal(await held(accountId), 0)
 })
 
+void t.test('a full reversal recorded before the stand-in advice: the advice is recorded, nothing is held', async (t) => {
+  const { cardId, accountId } = await h.card({ balance: 10_000 })
+  const r = h.request(cardId, 800)
+  // 0420 and 0120 for the same authorisation, the reversal delivered first.
+  t.equal((await post('/v1/reversals', reversal(r))).status, 'original_not_found')
+  const res = await post('/v1/advices', advice(r, 'approve', { source: 'scheme_stand_in', standInReason: 'issuer_timeout' }))
+  t.equal(res.status, 'recorded')
+  t.equal(res.heldAmount.minor, 0)
+  t.equal(await held(accountId), 0, 'no hold that nothing would ever release')
+  const row = (await h.call('console', 'GET', `/v1/authorizations/${r.authorizationId}`)).body
+  t.same([row.approved.minor, row.reversed.minor], [800, 800], 'recorded as approved by the stand-in and reversed')
+  // The reversal's repeat still answers what it answered, and the advice's repeat changes nothing.
+  t.equal((await post('/v1/reversals', reversal(r))).status, 'original_not_found')
+  t.equal((await post('/v1/advices', advice(r, 'approve', { source: 'scheme_stand_in', standInReason: 'issuer_timeout' }))).heldAmount.minor, 0)
+  t.equal(await held(accountId), 0)
+})
+
 void t.test('reversal of an incremented authorisation releases the whole hold', async (t) => {
   const { cardId, accountId } = await h.card({ balance: 10_000 })
   const r = h.request(cardId, 1_000)
