@@ -91,6 +91,7 @@ if (group !== undefined) {
   process.exit(0)
 }
 
+const loadAtStart = os.loadavg()
 const best: Record<string, number> = {}
 const all: Record<string, number[]> = {}
 const cpuRates: Record<string, number[]> = {}
@@ -126,6 +127,8 @@ const results = {
     de55Bytes: (msg.fields['55'] as Buffer).length,
   },
   loadAverage1m: +load.toFixed(2),
+  loadAverageAtStart: loadAtStart.map((x) => +x.toFixed(2)),
+  loadAverageAtEnd: os.loadavg().map((x) => +x.toFixed(2)),
   method: `child process per group (cardplane + hand-written; iso_8583), cases interleaved over ${rounds} rounds of ${opsPerRound} ops (iso_8583: fewer); ops/s = best round by wall clock; perCpuSecond = median ops per CPU second of the process`,
   cardplane: { unpacksPerSecond: unpack, packsPerSecond: pack, perCpuSecond: { unpacks: bestCpu.unpack, packs: bestCpu.pack } },
   handWritten: {

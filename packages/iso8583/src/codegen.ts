@@ -622,4 +622,4 @@ export function generateBodyEncoder(fields: Record<string, FieldSpec>, codecs: r
 /** Largest field encoder (source characters) inlined into the driver. */
 const INLINE_MAX = 900
 /** Source characters of inlined field encoders per driver (well below V8's optimisation limit). */
-const DRIVER_BUDGET = 30000
+const DRIVER_BUDGET = 20000
