@@ -11,6 +11,7 @@ import {
   generateArqcProfile,
   iccMasterKey,
   sessionKey,
+  verifyArqcProfile,
   type ArqcProfile,
 } from '@cardplane/payment-crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
@@ -219,7 +220,7 @@ t.test('chip: ARQC verified by the key service (Visa CVN 18), ARPC returned; a w
   const emv = { ...tags, '9F26': arqc, '5F34': '00' }
   const ok = await vault.request<{ results: Record<string, string>; arpc?: string }>({ method: 'POST', path: '/v1/verify', body: { pan: card.pan, emv, csu: '00820000' } })
   t.equal(ok.body.results.arqc, 'valid')
-  t.match(ok.body.arpc ?? '', /^[0-9A-F]{8}$/, 'ARPC (method 2) returned')
+  t.match(ok.body.arpc ?? '', /^[0-9A-F]{8}00820000$/, 'ARPC (method 2) ‖ CSU returned')
   const bad = { ...emv, '9F02': '000000009999' }
   t.equal((await verify({ pan: card.pan, emv: bad })).results.arqc, 'invalid', 'amount changed after the card signed it')
   t.equal((await verify({ pan: card.pan, emv: { ...emv, '9F36': '07' } })).results.arqc, 'invalid', 'malformed ATC')
@@ -290,7 +291,25 @@ t.test('ARQC per scheme profile: a card-made cryptogram verifies through the vau
     const emv = { ...tags, '9F26': arqc, '5F34': '00' }
     const ok = await vault.request<{ results: Record<string, string>; arpc?: string }>({ method: 'POST', path: '/v1/verify', body: { pan, emv, ...extra } })
     t.equal(ok.body.results.arqc, 'valid', `${c.profile}: valid`)
-    t.match(ok.body.arpc ?? '', method1 ? /^[0-9A-F]{16}$/ : /^[0-9A-F]{8}$/, `${c.profile}: ARPC by method ${method1 ? 1 : 2}`)
+    // Tag 91 = ARPC ‖ ARC (method 1) or ARPC ‖ CSU (method 2), the ARPC computed here independently.
+    const expectArpc = (response: { arc: string } | { csu: string }): string => {
+      const r = verifyArqcProfile({
+        imk: TEST_KEYS.imkMaterial,
+        profile: c.profile,
+        pan,
+        psn: '00',
+        atc: tags['9F36']!,
+        ...(c.profile.startsWith('mc-') ? { un: tags['9F37']! } : {}),
+        cdolData: cryptogramData({ profile: c.profile, tags: tags as Parameters<typeof cryptogramData>[0]['tags'] }),
+        arqc,
+        ...response,
+      })
+      return `${r.arpc}${'arc' in response ? response.arc : response.csu}`
+    }
+    t.equal(ok.body.arpc, expectArpc(extra), `${c.profile}: tag 91 by ARPC method ${method1 ? 1 : 2} with the given ${method1 ? 'ARC' : 'CSU'}`)
+    // Without an ARC/CSU the vault answers with an approval's (the processor sends tag 91 only with approvals).
+    const approval = await vault.request<{ arpc?: string }>({ method: 'POST', path: '/v1/verify', body: { pan, emv } })
+    t.equal(approval.body.arpc, expectArpc(method1 ? { arc: '3030' } : { csu: '00800000' }), `${c.profile}: approval ARC/CSU by default`)
     const iadFlip = { ...emv, '9F10': flipBit(c.iad, c.covered) }
     t.equal((await verify({ pan, emv: iadFlip })).results.arqc, 'invalid', `${c.profile}: one bit of a MACed IAD byte changed`)
     const amountFlip = { ...emv, '9F02': flipBit(tags['9F02']!, 5) }

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis'
 import type { AdviceResult, AuthorizationAdvice, AuthorizationRequest, Decision } from '@cardplane/contracts'
 import { newVisaHeader } from '@cardplane/iso8583'
 import { DeadlineError } from '@cardplane/service-kit'
-import { VisaConnector, type VisaMessage } from '@cardplane/visa'
+import { parseTlv, VisaConnector, type VisaMessage } from '@cardplane/visa'
 import { AdviceQueue } from '../src/pipeline/advice-queue.js'
 import { DuplicateWindow } from '../src/pipeline/duplicate-window.js'
 import { ANSWER_MARGIN_MS } from '../src/pipeline/participants.js'
@@ -63,6 +63,7 @@ function harness(opts: {
   deadlineMs?: number
   maxInFlight?: number
   verifyDelayMs?: number
+  arpc?: string
 }): Harness {
   const decisions: AuthorizationRequest[] = []
   const advices: AuthorizationAdvice[] = []
@@ -87,7 +88,7 @@ function harness(opts: {
         if (opts.verifyThrows) throw new Error('vault down')
         if (opts.unknown) return undefined
         t.equal(envelope.reveal().pan, PAN)
-        return { cardId: 'card_test_1', lastFour: envelope.lastFour, programId: 'prog_demo', results: opts.results ?? matchAll }
+        return { cardId: 'card_test_1', lastFour: envelope.lastFour, programId: 'prog_demo', results: opts.results ?? matchAll, ...(opts.arpc ? { arpc: opts.arpc } : {}) }
       },
     },
     decider: {
@@ -270,4 +271,21 @@ t.test('pipeline full: new authorisations are shed with 91, the ones in flight c
   const next = await h.pipeline.handleFrame(link, frame().bytes)
   if (next.action !== 'answer') throw new Error('no answer')
   t.equal(de39(next.frame), '00')
+})
+
+t.test('chip: the ARPC goes out in DE 55 tag 91 with an approval, never with a decline', async (t) => {
+  const arpc = '0123456789ABCDEF00800000'
+  const approve = await harness({ arpc }).pipeline.handleFrame(link, frame().bytes)
+  if (approve.action !== 'answer') throw new Error('no answer')
+  const chip = connector.decodeAny(approve.frame).message.fields['55']
+  t.ok(Buffer.isBuffer(chip), 'DE 55 in the approval')
+  if (Buffer.isBuffer(chip)) t.equal(parseTlv(chip.subarray(3))['91'], arpc)
+  const decline = await harness({
+    arpc,
+    decide: async (r) => ({ outcome: 'decline', reason: 'insufficient_funds', authorizationId: r.authorizationId, source: 'issuer', decidedAt: new Date().toISOString() }),
+  }).pipeline.handleFrame(link, frame().bytes)
+  if (decline.action !== 'answer') throw new Error('no answer')
+  const declined = connector.decodeAny(decline.frame).message
+  t.equal(declined.fields['39'], '51')
+  t.equal(declined.fields['55'], undefined, 'no issuer authentication data with a decline')
 })

@@ -12,6 +12,7 @@ import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
 import { leakScan } from '@cardplane/tool-leak-scan'
 import { frame as vmlh } from '@cardplane/iso8583'
+import { parseTlv } from '@cardplane/visa'
 import { authorizationRequest, type AuthOptions, type SimKeys } from '../src/card-messages.js'
 import { pinBlockUnder, type IssuedCard } from '../src/issuer-setup.js'
 import { VisaLinkClient } from '../src/visa-link-client.js'
@@ -224,6 +225,13 @@ t.test('chip: valid ARQC approved, bad ARQC 82', async (t) => {
   const card = await issueCard({ fund: 10_000 })
   const ok = await link.send(auth(card, { kind: 'chip', amountMinor: 700 }))
   t.equal(ok.message.fields['39'], '00', 'valid ARQC')
+  // The 0110 carries the ARPC for the card (DE 55 in Visa's chip-data usage: 01, 2-byte length, BER-TLV).
+  const chip = ok.message.fields['55']
+  t.ok(Buffer.isBuffer(chip), 'DE 55 present in the 0110')
+  if (Buffer.isBuffer(chip)) {
+    const tags = parseTlv(chip.subarray(3))
+    t.match(tags['91'], /^[0-9A-F]{16,32}$/i, 'tag 91 issuer authentication data (ARPC + CSU)')
+  }
   t.equal(await de39(card, { kind: 'chip', badArqc: true }), '82', 'bad ARQC')
 })
 

@@ -338,6 +338,7 @@ export class CardVault {
         const profile = program.arqcProfile
         const cdolData = arqcData(profile, emv)
         const atc = emv['9F36']
+        const arpcResponse = arpcResponseFor(profile, req)
         if (!cdolData || !atc || atc.length !== 4 || emv['9F26'].length !== 16) results.arqc = 'invalid'
         else checks.push(
           this.keys
@@ -350,12 +351,11 @@ export class CardVault {
               arqc: emv['9F26'],
               atc,
               ...(profile.startsWith('mc-') && emv['9F37'] ? { un: emv['9F37'] } : {}),
-              ...(req.arc ? { arc: req.arc } : {}),
-              ...(req.csu ? { csu: req.csu } : {}),
+              ...arpcResponse,
             })
             .then((r) => {
               results.arqc = r.ok ? 'valid' : 'invalid'
-              if (r.ok && r.arpc) arpc = r.arpc
+              if (r.ok && r.arpc) arpc = issuerAuthenticationData(r.arpc, arpcResponse)
             }),
         )
       }
@@ -510,6 +510,30 @@ export class CardVault {
     }
     return moved
   }
+}
+
+/** ARC of an approval for ARPC method 1 (ASCII "00"). */
+export const APPROVAL_ARC = '3030'
+/**
+ * CSU of an approval for ARPC method 2 (Visa CVN 18/22): byte 2 bit 8 "issuer approves online", nothing else
+ * updated. From public descriptions of VIS 1.5; to check against the Visa Integrated Circuit Card spec.
+ */
+export const APPROVAL_CSU = '00800000'
+
+/**
+ * What the ARPC answers: the caller's ARC/CSU, or an approval. The ARPC is computed while the card is
+ * verified, before the main cluster decides, so it always carries an approval; the processor sends it only
+ * with approvals (a declined chip card finds no issuer authentication data and declines).
+ */
+export function arpcResponseFor(profile: string, req: { arc?: string; csu?: string }): { arc: string } | { csu: string } {
+  const method2 = profile === 'visa-cvn18' || profile === 'visa-cvn22'
+  if (method2) return { csu: req.csu ?? APPROVAL_CSU }
+  return { arc: req.arc ?? APPROVAL_ARC }
+}
+
+/** DE 55 tag 91 (issuer authentication data): ARPC ‖ ARC (method 1) or ARPC ‖ CSU (method 2). */
+export function issuerAuthenticationData(arpc: string, response: { arc: string } | { csu: string }): string {
+  return `${arpc}${'arc' in response ? response.arc : response.csu}`.toUpperCase()
 }
 
 /** Byte ranges of the issuer application data (9F10) each profile MACs after the ten common tags. */

@@ -235,7 +235,9 @@ export class AuthorizationPipeline {
     const { message, de39 } = authorizationResponse(ctx.message, {
       ...answer,
       // The ARPC is computed for this request only; replays go without it (it is never stored).
-      ...(ctx.card?.arpc && !ctx.replay ? { issuerAuthenticationData: ctx.card.arpc } : {}),
+      // It carries an approval's ARC/CSU (computed with the card checks, before the decision), so it goes out
+      // with approvals only: a declined chip card finds no issuer authentication data and declines.
+      ...(ctx.card?.arpc && !ctx.replay && answer.decision.outcome !== 'decline' ? { issuerAuthenticationData: ctx.card.arpc } : {}),
     })
     const frame = this.deps.connector.encodeResponse(ctx.header, message)
     const durable: Promise<unknown>[] = []
