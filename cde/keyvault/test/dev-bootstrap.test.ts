@@ -22,7 +22,7 @@ t.test('dev bootstrap 10-keyvault: init once, keep dev shares 0600, unseal, dev 
   t.equal(shares.keys.length, 5)
   t.equal((await h.client().status()).sealed, false)
   const root = h.client(shares.root_token)
-  t.same((await root.list('keys')).data.keys, ['card-data', 'cvk', 'imk-ac', 'imk-cvc3', 'pan-index', 'pvk', 'zmk-visa', 'zpk-visa'])
+  t.same((await root.list('keys')).data.keys, ['card-data', 'cvk', 'imk-ac', 'imk-cvc3', 'pan-index', 'pin-storage', 'pvk', 'zmk-visa', 'zpk-visa'])
   t.equal((await root.read('keys/zmk-visa')).data.keys['1'].source, 'components', 'ZMK entered by two dev custodians')
 
   // Restart-like second run: sealed again, bootstrap unseals and changes nothing else.
