@@ -41,9 +41,9 @@ export const processorConfigSchema = Type.Composite([
     }),
     PROCESSOR_MAX_IN_FLIGHT: Type.Integer({
       minimum: 1,
-      default: 256,
+      default: 64,
       description:
-        'Authorisations worked on at once; past it a new one is answered 91 at once (after the duplicate check) instead of queueing past its deadline. Frames that arrive already past the deadline are answered the same way.',
+        'Authorisations worked on at once; past it a new one is answered 91 at once (after the duplicate check) instead of queueing past its deadline. Frames that arrive already past the deadline are answered the same way. Size it as capacity × acceptable latency (e.g. 200/s × 0.3 s ≈ 64).',
     }),
     DUPLICATE_WINDOW_MS: Type.Integer({
       minimum: 1000,

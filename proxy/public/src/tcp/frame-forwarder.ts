@@ -26,7 +26,10 @@ export function createFrameForwarder(opts: {
   timeoutMs?: number
   connections?: number
 }): FrameForwarder {
-  const pool = new Pool(opts.processorUrl, { connections: opts.connections ?? 32, pipelining: 1, keepAliveTimeout: 60_000 })
+  // Enough connections that frames do not queue here: the processor must see every frame at once to answer
+  // the ones it cannot take with 91 right away (its admission); a queue in this pool would only make them
+  // late. One request per connection (Node's server answers a pipelined connection one request at a time).
+  const pool = new Pool(opts.processorUrl, { connections: opts.connections ?? 512, pipelining: 1, keepAliveTimeout: 60_000 })
   const timeoutMs = opts.timeoutMs ?? 4000
   return {
     async forward(link, frame, meta) {
