@@ -23,6 +23,8 @@ t.test('the shipped programs file is valid and maps to the card vault definition
     cvkName: 'cvk',
     pvkName: 'pvk',
     pvki: 1,
+    imkAcName: 'imk-ac',
+    arqcProfile: 'visa-cvn18',
   })
 })
 
