@@ -13,28 +13,12 @@ import { startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool
 import { leakScan } from '@cardplane/tool-leak-scan'
 import { frame as vmlh } from '@cardplane/iso8583'
 import { parseTlv } from '@cardplane/visa'
-import { authorizationRequest, type AuthOptions, type SimKeys } from '../src/card-messages.js'
+import { authorizationRequest, type AuthOptions } from '../src/card-messages.js'
 import { pinBlockUnder, type IssuedCard } from '../src/issuer-setup.js'
 import { VisaLinkClient } from '../src/visa-link-client.js'
+import { e2eProgram, IMK, IMK_NAME, KEYS } from './e2e-harness.js'
 
-const IMK = '0123456789ABCDEFFEDCBA98765432100123456789ABCDEF'.slice(0, 32).split('').reverse().join('')
-const IMK_NAME = 'imk-ac-test'
-const PROGRAM = {
-  id: 'e2e-visa-eur',
-  bin: '45399130',
-  panLength: 16,
-  accountStart: '2000000',
-  rangeSize: '1000000',
-  validityMonths: 36,
-  serviceCode: '201',
-  pinTryLimit: 3,
-  cvkName: TEST_KEYS.cvk,
-  pvkName: TEST_KEYS.pvk,
-  pvki: 1,
-  imkAcName: IMK_NAME,
-  arqcProfile: 'visa-cvn18' as const,
-}
-const KEYS: SimKeys = { imkAc: IMK, arqcProfile: 'visa-cvn18', zpk: TEST_KEYS.zpkMaterial }
+const PROGRAM = e2eProgram('e2e-visa-eur', '45399130', '2000000')
 const DEADLINE_MS = 1500
 // Seven service processes start on two shared cores: allow more than the default per-file timeout.
 t.setTimeout(480_000)

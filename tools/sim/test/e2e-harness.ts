@@ -1,6 +1,6 @@
 // The end-to-end platform for the reversal tests: every service as its own process, a Visa link on
 // proxy-public, cards issued and revealed like a cardholder would, accounts funded in the ledger. The same
-// set-up as e2e-authorisation.test.ts (kept inline there).
+// set-up as e2e-authorisation.test.ts, which shares the program and keys from here.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { kcv } from '@cardplane/payment-crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
@@ -10,8 +10,27 @@ import type { IssuedCard } from '../src/issuer-setup.js'
 import { VisaLinkClient } from '../src/visa-link-client.js'
 
 export const IMK = '0123456789ABCDEFFEDCBA98765432100123456789ABCDEF'.slice(0, 32).split('').reverse().join('')
-const IMK_NAME = 'imk-ac-test'
+export const IMK_NAME = 'imk-ac-test'
 export const KEYS: SimKeys = { imkAc: IMK, arqcProfile: 'visa-cvn18', zpk: TEST_KEYS.zpkMaterial }
+
+/** The card program of an end-to-end run: test keys, chip by Visa CVN 18 under the test IMK-AC. */
+export function e2eProgram(id: string, bin: string, accountStart: string) {
+  return {
+    id,
+    bin,
+    panLength: 16,
+    accountStart,
+    rangeSize: '1000000',
+    validityMonths: 36,
+    serviceCode: '201',
+    pinTryLimit: 3,
+    cvkName: TEST_KEYS.cvk,
+    pvkName: TEST_KEYS.pvk,
+    pvki: 1,
+    imkAcName: IMK_NAME,
+    arqcProfile: 'visa-cvn18' as const,
+  }
+}
 
 /** A running end-to-end platform with clients as the card vault's, the ledger's and authorizations' callers. */
 export interface E2e {
@@ -35,21 +54,7 @@ export interface E2e {
 export async function startE2e(opts: { prefix: string; deadlineMs: number; adviceRetryMs: number }): Promise<E2e> {
   const linkPort = await freePort()
   const redisPrefix = `cardplane:e2e:${randomUUID()}:`
-  const program = {
-    id: `${opts.prefix.replace(/[^a-z0-9-]/g, '-')}-visa-eur`,
-    bin: '45399131',
-    panLength: 16,
-    accountStart: '3000000',
-    rangeSize: '1000000',
-    validityMonths: 36,
-    serviceCode: '201',
-    pinTryLimit: 3,
-    cvkName: TEST_KEYS.cvk,
-    pvkName: TEST_KEYS.pvk,
-    pvki: 1,
-    imkAcName: IMK_NAME,
-    arqcProfile: 'visa-cvn18' as const,
-  }
+  const program = e2eProgram(`${opts.prefix.replace(/[^a-z0-9-]/g, '-')}-visa-eur`, '45399131', '3000000')
   const platform = await startTestPlatform({
     services: ['keyvault', 'card-vault', 'ledger', 'authorizations', 'proxy-internal', 'processor', 'proxy-public'],
     prefix: opts.prefix,
