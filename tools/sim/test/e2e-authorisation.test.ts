@@ -3,11 +3,10 @@
 // ledger (g0). Every service is its own process with its own identity and database.
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
 import pg from 'pg'
-import { kcv } from '@cardplane/payment-crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
 import { leakScan } from '@cardplane/tool-leak-scan'
@@ -16,7 +15,7 @@ import { parseTlv } from '@cardplane/visa'
 import { authorizationRequest, type AuthOptions } from '../src/card-messages.js'
 import { pinBlockUnder, type IssuedCard } from '../src/issuer-setup.js'
 import { VisaLinkClient } from '../src/visa-link-client.js'
-import { e2eProgram, IMK, IMK_NAME, KEYS } from './e2e-harness.js'
+import { e2eProgram, KEYS } from './e2e-harness.js'
 
 const PROGRAM = e2eProgram('e2e-visa-eur', '45399130', '2000000')
 const DEADLINE_MS = 1500
@@ -56,26 +55,6 @@ function pidOn(port: number): number {
   const m = /pid=(\d+)/.exec(out)
   if (!m) throw new Error(`no process on port ${port}`)
   return Number(m[1])
-}
-
-async function importImk(): Promise<void> {
-  const root = platform.keyvaultRoot!
-  const url = platform.urls.keyvault!
-  const vaultLib = (await import('node-vault')).default
-  const c1 = randomBytes(16)
-  const c2 = Buffer.from(Buffer.from(IMK, 'hex').map((b, i) => b ^ c1[i]!))
-  await root.write(`keys/${IMK_NAME}/ceremony`, { type: 'imk-ac', algorithm: 'tdes', length: 16, components: 2, exportable: false })
-  for (const [i, comp] of [c1, c2].entries()) {
-    const custodian = `custodian-${i + 1}`
-    const hex = comp.toString('hex').toUpperCase()
-    const tok = (await root.write('auth/token/create', { policies: ['root'], meta: { custodian }, ttl: 600 })) as { auth: { client_token: string } }
-    const cv = vaultLib({ endpoint: url, noCustomHTTPVerbs: true, token: tok.auth.client_token })
-    await cv.write(`keys/${IMK_NAME}/ceremony/component`, { custodian, component: hex, kcv: kcv(hex, { algorithm: 'tdes' }) })
-  }
-  const policy = (await root.getPolicy({ name: 'card-vault' })) as { rules?: string; data?: { rules?: string } }
-  const rules = JSON.parse(policy.rules ?? policy.data?.rules ?? '{"path":{}}') as { path: Record<string, unknown> }
-  rules.path[`payments/emv/arqc/verify/${IMK_NAME}`] = { capabilities: ['update'] }
-  await root.addPolicy({ name: 'card-vault', rules: JSON.stringify(rules) })
 }
 
 let accountSeq = 0
@@ -148,7 +127,6 @@ t.before(async () => {
       },
     },
   })
-  await importImk()
   vault = client('card-vault', 'processor')
   ledger = client('ledger', 'cards')
   authz = client('authorizations', 'cards')

@@ -1,17 +1,15 @@
 // The end-to-end platform for the reversal tests: every service as its own process, a Visa link on
 // proxy-public, cards issued and revealed like a cardholder would, accounts funded in the ledger. The same
 // set-up as e2e-authorisation.test.ts, which shares the program and keys from here.
-import { randomBytes, randomUUID } from 'node:crypto'
-import { kcv } from '@cardplane/payment-crypto'
+import { randomUUID } from 'node:crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { freePort, startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
 import { authorizationRequest, type AuthOptions, type SimKeys } from '../src/card-messages.js'
 import type { IssuedCard } from '../src/issuer-setup.js'
 import { VisaLinkClient } from '../src/visa-link-client.js'
 
-export const IMK = '0123456789ABCDEFFEDCBA98765432100123456789ABCDEF'.slice(0, 32).split('').reverse().join('')
-export const IMK_NAME = 'imk-ac-test'
-export const KEYS: SimKeys = { imkAc: IMK, arqcProfile: 'visa-cvn18', zpk: TEST_KEYS.zpkMaterial }
+/** The simulator plays the card and the acquirer with the test platform's clear keys (IMK-AC and link ZPK). */
+export const KEYS: SimKeys = { imkAc: TEST_KEYS.imkMaterial, arqcProfile: 'visa-cvn18', zpk: TEST_KEYS.zpkMaterial }
 
 /** The card program of an end-to-end run: test keys, chip by Visa CVN 18 under the test IMK-AC. */
 export function e2eProgram(id: string, bin: string, accountStart: string) {
@@ -27,7 +25,7 @@ export function e2eProgram(id: string, bin: string, accountStart: string) {
     cvkName: TEST_KEYS.cvk,
     pvkName: TEST_KEYS.pvk,
     pvki: 1,
-    imkAcName: IMK_NAME,
+    imkAcName: TEST_KEYS.imk,
     arqcProfile: 'visa-cvn18' as const,
   }
 }
@@ -78,20 +76,6 @@ export async function startE2e(opts: { prefix: string; deadlineMs: number; advic
     const c = createServiceClient({ callee, zoneMap: platform.zoneMap, svids: platform.workload(as), baseUrl: platform.urls[callee]!, timeoutMs: 20_000 })
     clients.push(c)
     return c
-  }
-  // The dev IMK-AC imported by ceremony, as in the authorisation test (chip cards are not used here, but
-  // the program names it).
-  const root = platform.keyvaultRoot!
-  const vaultLib = (await import('node-vault')).default
-  const c1 = randomBytes(16)
-  const c2 = Buffer.from(Buffer.from(IMK, 'hex').map((b, i) => b ^ c1[i]!))
-  await root.write(`keys/${IMK_NAME}/ceremony`, { type: 'imk-ac', algorithm: 'tdes', length: 16, components: 2, exportable: false })
-  for (const [i, comp] of [c1, c2].entries()) {
-    const custodian = `custodian-${i + 1}`
-    const hex = comp.toString('hex').toUpperCase()
-    const tok = (await root.write('auth/token/create', { policies: ['root'], meta: { custodian }, ttl: 600 })) as { auth: { client_token: string } }
-    const cv = vaultLib({ endpoint: platform.urls.keyvault!, noCustomHTTPVerbs: true, token: tok.auth.client_token })
-    await cv.write(`keys/${IMK_NAME}/ceremony/component`, { custodian, component: hex, kcv: kcv(hex, { algorithm: 'tdes' }) })
   }
   const vault = client('card-vault', 'processor')
   const ledger = client('ledger', 'cards')
