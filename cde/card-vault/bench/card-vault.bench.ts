@@ -7,11 +7,11 @@
  *    processor: keyed-HMAC lookup, record decrypt, CVV2 verify in the key service).
  * Figures go to cde/card-vault/bench/results.json.
  */
-import { readdir, readFile, readlink, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import pg from 'pg'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { startTestPlatform, TEST_KEYS } from '@cardplane/tool-leak-scan/platform'
+import { processCpuUs, startTestPlatform, TEST_KEYS } from '@cardplane/tool-leak-scan/platform'
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000)
 /** The card vault's CVV batching (CARD_VAULT_CVV_BATCH_MAX): 1 = one key-service call per check. */
@@ -60,34 +60,6 @@ async function keyvaultCvvCalls(url: string | undefined): Promise<{ calls: numbe
   return { calls: Number(r.rows[0]?.calls ?? 0), items: Number(r.rows[0]?.items ?? 0) }
 }
 
-/** utime + stime of a process from /proc, in µs (0 when gone). */
-async function processCpuUs(pid: number): Promise<number> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100
-  } catch {
-    return 0
-  }
-}
-
-/** The process listening on a loopback TCP port (from /proc/net/tcp and the socket inodes in /proc/<pid>/fd). */
-async function pidListening(port: number): Promise<number | undefined> {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0')
-  const line = (await readFile('/proc/net/tcp', 'utf8')).split('\n').find((l) => {
-    const f = l.trim().split(/\s+/)
-    return f[1]?.endsWith(`:${hex}`) && f[3] === '0A'
-  })
-  const inode = line?.trim().split(/\s+/)[9]
-  if (!inode) return undefined
-  for (const d of await readdir('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    const fds = await readdir(`/proc/${d}/fd`).catch(() => [] as string[])
-    for (const fd of fds) if ((await readlink(`/proc/${d}/fd/${fd}`).catch(() => '')) === `socket:[${inode}]`) return Number(d)
-  }
-  return undefined
-}
-
 /** Busy CPU time of the whole machine (all cores) from /proc/stat, in µs. */
 async function machineBusyUs(): Promise<number> {
   const v = ((await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number)
@@ -103,14 +75,14 @@ function cpuProbe(services: Record<string, number | undefined>, databases: strin
   return {
     async sample() {
       const out: Record<string, number> = {}
-      for (const [name, pid] of Object.entries(services)) out[name] = pid ? await processCpuUs(pid) : 0
+      for (const [name, pid] of Object.entries(services)) out[name] = pid ? processCpuUs(pid) : 0
       // PostgreSQL backends connected to the services' databases (background writers are shared and not counted).
       const c = new pg.Client({ connectionString: ADMIN_URL })
       await c.connect()
       const r = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid()', [databases])
       await c.end()
       let pgUs = 0
-      for (const row of r.rows) pgUs += await processCpuUs(row.pid)
+      for (const row of r.rows) pgUs += processCpuUs(row.pid)
       out.postgres_backends = pgUs
       const self = process.cpuUsage()
       out.bench_client = self.user + self.system
@@ -176,7 +148,7 @@ const platform = await startTestPlatform({
 const clients: ServiceClient[] = []
 try {
   const pids: Record<string, number | undefined> = {}
-  for (const [svc, url] of Object.entries(platform.urls)) pids[svc] = await pidListening(Number(new URL(url).port))
+  for (const svc of Object.keys(platform.urls)) pids[svc] = platform.pid(svc)
   probe = cpuProbe(pids, Object.values(platform.databases).map((u) => new URL(u).pathname.slice(1)))
   const viaProxy = createServiceClient({ callee: 'proxy-internal', zoneMap: platform.zoneMap, svids: platform.workload('cards'), baseUrl: platform.urls['proxy-internal']!, timeoutMs: 30_000, connections: 64 })
   const vault = createServiceClient({ callee: 'card-vault', zoneMap: platform.zoneMap, svids: platform.workload('processor'), baseUrl: platform.urls['card-vault']!, timeoutMs: 30_000, connections: 64 })

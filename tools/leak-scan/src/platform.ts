@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -69,9 +69,22 @@ export interface TestPlatform {
   workload(service: string): WorkloadApiClient
   /** Root node-vault client of the key service (when started). */
   keyvaultRoot?: vault.client
+  /** Process id of a running service (the node process this platform spawned), undefined when not running. */
+  pid(service: string): number | undefined
   /** Stop a service process and start it again (same port, same env). */
   restart(service: string): Promise<void>
   stop(): Promise<void>
+}
+
+/** CPU time (user + system) a process has used, in µs, from /proc; 0 when it is gone (benchmarks). */
+export function processCpuUs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100
+  } catch {
+    return 0
+  }
 }
 
 /** A free loopback TCP port (bound then released). */
@@ -290,6 +303,10 @@ export async function startTestPlatform(opts: TestPlatformOptions): Promise<Test
         clients.set(service, c)
       }
       return c
+    },
+    pid(service: string) {
+      const c = children.get(service)
+      return c && c.exitCode === null && c.signalCode === null ? c.pid : undefined
     },
     async restart(name: string) {
       const c = children.get(name)

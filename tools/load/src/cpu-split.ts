@@ -2,12 +2,11 @@
 // runs a closed loop, and reads the CPU time (user + system, /proc/<pid>/stat) of every service process,
 // the PostgreSQL backends, Redis and the load generator itself over the run. Writes tools/load/cpu-split.json.
 // With BENCH_CPU_PROF=1 each service also writes a V8 CPU profile (--cpu-prof) into the output directory.
-import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { startTestPlatform, freePort, TEST_KEYS } from '@cardplane/tool-leak-scan/platform'
+import { startTestPlatform, freePort, processCpuUs, TEST_KEYS } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
 import { closedLoop, type LoadTarget } from './load.js'
 
@@ -16,28 +15,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
 const CARDS = Number(process.env.BENCH_CARDS ?? 64)
 const PROF_DIR = process.env.BENCH_CPU_PROF === '1' ? `/tmp/cardplane-cpu-prof-${process.pid}` : undefined
 const SERVICES = ['keyvault', 'card-vault', 'ledger', 'authorizations', 'proxy-internal', 'processor', 'proxy-public'] as const
-const CLK_TCK = 100
 
 const log = (m: string): void => console.error(`[bench:auth:cpu] ${m}`)
-
-/** CPU seconds (user + system) of a process, 0 when it is gone. */
-function cpuOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK
-  } catch {
-    return 0
-  }
-}
-
-/** Pid listening on a loopback port (from ss). */
-function pidOnPort(port: number): number {
-  const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' })
-  const m = /pid=(\d+)/.exec(out)
-  if (!m) throw new Error(`nothing listens on ${port}`)
-  return Number(m[1])
-}
 
 function pidsNamed(re: RegExp): number[] {
   return readdirSync('/proc')
@@ -104,19 +83,23 @@ async function main(): Promise<void> {
     log('warm-up 5 s')
     await closedLoop('warm-up', target, 16, 5)
     const pids: Record<string, number[]> = {}
-    for (const s of SERVICES) pids[s] = [pidOnPort(Number(new URL(platform.urls[s]!).port))]
+    for (const s of SERVICES) {
+      const pid = platform.pid(s)
+      if (pid === undefined) throw new Error(`${s} is not running`)
+      pids[s] = [pid]
+    }
     pids.postgres = pidsNamed(/^postgres: /)
     pids.redis = pidsNamed(/redis-server/)
     pids['load-generator'] = [process.pid]
-    const before = Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, v.reduce((a, p) => a + cpuOf(p), 0)]))
+    const before = Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, v.reduce((a, p) => a + processCpuUs(p), 0)]))
     const load0 = loadavg()
     log(`closed loop ${CONCURRENCY} in flight, ${RUN_S} s`)
     const run = await closedLoop('measured', target, CONCURRENCY, RUN_S)
-    const after = Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, v.reduce((a, p) => a + cpuOf(p), 0)]))
+    const after = Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, v.reduce((a, p) => a + processCpuUs(p), 0)]))
     const perAuthUs: Record<string, number> = {}
     let total = 0
     for (const k of Object.keys(pids)) {
-      const us = ((after[k]! - before[k]!) * 1e6) / Math.max(1, run.answered)
+      const us = (after[k]! - before[k]!) / Math.max(1, run.answered)
       perAuthUs[k] = Math.round(us)
       total += us
     }

@@ -2,7 +2,6 @@
 // pipeline) → card-vault (g3) → keyvault (g4); processor → proxy-internal (g1) → authorizations (g0) →
 // ledger (g0). Every service is its own process with its own identity and database.
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
@@ -50,13 +49,6 @@ function client(callee: string, as: string): ServiceClient {
 }
 
 /** PID of the service process listening on a port (the test started it, through the platform). */
-function pidOn(port: number): number {
-  const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`]).toString()
-  const m = /pid=(\d+)/.exec(out)
-  if (!m) throw new Error(`no process on port ${port}`)
-  return Number(m[1])
-}
-
 let accountSeq = 0
 /** Everything sensitive the test sent, for the leak scan at the end. */
 const sent = { pans: new Set<string>(), cvv2s: new Set<string>(), pinBlocks: new Set<string>() }
@@ -213,8 +205,7 @@ t.test('duplicate retransmission: same answer, one hold', async (t) => {
 
 t.test('main cluster down: stand-in 91 within the deadline, advice recorded and replayed once', async (t) => {
   const card = await issueCard({ fund: 10_000 })
-  const authzPort = Number(new URL(platform.urls.authorizations!).port)
-  const pid = pidOn(authzPort)
+  const pid = platform.pid('authorizations')!
   process.kill(pid, 'SIGSTOP')
   let resumed = false
   t.teardown(() => {
