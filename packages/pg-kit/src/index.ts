@@ -40,14 +40,16 @@ function hasValues(v: unknown): boolean {
 /** A pg Client class that names its parameterised queries (see the module comment). */
 export function autoPreparingClient(maxPrepared = DEFAULT_MAX_PREPARED): typeof pg.Client {
   class AutoPreparingClient extends pg.Client {
-    /** Texts this connection has been asked to prepare (the server keeps them until it disconnects). */
-    readonly prepared = new Set<string>()
+    /** Texts this connection has been asked to prepare, with their names (the server keeps them until it disconnects). */
+    readonly prepared = new Map<string, string>()
 
     private nameFor(text: string): string | undefined {
-      if (this.prepared.has(text)) return statementName(text)
+      const known = this.prepared.get(text)
+      if (known !== undefined) return known
       if (this.prepared.size >= maxPrepared) return undefined
-      this.prepared.add(text)
-      return statementName(text)
+      const name = statementName(text)
+      this.prepared.set(text, name)
+      return name
     }
 
     // pg's query() has many overloads; this forwards every call shape unchanged except for adding a name.

@@ -124,9 +124,10 @@ export class AdviceService {
       } else {
         await insertAuthorization(tx, request, decision, now)
       }
+      // Approved by the stand-in and already reversed in full: nothing of it counts against the limits.
       if (reversed) {
-        const row = await findAuthorization(tx, request.authorizationId)
-        if (row) await updateAuthorization(tx, request.authorizationId, { reversedMinor: row.approvedMinor, updatedAt: now })
+        const approved = existing ? target + existing.reversedMinor : decision.outcome === 'decline' ? 0 : target
+        await updateAuthorization(tx, request.authorizationId, { reversedMinor: approved, updatedAt: now })
       }
 
       const result: AdviceResult = {
