@@ -103,14 +103,17 @@ export type ShedReason = 'late' | 'overload'
 export class AuthorizationPipeline {
   readonly participants: readonly Participant[]
   private readonly deps: PipelineDeps
+  /** The first participant; a shed authorisation runs it alone. */
+  private readonly duplicates: Participant
   private inFlight = 0
   /** Authorisations answered without work, by reason (for metrics and tests). */
   readonly shed: Record<ShedReason, number> = { late: 0, overload: 0 }
 
   constructor(deps: PipelineDeps) {
     this.deps = deps
+    this.duplicates = duplicateCheck(deps.duplicates)
     this.participants = [
-      duplicateCheck(deps.duplicates),
+      this.duplicates,
       verifyCard(deps.verifier),
       cardAuthentication(),
       decide(deps.decider, deps.standInRules, deps.redis, deps.redisPrefix),
@@ -182,7 +185,7 @@ export class AuthorizationPipeline {
   private async answerShed(ctx: AuthContext, reason: ShedReason): Promise<FrameResult> {
     this.shed[reason]++
     ;(this.deps.onEvent ?? (() => undefined))({ kind: 'shed', link: ctx.link.name, authorizationId: ctx.authorizationId, code: reason })
-    const check = this.participants[0]!
+    const check = this.duplicates
     try {
       if ((await check.run(ctx)) === 'continue') ctx.decision = processorDecline(ctx, 'issuer_unavailable')
     } catch {
