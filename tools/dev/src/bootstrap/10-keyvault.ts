@@ -77,11 +77,11 @@ function kcvOfTdes(componentHex: string): string {
 }
 
 /**
- * Create a TDES key from two dev custodians' components and keep its clear value for the simulator: the
- * chip of a dev card derives its keys from the IMK the way a personalisation bureau's would, so the
- * simulator can produce ARQCs the key service verifies. Production IMKs never exist in clear outside HSMs.
+ * Enter a double-length TDES key as two random components by two dev custodians (dual control, as in
+ * production) and return its clear value: the dev bootstrap keeps it only for keys the simulator must hold
+ * (the card's IMK-AC, the acquirer's ZPK). Production keys never exist in clear outside an HSM.
  */
-async function devCeremony(ctx: BootstrapContext, base: string, root: string, name: string, type: string, file: string): Promise<void> {
+export async function enterDevKey(base: string, root: string, name: string, type: string): Promise<string> {
   const c1 = randomBytes(16)
   const c2 = randomBytes(16)
   await call(base, 'PUT', `keys/${name}/ceremony`, { type, components: 2 }, root)
@@ -93,10 +93,15 @@ async function devCeremony(ctx: BootstrapContext, base: string, root: string, na
     await call(base, 'POST', `keys/${name}/ceremony/component`, { custodian, component: hex, kcv: kcvOfTdes(hex) }, token)
     await call(base, 'POST', 'auth/token/revoke-self', {}, token)
   }
+  return Buffer.from(c1.map((b, i) => b ^ c2[i]!)).toString('hex').toUpperCase()
+}
+
+/** The dev IMK-AC, with its clear copy for the simulator, which plays the card's chip. */
+async function devCardKey(ctx: BootstrapContext, base: string, root: string, name: string, type: string, file: string): Promise<void> {
   const info = {
     warning: 'DEVELOPMENT ONLY. The clear issuer master key for application cryptograms of dev cards, for the scheme simulator (it plays the card). Production IMKs never exist in clear outside an HSM.',
     imkAcName: name,
-    imkAc: Buffer.from(c1.map((b, i) => b ^ c2[i]!)).toString('hex').toUpperCase(),
+    imkAc: await enterDevKey(base, root, name, type),
     arqcProfile: DEV_ARQC_PROFILE,
   }
   await writeFile(file, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 })
@@ -158,7 +163,7 @@ export default async function keyvault(ctx: BootstrapContext): Promise<void> {
   for (const k of DEV_KEYS) {
     if (names.includes(k.name)) continue
     if ('ceremony' in k) {
-      await devCeremony(ctx, base, root, k.name, k.type, join(dir, CARD_KEYS_FILE))
+      await devCardKey(ctx, base, root, k.name, k.type, join(dir, CARD_KEYS_FILE))
       continue
     }
     await call(base, 'POST', `keys/${k.name}`, { type: k.type, exportable: 'exportable' in k ? k.exportable : false }, root)

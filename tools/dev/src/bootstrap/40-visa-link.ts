@@ -2,11 +2,11 @@
 // custodians with a known clear value kept in the state dir for the scheme simulator (DEV ONLY, mode 0600:
 // the simulator plays the acquirer, whose HSM holds the ZPK), then a sign-on over TCP to the link on the
 // documented port 7400 to prove the path proxy-public → processor is up. Safe to run again.
-import { createCipheriv, randomBytes } from 'node:crypto'
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { join } from 'node:path'
 import type { BootstrapContext } from '../bootstrap.js'
+import { enterDevKey } from './10-keyvault.js'
 
 /** The Visa link's TCP port on proxy-public in development (documented in proxy/public/README.md). */
 export const VISA_LINK_PORT = 7400
@@ -24,13 +24,6 @@ async function call(base: string, method: string, path: string, body?: unknown, 
   const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {}
   if (res.status >= 400) throw new Error(`keyvault ${method} ${path}: ${Array.isArray(parsed.errors) ? parsed.errors.join('; ') : res.status}`)
   return parsed
-}
-
-function kcv(componentHex: string): string {
-  const k = Buffer.from(componentHex, 'hex')
-  const c = createCipheriv('des-ede3-ecb', Buffer.concat([k, k.subarray(0, 8)]), null)
-  c.setAutoPadding(false)
-  return c.update(Buffer.alloc(8)).subarray(0, 3).toString('hex').toUpperCase()
 }
 
 /** Sign on (0800, DE 70 = 071) over the link with a minimal BASE I frame; resolves with DE 39's bytes found. */
@@ -90,18 +83,7 @@ export default async function visaLink(ctx: BootstrapContext): Promise<void> {
   const listed = await call(base, 'GET', 'keys?list=true', undefined, root)
   const names = ((listed.data as { keys?: string[] } | undefined)?.keys ?? []) as string[]
   if (!names.includes(LINK_ZPK_NAME)) {
-    const c1 = randomBytes(16)
-    const c2 = randomBytes(16)
-    const clear = Buffer.from(c1.map((b, i) => b ^ c2[i]!)).toString('hex').toUpperCase()
-    await call(base, 'PUT', `keys/${LINK_ZPK_NAME}/ceremony`, { type: 'zpk', components: 2 }, root)
-    for (const [i, comp] of [c1, c2].entries()) {
-      const custodian = `dev-custodian-${i + 1}`
-      const tok = await call(base, 'POST', 'auth/token/create', { policies: ['root'], meta: { custodian }, ttl: 300 }, root)
-      const token = String((tok.auth as { client_token: string }).client_token)
-      const hex = comp.toString('hex').toUpperCase()
-      await call(base, 'POST', `keys/${LINK_ZPK_NAME}/ceremony/component`, { custodian, component: hex, kcv: kcv(hex) }, token)
-      await call(base, 'POST', 'auth/token/revoke-self', {}, token)
-    }
+    const clear = await enterDevKey(base, root, LINK_ZPK_NAME, 'zpk')
     const info = {
       warning: 'DEVELOPMENT ONLY. The clear ZPK of the dev Visa link, for the scheme simulator (it plays the acquirer). Production ZPKs never exist in clear outside an HSM.',
       port: VISA_LINK_PORT,
