@@ -126,7 +126,7 @@ t.test('CVK contexts follow the key: rotation, min version, seal, delete and re-
 
 })
 
-t.test('batch_input on payments/cvv/verify: per-item results and errors, per-item audit rows, whole-request refusals', async (t) => {
+t.test('batch_input on payments/cvv/verify: per-item results and errors, one request and one response audit row, whole-request refusals', async (t) => {
   const h = await startHarness()
   t.teardown(h.close)
   const { rootToken } = await initAndUnseal(h)
@@ -156,14 +156,21 @@ t.test('batch_input on payments/cvv/verify: per-item results and errors, per-ite
   t.notOk(JSON.stringify(results).includes(PAN), 'no PAN in the answer')
 
   const rows = (await h.pool.query<{ kind: string; entry: string }>('SELECT kind, entry FROM audit_log WHERE seq > $1 ORDER BY seq', [rowsBefore])).rows
-  t.equal(rows.length, 10, 'a request and a response row per item')
-  const entries = rows.map((x) => ({ kind: x.kind, e: JSON.parse(x.entry) as { request: { batch_index: number; batch_size: number; data?: Record<string, string> }; response?: { status: number; error?: string } } }))
-  t.same(
-    entries.map((x) => [x.kind, x.e.request.batch_index, x.e.request.batch_size]),
-    [0, 0, 1, 1, 2, 2, 3, 3, 4, 4].map((i, n) => [n % 2 ? 'response' : 'request', i, 5]),
-  )
-  t.same(entries.filter((x) => x.kind === 'response').map((x) => x.e.response?.status), [200, 200, 400, 200, 400])
-  t.match(entries[0]?.e.request.data?.pan, /^hmac-sha256:/, 'item values HMAC-ed like single requests')
+  t.equal(rows.length, 2, 'one request row and one response row for the whole batch')
+  type BatchEntry = {
+    request: { id: string; batch_size: number; data?: { batch_input: Record<string, string>[] } }
+    response?: { status: number; item_status: number[]; item_error: (string | null)[]; body: { batch_results: { valid?: boolean; code?: string }[] } }
+  }
+  const [req, res] = rows.map((x) => ({ kind: x.kind, e: JSON.parse(x.entry) as BatchEntry }))
+  t.same([req?.kind, res?.kind], ['request', 'response'])
+  t.same([req?.e.request.batch_size, res?.e.request.batch_size], [5, 5])
+  t.equal(req?.e.request.id, res?.e.request.id, 'both rows name the same request')
+  t.equal(req?.e.request.data?.batch_input.length, 5, 'every item input is recorded, in order')
+  t.ok(req?.e.request.data?.batch_input.every((x) => /^hmac-sha256:/.test(x.pan ?? '') && /^hmac-sha256:/.test(x.cvv ?? '')), 'item values HMAC-ed like single requests')
+  t.equal(req?.e.request.data?.batch_input[3]?.service_code?.startsWith('hmac-sha256:'), true)
+  t.same(res?.e.response?.item_status, [200, 200, 400, 200, 400], 'each item status recorded')
+  t.same(res?.e.response?.item_error, [null, null, 'invalid_length', null, 'unknown_key_version'])
+  t.same(res?.e.response?.body.batch_results.map((x) => x.valid ?? x.code), [true, false, 'invalid_length', true, 'unknown_key_version'], 'each item result recorded')
   t.notOk(rows.some((x) => x.entry.includes(PAN) || x.entry.includes(`"${good}"`)), 'no PAN or CVV in clear')
   t.equal((await verifyAuditLog(h.pool)).ok, true)
 
