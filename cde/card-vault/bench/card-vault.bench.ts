@@ -47,14 +47,14 @@ interface Figure {
   keyServiceCvvCalls?: { calls: number; items: number; itemsPerCall: number }
 }
 
-/** CVV verify calls (distinct request ids) and items (request rows) in the key service's audit log. */
+/** CVV verify calls and items in the key service's audit log: one `exchange` row per call, `batch_size` items (1 without a batch). */
 async function keyvaultCvvCalls(url: string | undefined): Promise<{ calls: number; items: number }> {
   if (!url) return { calls: 0, items: 0 }
   const c = new pg.Client({ connectionString: url })
   await c.connect()
   const r = await c.query<{ calls: string; items: string }>(
-    `SELECT count(DISTINCT request_id)::text AS calls, count(*)::text AS items FROM audit_log
-     WHERE kind = 'request' AND entry LIKE '%"path":"payments/cvv/verify/%'`,
+    `SELECT count(*)::text AS calls, coalesce(sum(coalesce((entry::json->'request'->>'batch_size')::int, 1)), 0)::text AS items FROM audit_log
+     WHERE kind = 'exchange' AND entry LIKE '%"path":"payments/cvv/verify/%'`,
   )
   await c.end()
   return { calls: Number(r.rows[0]?.calls ?? 0), items: Number(r.rows[0]?.items ?? 0) }

@@ -16,8 +16,12 @@ t.test('audit log: every request and response, HMAC-ed values, hash chain, appen
   await root.write('payments/cvv/verify/cvk-a', { pan: PAN, expiry: '2912', service_code: '101', cvv: g.data.cvv })
 
   const count = async () => Number((await h.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM audit_log')).rows[0]?.n)
-  // init + 3 unseals + create + generate + verify = 7 requests → 14 rows.
-  t.equal(await count(), 14, 'one request and one response row per API call')
+  // init + 3 unseals + create: a request and a response row each (10); generate and verify only
+  // compute: one exchange row each (2).
+  t.equal(await count(), 12, 'request and response rows per state-changing call, one exchange row per pure call')
+  const kinds = (await h.pool.query<{ kind: string }>('SELECT kind FROM audit_log ORDER BY seq')).rows.map((r) => r.kind)
+  t.same(kinds.slice(-2), ['exchange', 'exchange'])
+  t.same(kinds.slice(0, 10), Array.from({ length: 10 }, (_, i) => (i % 2 ? 'response' : 'request')))
   const rows = (await h.pool.query<{ entry: string; kind: string }>('SELECT entry, kind FROM audit_log ORDER BY seq')).rows
   const all = rows.map((r) => r.entry).join('\n')
   t.notOk(all.includes(PAN), 'no PAN in the audit log')

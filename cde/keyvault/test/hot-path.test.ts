@@ -49,7 +49,7 @@ t.test('audit batches: awkward ids and field names in one group commit; the chai
   t.notOk(stored.some((r) => r.entry.includes(PAN)), 'no PAN in any entry')
   const v = await verifyAuditLog(h.pool)
   t.same([v.ok, v.problems], [true, []], 'chain verifies over the odd rows')
-  t.equal(v.rows - before, 2 * calls.length, 'a request and a response row for every call of the burst')
+  t.equal(v.rows - before, calls.length, 'one exchange row for every call of the burst')
   await new Promise((r) => setTimeout(r, 50))
   const file = verifyAuditLines(await readFile(h.auditFile, 'utf8'))
   t.same([file.ok, file.rows, file.lastHash], [true, v.rows, v.lastHash], 'JSON-lines copy verifies and ends at the same head')
@@ -66,7 +66,7 @@ t.test('token audit fields are cached per token and salt; revocation and expiry 
   await c.write('payments/cvv/verify/cvk-a', { pan: PAN, expiry: '2912', service_code: '101', cvv: '123' })
   await c.write('payments/cvv/verify/cvk-a', { pan: PAN, expiry: '2912', service_code: '101', cvv: '123' })
   const tokenHash = (await root.write('sys/audit-hash', { input: child.auth.client_token })).data.hash as string
-  const rows = (await h.pool.query<{ entry: string }>("SELECT entry FROM audit_log WHERE kind = 'request' AND entry LIKE '%payments/cvv/verify%'")).rows
+  const rows = (await h.pool.query<{ entry: string }>("SELECT entry FROM audit_log WHERE kind = 'exchange' AND entry LIKE '%payments/cvv/verify%'")).rows
   t.equal(rows.length, 2)
   for (const r of rows) t.equal((JSON.parse(r.entry) as { request: { client_token: string } }).request.client_token, tokenHash, 'cached token HMAC is the salted HMAC of the token')
 
@@ -126,7 +126,7 @@ t.test('CVK contexts follow the key: rotation, min version, seal, delete and re-
 
 })
 
-t.test('batch_input on payments/cvv/verify: per-item results and errors, one request and one response audit row, whole-request refusals', async (t) => {
+t.test('batch_input on payments/cvv/verify: per-item results and errors, one exchange audit row, whole-request refusals', async (t) => {
   const h = await startHarness()
   t.teardown(h.close)
   const { rootToken } = await initAndUnseal(h)
@@ -156,21 +156,22 @@ t.test('batch_input on payments/cvv/verify: per-item results and errors, one req
   t.notOk(JSON.stringify(results).includes(PAN), 'no PAN in the answer')
 
   const rows = (await h.pool.query<{ kind: string; entry: string }>('SELECT kind, entry FROM audit_log WHERE seq > $1 ORDER BY seq', [rowsBefore])).rows
-  t.equal(rows.length, 2, 'one request row and one response row for the whole batch')
+  t.equal(rows.length, 1, 'one exchange row for the whole batch')
   type BatchEntry = {
+    type: string
     request: { id: string; batch_size: number; data?: { batch_input: Record<string, string>[] } }
     response?: { status: number; item_status: number[]; item_error: (string | null)[]; body: { batch_results: { valid?: boolean; code?: string }[] } }
   }
-  const [req, res] = rows.map((x) => ({ kind: x.kind, e: JSON.parse(x.entry) as BatchEntry }))
-  t.same([req?.kind, res?.kind], ['request', 'response'])
-  t.same([req?.e.request.batch_size, res?.e.request.batch_size], [5, 5])
-  t.equal(req?.e.request.id, res?.e.request.id, 'both rows name the same request')
-  t.equal(req?.e.request.data?.batch_input.length, 5, 'every item input is recorded, in order')
-  t.ok(req?.e.request.data?.batch_input.every((x) => /^hmac-sha256:/.test(x.pan ?? '') && /^hmac-sha256:/.test(x.cvv ?? '')), 'item values HMAC-ed like single requests')
-  t.equal(req?.e.request.data?.batch_input[3]?.service_code?.startsWith('hmac-sha256:'), true)
-  t.same(res?.e.response?.item_status, [200, 200, 400, 200, 400], 'each item status recorded')
-  t.same(res?.e.response?.item_error, [null, null, 'invalid_length', null, 'unknown_key_version'])
-  t.same(res?.e.response?.body.batch_results.map((x) => x.valid ?? x.code), [true, false, 'invalid_length', true, 'unknown_key_version'], 'each item result recorded')
+  const row = rows[0]
+  const e = JSON.parse(row?.entry ?? '{}') as BatchEntry
+  t.same([row?.kind, e.type], ['exchange', 'exchange'])
+  t.equal(e.request.batch_size, 5)
+  t.equal(e.request.data?.batch_input.length, 5, 'every item input is recorded, in order')
+  t.ok(e.request.data?.batch_input.every((x) => /^hmac-sha256:/.test(x.pan ?? '') && /^hmac-sha256:/.test(x.cvv ?? '')), 'item values HMAC-ed like single requests')
+  t.equal(e.request.data?.batch_input[3]?.service_code?.startsWith('hmac-sha256:'), true)
+  t.same(e.response?.item_status, [200, 200, 400, 200, 400], 'each item status recorded')
+  t.same(e.response?.item_error, [null, null, 'invalid_length', null, 'unknown_key_version'])
+  t.same(e.response?.body.batch_results.map((x) => x.valid ?? x.code), [true, false, 'invalid_length', true, 'unknown_key_version'], 'each item result recorded')
   t.notOk(rows.some((x) => x.entry.includes(PAN) || x.entry.includes(`"${good}"`)), 'no PAN or CVV in clear')
   t.equal((await verifyAuditLog(h.pool)).ok, true)
 

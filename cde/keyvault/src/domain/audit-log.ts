@@ -21,7 +21,8 @@ const LOCK_KEY = 8_200_004
 
 /** One audit row before it is chained. */
 export interface AuditRecord {
-  kind: 'request' | 'response'
+  /** `exchange`: request and response of a pure call in one row (see Core.handle). */
+  kind: 'request' | 'response' | 'exchange'
   requestId: string
   /** Already redacted entry object. */
   entry: Record<string, unknown>
