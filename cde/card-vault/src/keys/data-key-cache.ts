@@ -20,6 +20,11 @@ export class DataKeyCache {
     this.#keys.set(id, plaintext)
   }
 
+  /** The plaintext of data key `id` if it is already in memory (no unwrap, no wait). */
+  peek(id: number): Buffer | undefined {
+    return this.#keys.get(id)
+  }
+
   /** The plaintext of data key `id`, unwrapping it once through the key service. */
   async get(id: number): Promise<Buffer> {
     const hit = this.#keys.get(id)

@@ -4,6 +4,36 @@ import type { CardVault, VerifyRequest } from '../vault/card-vault.js'
 const hex = (max: number) => ({ type: 'string', pattern: `^[0-9A-Fa-f]{1,${max}}$` }) as const
 
 /**
+ * The verify answer (VerifyResult). Serialised from this schema (fastify compiles it): faster than
+ * JSON.stringify, and only these fields can ever leave, whatever the result object carries.
+ */
+const verifyAnswer = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['cardId', 'lastFour', 'programId', 'cardStatus', 'results'],
+  properties: {
+    cardId: { type: 'string' },
+    lastFour: { type: 'string' },
+    programId: { type: 'string' },
+    cardStatus: { type: 'string' },
+    results: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['expiry', 'cvv2', 'cvv', 'icvv', 'pin', 'arqc'],
+      properties: {
+        expiry: { type: 'string' },
+        cvv2: { type: 'string' },
+        cvv: { type: 'string' },
+        icvv: { type: 'string' },
+        pin: { type: 'string' },
+        arqc: { type: 'string' },
+      },
+    },
+    arpc: { type: 'string' },
+  },
+} as const
+
+/**
  * `POST /v1/verify`: the processor's authorisation checks. Body: the sensitive envelope (+ ZPK name);
  * answer: card ID, last four, program, results, ARPC. `POST /v1/resolve`: PAN -> card ID only.
  */
@@ -31,6 +61,7 @@ export function registerVerify(app: FastifyInstance, vault: CardVault): void {
             csu: hex(8),
           },
         },
+        response: { 200: verifyAnswer },
       },
     },
     async (request) => vault.verify(request.body),

@@ -14,7 +14,7 @@ import type { KeyService, PinBlockInput, StoredPinBlock } from '../keys/key-serv
 import { PIN_SET_MAX_ATTEMPTS, pinRefusal } from '../domain/pin-policy.js'
 import type { CardRow, CardStore, ProgramRow } from '../store/card-store.js'
 import { cardNotFound, invalid, pinNotRevealable, pinRefused, programMismatch, rangeExhausted, revealInvalid } from './errors.js'
-import type { KeyManager } from './key-manager.js'
+import type { ActiveKey, KeyManager } from './key-manager.js'
 import { PanLookupBatcher } from './pan-lookup-batcher.js'
 
 /** Clear contents of a sealed card record. */
@@ -174,9 +174,13 @@ export class CardVault {
 
   /** Keyed HMAC of a PAN under the index key (memory-only key from the key service). */
   async panHmac(pan: string): Promise<{ hmac: Buffer; keyId: number }> {
-    const { id, key } = await this.keyManager.indexKey()
-    if (this.indexKeyObject?.raw !== key) this.indexKeyObject = { raw: key, key: createSecretKey(key) }
-    return { hmac: createHmac('sha256', this.indexKeyObject.key).update(pan, 'utf8').digest(), keyId: id }
+    const active = this.keyManager.indexKeyNow() ?? (await this.keyManager.indexKey())
+    return { hmac: this.hmacUnder(active, pan), keyId: active.id }
+  }
+
+  private hmacUnder(active: ActiveKey, pan: string): Buffer {
+    if (this.indexKeyObject?.raw !== active.key) this.indexKeyObject = { raw: active.key, key: createSecretKey(active.key) }
+    return createHmac('sha256', this.indexKeyObject.key).update(pan, 'utf8').digest()
   }
 
   /** Issue `count` cards of a program. Optional chosen PIN applies to every card of the call. */
@@ -241,8 +245,7 @@ export class CardVault {
   }
 
   private async open(row: CardRow): Promise<CardRecord> {
-    const key = await this.dataKeys.get(row.dekId)
-    return JSON.parse(openRecord(key, row.cardId, row.record).toString('utf8')) as CardRecord
+    return openWith(await this.dataKeys.get(row.dekId), row)
   }
 
   private async mustGet(cardId: string): Promise<CardRow> {
@@ -281,12 +284,12 @@ export class CardVault {
   /** Verify one authorisation's sensitive data. Returns the card ID and results, never the PAN. */
   async verify(req: VerifyRequest): Promise<VerifyResult> {
     if (typeof req.pan !== 'string' || !/^\d{12,19}$/.test(req.pan)) throw invalid('pan_invalid', 'PAN is malformed')
-    const { hmac } = await this.panHmac(req.pan)
-    const row = await this.panLookups.find(hmac)
+    // Index key, program and data key are in memory after the first verifications: no wait for them.
+    const row = await this.panLookups.find(this.hmacUnder(this.keyManager.indexKeyNow() ?? (await this.keyManager.indexKey()), req.pan))
     if (!row) throw cardNotFound()
-    const program = await this.program(row.programId)
+    const program = this.programs.get(row.programId) ?? (await this.program(row.programId))
     if (!program) throw cardNotFound()
-    const rec = await this.open(row)
+    const rec = openWith(this.dataKeys.peek(row.dekId) ?? (await this.dataKeys.get(row.dekId)), row)
     if (rec.pan !== req.pan) throw cardNotFound()
     const cardExp = parseYymm(rec.exp) as Expiry
     const results: VerifyResult['results'] = {
@@ -590,6 +593,11 @@ export function arqcData(profile: string, emv: Record<string, string>): string |
     out += iad.slice(start * 2, end * 2)
   }
   return out.toUpperCase()
+}
+
+/** A card row's sealed record, opened under its data key (EnvelopeError if it does not authenticate). */
+function openWith(key: Buffer, row: CardRow): CardRecord {
+  return JSON.parse(openRecord(key, row.cardId, row.record).toString('utf8')) as CardRecord
 }
 
 function storedPin(s: StoredPinBlock): NonNullable<CardRecord['pinb']> {

@@ -30,6 +30,8 @@ export interface KeyManagerOptions {
 export class KeyManager {
   #records: { at: number; p: Promise<ActiveKey> } | undefined
   #index: Promise<ActiveKey> | undefined
+  /** The index key once it has been had (it is never replaced, see the module comment). */
+  #indexNow: ActiveKey | undefined
 
   constructor(
     private readonly store: CardStore,
@@ -70,11 +72,21 @@ export class KeyManager {
     if (!this.#index) {
       const p = this.ensure('index', this.opts.indexKek)
       this.#index = p
-      p.catch(() => {
-        if (this.#index === p) this.#index = undefined
-      })
+      p.then(
+        (k) => {
+          if (this.#index === p) this.#indexNow = k
+        },
+        () => {
+          if (this.#index === p) this.#index = undefined
+        },
+      )
     }
     return this.#index
+  }
+
+  /** The index key without waiting, once {@link indexKey} has resolved (the verify path's fast path). */
+  indexKeyNow(): ActiveKey | undefined {
+    return this.#indexNow
   }
 
   /**
