@@ -18,6 +18,8 @@ export interface LoadParams {
    * (`@cardplane/vault-transport` through node-vault's documented `request-promise` option).
    */
   transport: 'axios' | 'undici'
+  /** Items per call: 1 = one verification per request; above 1 = Vault's `batch_input` with that many. */
+  batch: number
 }
 
 /** What a load generator reports. */
@@ -33,7 +35,8 @@ export async function runLoad(p: LoadParams): Promise<LoadResult> {
   const cv = undici
     ? vault({ endpoint: p.url, noCustomHTTPVerbs: true, token: p.token, 'request-promise': undici })
     : vault({ endpoint: p.url, noCustomHTTPVerbs: true, token: p.token, requestOptions: { httpAgent: agent } })
-  const body = { pan: '4123456789012345', expiry: '2912', service_code: '101', cvv: '123' }
+  const item = { pan: '4123456789012345', expiry: '2912', service_code: '101', cvv: '123' }
+  const body = p.batch > 1 ? { batch_input: Array.from({ length: p.batch }, () => item) } : item
   let ok = 0
   let failed = 0
   const latencies: number[] = []
@@ -43,8 +46,9 @@ export async function runLoad(p: LoadParams): Promise<LoadResult> {
       while (Date.now() < until) {
         const t0 = performance.now()
         try {
-          const r = (await cv.write('payments/cvv/verify/bench-cvk', body)) as { data?: { valid?: unknown } }
-          if (typeof r.data?.valid !== 'boolean') throw new Error('no verdict')
+          const r = (await cv.write('payments/cvv/verify/bench-cvk', body)) as { data?: { valid?: unknown; batch_results?: { valid?: unknown }[] } }
+          const verdicts = p.batch > 1 ? (r.data?.batch_results ?? []) : [r.data ?? {}]
+          if (verdicts.length !== p.batch || verdicts.some((v) => typeof v.valid !== 'boolean')) throw new Error('no verdict')
           ok++
         } catch {
           failed++
