@@ -19,9 +19,9 @@ export interface Database<TSchema extends Record<string, unknown>> {
 export function openDatabase<TSchema extends Record<string, unknown>>(
   url: string,
   schema: TSchema,
-  opts: { max?: number; onIdleError?: (err: Error) => void } = {},
+  opts: { max?: number; onIdleError?: (err: Error) => void; pipeline?: boolean } = {},
 ): Database<TSchema> {
-  const pool = createPool({ connectionString: url, max: opts.max ?? 10 })
+  const pool = createPool({ connectionString: url, max: opts.max ?? 10, ...(opts.pipeline ? { pipeline: true } : {}) })
   pool.on('error', (err) => opts.onIdleError?.(err))
   const db = drizzle(pool, { schema })
   return { pool, db, close: () => pool.end() }

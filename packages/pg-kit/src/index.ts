@@ -71,11 +71,16 @@ export function autoPreparingClient(maxPrepared = DEFAULT_MAX_PREPARED): typeof 
   return AutoPreparingClient
 }
 
-/** Options of createPool: pg's pool options plus the cap. */
-export type PoolOptions = pg.PoolConfig & { maxPrepared?: number }
+/**
+ * Options of createPool: pg's pool options plus the cap, and `pipeline` (node-postgres pipeline mode: a
+ * query is written without waiting for the previous one's answer; see transaction.ts).
+ */
+export type PoolOptions = pg.PoolConfig & { maxPrepared?: number; pipeline?: boolean }
 
 /** A pg Pool whose connections prepare statements automatically. */
 export function createPool(options: PoolOptions): pg.Pool {
   const { maxPrepared, ...rest } = options
-  return new pg.Pool({ ...rest, Client: autoPreparingClient(maxPrepared) })
+  return new pg.Pool({ ...rest, Client: autoPreparingClient(maxPrepared) } as pg.PoolConfig)
 }
+
+export { pipelinedTransaction, type PipelinedTransaction, type Statement } from './transaction.js'
