@@ -44,6 +44,7 @@ export async function buildApp(deps: AuthorizationsDeps): Promise<FastifyInstanc
   })
   const ctx: ServiceContext = {
     db: deps.database.db,
+    pool: deps.database.pool,
     ledger: deps.ledger,
     velocity: new VelocityCounter(deps.redis, deps.config.VELOCITY_KEY_PREFIX),
     now: deps.now ?? (() => new Date()),

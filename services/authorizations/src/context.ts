@@ -1,3 +1,4 @@
+import type pg from 'pg'
 import type { AuthorizationsDb } from './db/client.js'
 import type { LedgerPort } from './ledger-client.js'
 import type { VelocityCounter } from './velocity.js'
@@ -10,6 +11,8 @@ export interface WarnLogger {
 /** What the decision, advice and reversal services share. */
 export interface ServiceContext {
   db: AuthorizationsDb
+  /** The pool under `db` (pipeline mode): the decision's hot path runs plain pipelined SQL on it. */
+  pool: pg.Pool
   ledger: LedgerPort
   velocity: VelocityCounter
   now: () => Date

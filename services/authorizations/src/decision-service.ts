@@ -6,13 +6,15 @@ import { derivedKey } from './domain/keys.js'
 import { checkPeriodLimits, checkVelocity, movesMoney, preChecks } from './domain/checks.js'
 import {
   findAuthorization,
+  findOriginal,
   insertAuthorization,
+  insertAuthorizationStatement,
   lockCard,
   lockCardForDecision,
   type AuthorizationRow,
   type DecisionFacts,
 } from './store/authorizations-store.js'
-import type { Tx } from './store/tx.js'
+import { pipelinedTransaction, type PipelinedTransaction } from '@cardplane/pg-kit'
 import { IdempotencyConflictError } from './errors.js'
 
 /** Thrown inside the decision transaction when the ledger cannot answer; the transaction rolls back. */
@@ -46,7 +48,8 @@ export class DecisionService {
 
   async decide(request: AuthorizationRequest): Promise<Decision> {
     try {
-      return await this.ctx.db.transaction(async (tx) => {
+      // BEGIN, the card lock and the facts in one round trip; the decision's row and COMMIT in another.
+      return await pipelinedTransaction(this.ctx.pool, async (tx) => {
         // Read under the lock: a concurrent duplicate that got the lock first has stored its decision.
         const state = await lockCardForDecision(tx, request, this.ctx.now())
         if (state.prior) return this.replay(state.prior, request)
@@ -92,7 +95,7 @@ export class DecisionService {
   }
 
   private async decideLocked(
-    tx: Tx,
+    tx: PipelinedTransaction,
     request: AuthorizationRequest,
     card: CardState | undefined,
     facts: DecisionFacts,
@@ -100,7 +103,7 @@ export class DecisionService {
     const now = this.ctx.now()
     const decline = async (reason: DeclineReason, extra: { availableBalance?: Money } = {}): Promise<Decision> => {
       const d = this.decision(request, { outcome: 'decline', reason, ...extra })
-      await insertAuthorization(tx, request, d, now)
+      await tx.commit(insertAuthorizationStatement(request, d, now))
       return d
     }
     if (!card) return decline('unknown_card')
@@ -148,7 +151,7 @@ export class DecisionService {
         break
       }
       case 'incremental': {
-        const original = await findAuthorization(tx, request.originalAuthorizationId ?? '')
+        const original = await findOriginal(tx, request.originalAuthorizationId ?? '')
         if (!original || original.cardId !== card.cardId || !original.holdId || original.outcome === 'decline') {
           return decline('invalid_transaction')
         }
@@ -174,7 +177,7 @@ export class DecisionService {
         break
       }
     }
-    await insertAuthorization(tx, request, d, now)
+    await tx.commit(insertAuthorizationStatement(request, d, now))
     return d
   }
 

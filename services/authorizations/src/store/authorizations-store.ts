@@ -1,6 +1,7 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
+import type { PipelinedTransaction, Statement } from '@cardplane/pg-kit'
 import type { AuthorizationRequest, Decision } from '@cardplane/contracts'
-import { authorizations, cardUsage, programs, cards, reversals } from '../db/schema.js'
+import { authorizations, programs, cards } from '../db/schema.js'
 import type { CardState, CardStatus, SpendControls } from '../domain/card-state.js'
 import type { PeriodUsage } from '../domain/checks.js'
 import { periodStarts } from '../domain/checks.js'
@@ -116,7 +117,7 @@ export interface LockedDecisionState {
   facts: DecisionFacts
 }
 
-interface FactsRow extends Record<string, unknown> {
+interface FactsRow {
   prior: { cardId: string; decision: Decision } | null
   early: boolean
   dup: boolean
@@ -125,45 +126,70 @@ interface FactsRow extends Record<string, unknown> {
   usage_month: string
 }
 
+interface CardRow {
+  card_id: string
+  account_id: string
+  program_id: string
+  status: string
+  currency: string
+  controls: SpendControls | null
+}
+
+// Plain SQL on the hot path (no query builder per call); the texts are constant, so pg-kit prepares them.
+const LOCK_CARD = `select card_id, account_id, program_id, status, currency, controls from cards where card_id = $1 for update`
+
+// $1 authorization id, $2 card id, $3 network key, $4 start of the UTC day, $5 start of the UTC month.
+const DECISION_FACTS = `
+  select
+    (select jsonb_build_object('cardId', p.card_id, 'decision', p.decision)
+       from authorizations p where p.authorization_id = $1) as prior,
+    exists(select 1 from reversals r where r.original_authorization_id = $1 and r.kind = 'full') as early,
+    exists(select 1 from authorizations d where d.card_id = $2 and d.network_key = $3
+       and d.authorization_id <> $1) as dup,
+    (select g.controls from programs g join cards c on c.program_id = g.program_id where c.card_id = $2) as program_controls,
+    coalesce((select u.amount_minor from card_usage u where u.card_id = $2 and u.period = 'day'
+       and u.period_start = $4::date), 0) as usage_day,
+    coalesce((select u.amount_minor from card_usage u where u.card_id = $2 and u.period = 'month'
+       and u.period_start = $5::date), 0) as usage_month`
+
 /**
- * Lock the card row, then read in one statement everything else the decision needs from this database:
- * a stored decision for the id (replay), an early reversal, a network duplicate, the program's controls
- * and the period usage. Two round trips instead of six on the hot path. They must stay two: in READ
- * COMMITTED a statement's snapshot is taken when it starts, so subqueries in the statement that waited
- * for the lock would not see what the previous lock holder committed (a concurrent duplicate's decision,
- * its amount in the daily usage).
+ * Start the decision's transaction: lock the card row, then read in a second statement everything else
+ * the decision needs from this database: a stored decision for the id (replay), an early reversal, a
+ * network duplicate, the program's controls and the period usage. `BEGIN` and both statements go out in
+ * one write (pipeline mode, see pg-kit) and come back in one read. They must stay two statements: in READ
+ * COMMITTED a statement's snapshot is taken when it starts, so subqueries in the statement that waited for
+ * the lock would not see what the previous lock holder committed (a concurrent duplicate's decision, its
+ * amount in the daily usage). The facts statement starts only after the lock statement has finished, so it
+ * does see them. It finds the program through the card row, which the lock keeps as the lock read it.
  */
-export async function lockCardForDecision(tx: Tx, request: AuthorizationRequest, now: Date): Promise<LockedDecisionState> {
+export async function lockCardForDecision(tx: PipelinedTransaction, request: AuthorizationRequest, now: Date): Promise<LockedDecisionState> {
   const id = request.authorizationId
-  const card = await lockCard(tx, request.cardId)
-  if (!card) {
-    const prior = await findAuthorization(tx, id)
+  const { day, month } = periodStarts(now)
+  const [locked, facts] = await tx.run(
+    { text: LOCK_CARD, values: [request.cardId] },
+    { text: DECISION_FACTS, values: [id, request.cardId, networkKey(request), utcDate(day), utcDate(month)] },
+  )
+  const c = locked!.rows[0] as CardRow | undefined
+  const row = facts!.rows[0] as FactsRow
+  const prior = row.prior ?? undefined
+  if (!c) {
     return {
       card: undefined,
-      prior: prior ? { cardId: prior.cardId, decision: prior.decision } : undefined,
+      prior,
       facts: { earlyFullReversal: false, networkDuplicate: false, programControls: undefined, usage: { day: 0, month: 0 } },
     }
   }
-  const { day, month } = periodStarts(now)
-  const a = authorizations
-  const u = cardUsage
-  const result = await tx.execute<FactsRow>(sql`
-    select
-      (select jsonb_build_object('cardId', p.card_id, 'decision', p.decision)
-         from ${a} p where p.authorization_id = ${id}) as prior,
-      exists(select 1 from ${reversals} r where r.original_authorization_id = ${id} and r.kind = 'full') as early,
-      exists(select 1 from ${a} d where d.card_id = ${card.cardId} and d.network_key = ${networkKey(request)}
-         and d.authorization_id <> ${id}) as dup,
-      (select g.controls from ${programs} g where g.program_id = ${card.programId}) as program_controls,
-      coalesce((select ${u.amountMinor} from ${u} where ${u.cardId} = ${card.cardId} and ${u.period} = 'day'
-         and ${u.periodStart} = ${utcDate(day)}), 0) as usage_day,
-      coalesce((select ${u.amountMinor} from ${u} where ${u.cardId} = ${card.cardId} and ${u.period} = 'month'
-         and ${u.periodStart} = ${utcDate(month)}), 0) as usage_month
-  `)
-  const row = result.rows[0]!
+  const card: CardState = {
+    cardId: c.card_id,
+    accountId: c.account_id,
+    programId: c.program_id,
+    status: c.status as CardStatus,
+    currency: c.currency,
+    ...(c.controls ? { controls: c.controls } : {}),
+  }
   return {
     card,
-    prior: row.prior ?? undefined,
+    prior,
     facts: {
       earlyFullReversal: row.early === true,
       networkDuplicate: row.dup === true,
@@ -175,6 +201,46 @@ export async function lockCardForDecision(tx: Tx, request: AuthorizationRequest,
 
 function utcDate(d: Date): string {
   return d.toISOString().slice(0, 10)
+}
+
+const FIND_ORIGINAL = `select card_id, hold_id, outcome from authorizations where authorization_id = $1`
+
+/** The original of an incremental authorisation (what the increment needs of it), in the decision's transaction. */
+export async function findOriginal(
+  tx: PipelinedTransaction,
+  authorizationId: string,
+): Promise<Pick<AuthorizationRow, 'cardId' | 'holdId' | 'outcome'> | undefined> {
+  const [r] = await tx.run({ text: FIND_ORIGINAL, values: [authorizationId] })
+  const row = r!.rows[0] as { card_id: string; hold_id: string | null; outcome: string } | undefined
+  return row ? { cardId: row.card_id, holdId: row.hold_id, outcome: row.outcome } : undefined
+}
+
+const INSERT_AUTHORIZATION = `insert into authorizations (authorization_id, card_id, message_class, source, outcome, reason,
+  currency, requested_minor, approved_minor, hold_id, original_authorization_id, network_key, decision, decided_at, updated_at)
+  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)`
+
+/** The statement inserting the authorisation row of a decision (what {@link insertAuthorization} writes). */
+export function insertAuthorizationStatement(request: AuthorizationRequest, decision: Decision, now: Date): Statement {
+  const approved = decision.outcome === 'decline' ? 0 : decision.approvedAmount.minor
+  return {
+    text: INSERT_AUTHORIZATION,
+    values: [
+      request.authorizationId,
+      request.cardId,
+      request.messageClass,
+      decision.source,
+      decision.outcome,
+      decision.outcome === 'decline' ? decision.reason : null,
+      request.amounts.cardholderBilling.currency,
+      request.amounts.cardholderBilling.minor,
+      approved,
+      decision.holdId ?? null,
+      request.originalAuthorizationId ?? null,
+      networkKey(request),
+      JSON.stringify(decision),
+      now.toISOString(),
+    ],
+  }
 }
 
 /** Insert an authorisation row for a decision. */
