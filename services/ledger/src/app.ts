@@ -35,7 +35,7 @@ export async function buildApp(deps: LedgerDeps): Promise<FastifyInstance> {
     zoneMap: deps.zoneMap,
     ...(deps.logger ? { logger: deps.logger } : {}),
   })
-  const store = new LedgerStore(deps.database.db, {
+  const store = new LedgerStore(deps.database, {
     holdTtlSeconds: deps.config.HOLD_TTL_SECONDS,
     ...(deps.now ? { now: deps.now } : {}),
   })

@@ -13,7 +13,7 @@ t.before(async () => {
   database = openDatabase(tdb.url, 20)
   await migrateDatabase(database.pool)
   await migrateDatabase(database.pool) // re-running is a no-op
-  store = new LedgerStore(database.db, { holdTtlSeconds: 3600, now: () => clock })
+  store = new LedgerStore(database, { holdTtlSeconds: 3600, now: () => clock })
 })
 t.teardown(async () => {
   await database.close()

@@ -12,9 +12,12 @@ export type LedgerDatabase = Database<typeof schema>
 
 const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url))
 
-/** Open a pool (statements prepared on the server, see pg-kit) and drizzle on it. */
+/**
+ * Open a pool (statements prepared on the server, pipeline mode: see pg-kit) and drizzle on it. Drizzle
+ * awaits each statement, so it runs as before; placing a hold pipelines its statements.
+ */
 export function openDatabase(url: string, max = 10, onIdleError?: (err: Error) => void): LedgerDatabase {
-  return openServiceDatabase(url, schema, { max, ...(onIdleError ? { onIdleError } : {}) })
+  return openServiceDatabase(url, schema, { max, pipeline: true, ...(onIdleError ? { onIdleError } : {}) })
 }
 
 /** Apply the SQL migrations in `drizzle/` under the service's migration lock. */

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { and, eq, getTableColumns, lte, sql } from 'drizzle-orm'
+import type pg from 'pg'
+import { pipelinedTransaction, type PipelinedTransaction } from '@cardplane/pg-kit'
 import type { Money } from '@cardplane/contracts'
 import type { LedgerDb } from '../db/client.js'
 import { accounts, entries, holdOperations, holds } from '../db/schema.js'
@@ -87,6 +89,117 @@ export interface IncrementHoldInput {
   force?: boolean
 }
 
+/** A repeated hold request must match the hold it replays. */
+function checkReplay(hold: HoldRow, input: PlaceHoldInput): void {
+  if (
+    hold.accountId !== input.accountId ||
+    hold.currency !== input.amount.currency ||
+    hold.requestedMinor < input.amount.minor
+  ) {
+    // requestedMinor grows with increments, so only a larger first amount is a real conflict.
+    throw new IdempotencyConflictError('hold', input.authorizationId)
+  }
+}
+
+/** An accounts row as pg returns it (bigint columns as strings). */
+interface RawAccount {
+  id: string
+  currency: string
+  balance_minor: string | number
+  held_minor: string | number
+  created_at: Date
+  updated_at: Date
+}
+
+function accountFromRaw(r: RawAccount): AccountRow {
+  return {
+    id: r.id,
+    currency: r.currency,
+    balanceMinor: Number(r.balance_minor),
+    heldMinor: Number(r.held_minor),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }
+}
+
+/** A holds row as pg returns it, with its account's balance and held amount. */
+interface RawHold {
+  id: string
+  authorization_id: string
+  account_id: string
+  currency: string
+  requested_minor: string | number
+  amount_minor: string | number
+  captured_minor: string | number
+  released_minor: string | number
+  status: HoldRow['status']
+  forced: boolean
+  partial: boolean
+  expires_at: Date
+  created_at: Date
+  updated_at: Date
+  account_balance_minor: string | number
+  account_held_minor: string | number
+}
+
+function holdFromRaw(r: RawHold): HoldRow {
+  return {
+    id: r.id,
+    authorizationId: r.authorization_id,
+    accountId: r.account_id,
+    currency: r.currency,
+    requestedMinor: Number(r.requested_minor),
+    amountMinor: Number(r.amount_minor),
+    capturedMinor: Number(r.captured_minor),
+    releasedMinor: Number(r.released_minor),
+    status: r.status,
+    forced: r.forced,
+    partial: r.partial,
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }
+}
+
+const ACCOUNT_COLUMNS = 'id, currency, balance_minor, held_minor, created_at, updated_at'
+
+/**
+ * Lock the account ($1) and learn in the same statement whether any of its active holds is due to expire
+ * (at $2) and whether a hold for the authorisation ($3) exists. The subqueries' snapshot may predate the
+ * lock wait; that is safe: a stale "due" only costs a sweep that finds nothing (holds only become due with
+ * time, not through other writers), and a hold committed meanwhile by a concurrent duplicate makes the
+ * insert fail on the unique authorization_id, after which placeHold runs again and replays it.
+ */
+const LOCK_ACCOUNT_FOR_HOLD = `select ${ACCOUNT_COLUMNS},
+    exists(select 1 from holds h where h.account_id = $1 and h.status = 'active' and h.expires_at <= $2) as holds_due,
+    exists(select 1 from holds h where h.authorization_id = $3) as prior_hold
+  from accounts where id = $1 for update`
+
+const SELECT_HOLD_BY_AUTHORIZATION = `select h.id, h.authorization_id, h.account_id, h.currency, h.requested_minor, h.amount_minor,
+    h.captured_minor, h.released_minor, h.status, h.forced, h.partial, h.expires_at, h.created_at, h.updated_at,
+    a.balance_minor as account_balance_minor, a.held_minor as account_held_minor
+  from holds h join accounts a on a.id = h.account_id where h.authorization_id = $1`
+
+/** Expire the account's ($1) due holds (at $2) and take them off its held amount; the account row after. */
+const EXPIRE_DUE_HOLDS = `with expired as (
+    update holds set status = 'expired', updated_at = $2
+    where account_id = $1 and status = 'active' and expires_at <= $2
+    returning amount_minor
+  )
+  update accounts set held_minor = held_minor - (select coalesce(sum(amount_minor), 0) from expired), updated_at = $2
+  where id = $1 and exists(select 1 from expired)
+  returning ${ACCOUNT_COLUMNS}`
+
+/** Insert an active hold and raise its account's held amount by the hold's amount ($6), in one statement. */
+const INSERT_HOLD_AND_RAISE_HELD = `with inserted as (
+    insert into holds (id, authorization_id, account_id, currency, requested_minor, amount_minor, status, forced, partial,
+      expires_at, created_at, updated_at)
+    values ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $10)
+  )
+  update accounts set held_minor = held_minor + $6, updated_at = $10
+  where id = $3
+  returning held_minor`
+
 /**
  * Every money movement of the ledger. Each operation is one PostgreSQL transaction that first locks the
  * account row (`SELECT ... FOR UPDATE`): operations on one account are serialised, operations on different
@@ -95,11 +208,16 @@ export interface IncrementHoldInput {
  */
 export class LedgerStore {
   private readonly now: () => Date
+  private readonly db: LedgerDb
+  private readonly pool: pg.Pool
 
+  /** `database`: drizzle and the pool under it (pipeline mode, see pg-kit: placing a hold pipelines its statements). */
   constructor(
-    private readonly db: LedgerDb,
+    database: { db: LedgerDb; pool: pg.Pool },
     private readonly opts: LedgerStoreOptions,
   ) {
+    this.db = database.db
+    this.pool = database.pool
     this.now = opts.now ?? (() => new Date())
   }
 
@@ -178,19 +296,24 @@ export class LedgerStore {
   }
 
   /**
-   * Two statements in one transaction on the hot path: lock the account while learning whether a hold for
-   * this authorisation exists and whether holds are due to expire; then insert the hold and raise
-   * `held_minor` in one statement (a data-modifying CTE).
+   * Two round trips on the hot path, in one transaction: `BEGIN` and the account lock (which also learns
+   * whether a hold for this authorisation exists and whether holds are due to expire) in one write; then
+   * the hold's insert with the raise of `held_minor` (one statement, a data-modifying CTE) and `COMMIT` in
+   * another (pipeline mode, see pg-kit). Plain SQL, constant texts (prepared once per connection).
    */
   private async placeHoldOnce(input: PlaceHoldInput): Promise<PlaceHoldResult> {
-    return this.db.transaction(async (tx) => {
-      const locked = await this.lockAccount(tx, input.accountId, input.authorizationId)
+    return pipelinedTransaction(this.pool, async (tx) => {
+      const now = this.now()
+      const [lockResult] = await tx.run({ text: LOCK_ACCOUNT_FOR_HOLD, values: [input.accountId, now.toISOString(), input.authorizationId] })
+      const row = lockResult!.rows[0] as (RawAccount & { holds_due: boolean; prior_hold: boolean }) | undefined
+      if (!row) throw new AccountNotFoundError(input.accountId)
+      const locked: LockedAccount = { ...accountFromRaw(row), holdsDue: row.holds_due, priorHold: row.prior_hold }
       if (locked.priorHold) {
-        const replay = await this.replayHold(tx, input)
+        const replay = await this.replayHoldIn(tx, input)
         if (replay) return replay
       }
       if (locked.currency !== input.amount.currency) throw new CurrencyMismatchError(locked.id)
-      const account = await this.expireDue(tx, locked)
+      const account = await this.expireDueIn(tx, locked, now)
       const available = account.balanceMinor - account.heldMinor
       const plan = planHold({
         requested: input.amount.minor,
@@ -201,7 +324,6 @@ export class LedgerStore {
       if (plan.kind === 'insufficient') {
         return { result: 'insufficient_funds', available: m(available, account.currency), replayed: false }
       }
-      const now = this.now()
       const hold: HoldRow = {
         id: `hold_${randomUUID()}`,
         authorizationId: input.authorizationId,
@@ -218,23 +340,12 @@ export class LedgerStore {
         createdAt: now,
         updatedAt: now,
       }
-      const h = holds
-      const result = await tx.execute<{ held_minor: string | number }>(sql`
-        with inserted as (
-          insert into ${h} (${sql.identifier(h.id.name)}, ${sql.identifier(h.authorizationId.name)}, ${sql.identifier(h.accountId.name)},
-            ${sql.identifier(h.currency.name)}, ${sql.identifier(h.requestedMinor.name)}, ${sql.identifier(h.amountMinor.name)},
-            ${sql.identifier(h.status.name)}, ${sql.identifier(h.forced.name)}, ${sql.identifier(h.partial.name)},
-            ${sql.identifier(h.expiresAt.name)}, ${sql.identifier(h.createdAt.name)}, ${sql.identifier(h.updatedAt.name)})
-          values (${hold.id}, ${hold.authorizationId}, ${hold.accountId}, ${hold.currency}, ${hold.requestedMinor},
-            ${hold.amountMinor}, 'active', ${hold.forced}, ${hold.partial}, ${hold.expiresAt.toISOString()},
-            ${now.toISOString()}, ${now.toISOString()})
-        )
-        update ${accounts} set ${sql.identifier(accounts.heldMinor.name)} = ${accounts.heldMinor} + ${plan.amount},
-          ${sql.identifier(accounts.updatedAt.name)} = ${now.toISOString()}
-        where ${accounts.id} = ${account.id}
-        returning ${accounts.heldMinor} as held_minor
-      `)
-      const held = Number(result.rows[0]!.held_minor)
+      const [result] = await tx.commit({
+        text: INSERT_HOLD_AND_RAISE_HELD,
+        values: [hold.id, hold.authorizationId, hold.accountId, hold.currency, hold.requestedMinor, hold.amountMinor,
+          hold.forced, hold.partial, hold.expiresAt.toISOString(), now.toISOString()],
+      })
+      const held = Number((result!.rows[0] as { held_minor: string | number }).held_minor)
       return {
         result: plan.kind === 'full' ? 'placed' : 'partial',
         hold: holdView(hold),
@@ -242,6 +353,29 @@ export class LedgerStore {
         replayed: false,
       }
     })
+  }
+
+  /** {@link replayHold} inside a pipelined transaction. */
+  private async replayHoldIn(tx: PipelinedTransaction, input: PlaceHoldInput): Promise<PlaceHoldResult | undefined> {
+    const [r] = await tx.run({ text: SELECT_HOLD_BY_AUTHORIZATION, values: [input.authorizationId] })
+    const raw = r!.rows[0] as RawHold | undefined
+    if (!raw) return undefined
+    const hold = holdFromRaw(raw)
+    checkReplay(hold, input)
+    return {
+      result: hold.partial ? 'partial' : 'placed',
+      hold: holdView(hold),
+      available: m(Number(raw.account_balance_minor) - Number(raw.account_held_minor), hold.currency),
+      replayed: true,
+    }
+  }
+
+  /** {@link expireDue} inside a pipelined transaction. */
+  private async expireDueIn(tx: PipelinedTransaction, account: LockedAccount, now: Date): Promise<AccountRow> {
+    if (!account.holdsDue) return account
+    const [r] = await tx.run({ text: EXPIRE_DUE_HOLDS, values: [account.id, now.toISOString()] })
+    const row = r!.rows[0] as RawAccount | undefined
+    return row ? accountFromRaw(row) : account
   }
 
   /** A hold by id. */
@@ -395,14 +529,7 @@ export class LedgerStore {
   private async replayHold(db: LedgerDb | Tx, input: PlaceHoldInput): Promise<PlaceHoldResult | undefined> {
     const [hold] = await db.select().from(holds).where(eq(holds.authorizationId, input.authorizationId))
     if (!hold) return undefined
-    if (
-      hold.accountId !== input.accountId ||
-      hold.currency !== input.amount.currency ||
-      hold.requestedMinor < input.amount.minor
-    ) {
-      // requestedMinor grows with increments, so only a larger first amount is a real conflict.
-      throw new IdempotencyConflictError('hold', input.authorizationId)
-    }
+    checkReplay(hold, input)
     const [account] = await db.select().from(accounts).where(eq(accounts.id, hold.accountId))
     const available = account ? account.balanceMinor - account.heldMinor : 0
     return {
