@@ -162,15 +162,33 @@ export class CardStore {
     return r.rows[0] ? card(r.rows[0]) : undefined
   }
 
-  /** Several index lookups in one round trip: the cards found, keyed by the hex of their PAN HMAC. */
+  /**
+   * Several index lookups in one round trip: the cards found, keyed by the hex of their PAN HMAC.
+   * Rows come as arrays (the verify path's hottest query: no per-row object keyed by column name).
+   */
   async findByPanHmacs(hmacs: Buffer[]): Promise<Map<string, CardRow>> {
-    const r = await this.pool.query({
+    const r = await this.pool.query<unknown[]>({
       name: 'cv_find_hmacs',
-      text: `SELECT encode(pan_hmac, 'hex') AS pan_hmac_hex, ${CARD_COLUMNS} FROM cards WHERE pan_hmac = ANY($1::bytea[])`,
+      text: `SELECT encode(pan_hmac, 'hex'), ${CARD_COLUMNS} FROM cards WHERE pan_hmac = ANY($1::bytea[])`,
       values: [hmacs],
+      rowMode: 'array',
     })
     const out = new Map<string, CardRow>()
-    for (const row of r.rows as { pan_hmac_hex: string }[]) out.set(row.pan_hmac_hex, card(row))
+    for (const v of r.rows as any[]) {
+      out.set(v[0], {
+        cardId: v[1],
+        programId: v[2],
+        lastFour: v[3],
+        bin: v[4],
+        status: v[5],
+        pinSet: v[6],
+        pinTries: v[7],
+        pinLocked: v[8] !== null,
+        dekId: v[9],
+        indexKeyId: v[10],
+        record: v[11],
+      })
+    }
     return out
   }
 
