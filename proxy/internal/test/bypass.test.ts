@@ -33,6 +33,7 @@ const processor = await upstream('processor', (app) => {
   app.get<{ Params: { cardId: string } }>('/v1/cde/cards/:cardId', cfg, async (req, reply) => {
     if (req.params.cardId === 'card_leak') return { cardId: 'card_leak', pan: '4539 9120 0000 0008' }
     if (req.params.cardId === 'card_redirect') return reply.redirect('http://127.0.0.1:1/elsewhere', 302)
+    if (req.params.cardId === 'card_huge') return { cardId: 'card_huge', filler: 'x'.repeat(1_100_000) }
     return { cardId: req.params.cardId, lastFour: '0006' }
   })
 })
@@ -172,6 +173,16 @@ t.test('an upstream redirect is refused, not followed', async (t) => {
   t.equal(r.status, 502)
   t.match(r.text, /upstream_redirect_refused/)
   t.notMatch(r.text, /elsewhere/, 'the Location is not passed on')
+})
+
+t.test('an upstream answer past the response limit is refused, and the proxy keeps working', async (t) => {
+  const r = await raw(request('GET', '/v1/cde/cards/card_huge', [`Host: ${HOST}`, `Authorization: Bearer ${await token('cards')}`, 'Connection: close']))
+  t.equal(r.status, 502)
+  t.match(r.text, /upstream_response_too_large/)
+  t.notMatch(r.text, /xxxx/)
+  const ok = await raw(request('GET', '/v1/cde/cards/card_abc', [`Host: ${HOST}`, `Authorization: Bearer ${await token('cards')}`, 'Connection: close']))
+  t.equal(ok.status, 200)
+  t.match(ok.text, /"lastFour":"0006"/)
 })
 
 t.test('PAN guard: blocked in both directions towards the main cluster, logged masked, counted', async (t) => {
