@@ -71,19 +71,29 @@ interface CpuProbe {
   sample(): Promise<Record<string, number>>
 }
 
-function cpuProbe(services: Record<string, number | undefined>, databases: string[]): CpuProbe {
+function cpuProbe(services: Record<string, number | undefined>, databases: Record<string, string>): CpuProbe {
   return {
     async sample() {
       const out: Record<string, number> = {}
       for (const [name, pid] of Object.entries(services)) out[name] = pid ? processCpuUs(pid) : 0
-      // PostgreSQL backends connected to the services' databases (background writers are shared and not counted).
+      // PostgreSQL backends connected to the services' databases (background writers are shared and not counted),
+      // in all and per service (`postgres_<service>`: what each service's queries cost the database).
       const c = new pg.Client({ connectionString: ADMIN_URL })
       await c.connect()
-      const r = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid()', [databases])
+      const r = await c.query<{ pid: number; datname: string }>(
+        'SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid()',
+        [Object.values(databases)],
+      )
       await c.end()
       let pgUs = 0
-      for (const row of r.rows) pgUs += processCpuUs(row.pid)
+      const byDb = new Map<string, number>()
+      for (const row of r.rows) {
+        const us = processCpuUs(row.pid)
+        pgUs += us
+        byDb.set(row.datname, (byDb.get(row.datname) ?? 0) + us)
+      }
       out.postgres_backends = pgUs
+      for (const [service, db] of Object.entries(databases)) out[`postgres_${service}`] = byDb.get(db) ?? 0
       const self = process.cpuUsage()
       out.bench_client = self.user + self.system
       out.machine_all_processes = await machineBusyUs()
@@ -149,7 +159,7 @@ const clients: ServiceClient[] = []
 try {
   const pids: Record<string, number | undefined> = {}
   for (const svc of Object.keys(platform.urls)) pids[svc] = platform.pid(svc)
-  probe = cpuProbe(pids, Object.values(platform.databases).map((u) => new URL(u).pathname.slice(1)))
+  probe = cpuProbe(pids, Object.fromEntries(Object.entries(platform.databases).map(([svc, u]) => [svc, new URL(u).pathname.slice(1)])))
   const viaProxy = createServiceClient({ callee: 'proxy-internal', zoneMap: platform.zoneMap, svids: platform.workload('cards'), baseUrl: platform.urls['proxy-internal']!, timeoutMs: 30_000, connections: 64 })
   const vault = createServiceClient({ callee: 'card-vault', zoneMap: platform.zoneMap, svids: platform.workload('processor'), baseUrl: platform.urls['card-vault']!, timeoutMs: 30_000, connections: 64 })
   clients.push(viaProxy, vault)
@@ -200,7 +210,7 @@ try {
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage1m: { atStart: loadStart, atEnd: loadavg()[0] } },
       note: 'All processes (bench client, keyvault, card-vault, processor, proxy-internal, PostgreSQL) share this machine; a load average above the core count means other work was competing for the CPUs during the run, and wall-clock figures are then lower bounds.',
       howMeasured:
-        'Closed loops (concurrency = requests in flight) from this process over keep-alive connections (service-kit client, undici, JWT-SVID auth); 10 s per figure after warm-up. cpuUsPerOp: utime+stime per operation of each service process (/proc/<pid>/stat, found by its listening port), of the PostgreSQL backends connected to the services\' databases (pg_stat_activity), of this client (process.cpuUsage), and of every process on the machine (/proc/stat, other work included). loadAverage1m: before and after the figure.',
+        'Closed loops (concurrency = requests in flight) from this process over keep-alive connections (service-kit client, undici, JWT-SVID auth); 10 s per figure after warm-up. cpuUsPerOp: utime+stime per operation of each service process (/proc/<pid>/stat, found by its listening port), of the PostgreSQL backends connected to the services\' databases (pg_stat_activity; postgres_backends in all, postgres_<service> per service database), of this client (process.cpuUsage), and of every process on the machine (/proc/stat, other work included). loadAverage1m: before and after the figure.',
       targets: { issuePerSecond: 300, verifyPerSecond: 3000 },
       cardVaultCvvBatchMax: CVV_BATCH_MAX,
       figures,
