@@ -163,19 +163,22 @@ export class CardStore {
   }
 
   /**
-   * Several index lookups in one round trip: the cards found, keyed by the hex of their PAN HMAC.
-   * Rows come as arrays (the verify path's hottest query: no per-row object keyed by column name).
+   * Several index lookups in one round trip: element i is the card whose PAN HMAC is `hmacs[i]` (or
+   * undefined). The HMACs are joined to the index in their order (`WITH ORDINALITY`), so rows come back
+   * with their position and nothing is keyed by hex; rows come as arrays (the verify path's hottest query).
    */
-  async findByPanHmacs(hmacs: Buffer[]): Promise<Map<string, CardRow>> {
+  async findByPanHmacs(hmacs: Buffer[]): Promise<(CardRow | undefined)[]> {
     const r = await this.pool.query<unknown[]>({
       name: 'cv_find_hmacs',
-      text: `SELECT encode(pan_hmac, 'hex'), ${CARD_COLUMNS} FROM cards WHERE pan_hmac = ANY($1::bytea[])`,
+      text: `SELECT q.i::int, c.card_id, c.program_id, c.last_four, c.bin, c.status, c.pin_set, c.pin_tries, c.pin_locked_at,
+               c.dek_id, c.index_key_id, c.record
+             FROM unnest($1::bytea[]) WITH ORDINALITY AS q(h, i) JOIN cards c ON c.pan_hmac = q.h`,
       values: [hmacs],
       rowMode: 'array',
     })
-    const out = new Map<string, CardRow>()
+    const out = new Array<CardRow | undefined>(hmacs.length)
     for (const v of r.rows as any[]) {
-      out.set(v[0], {
+      out[v[0] - 1] = {
         cardId: v[1],
         programId: v[2],
         lastFour: v[3],
@@ -187,7 +190,7 @@ export class CardStore {
         dekId: v[9],
         indexKeyId: v[10],
         record: v[11],
-      })
+      }
     }
     return out
   }

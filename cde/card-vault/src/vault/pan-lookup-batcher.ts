@@ -1,13 +1,12 @@
 /**
  * PAN-index lookups of the verify path, batched: lookups arriving in the same event-loop turn (or while
- * `maxInFlight` queries are already out) are answered by one `WHERE pan_hmac = ANY(...)` query instead
- * of one query each. Read-only and keyed by the PAN's HMAC, so each caller gets exactly the row its
- * own lookup would have returned; a failed query fails the lookups it carried.
+ * `maxInFlight` queries are already out) are answered by one query joining the array of HMACs to the
+ * index instead of one query each. Read-only, and answered by position in the array, so each caller
+ * gets exactly the row its own lookup would have returned; a failed query fails the lookups it carried.
  */
 import type { CardRow, CardStore } from '../store/card-store.js'
 
 interface Waiter {
-  key: string
   hmac: Buffer
   resolve: (row: CardRow | undefined) => void
   reject: (err: unknown) => void
@@ -27,7 +26,7 @@ export class PanLookupBatcher {
 
   find(hmac: Buffer): Promise<CardRow | undefined> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ key: hmac.toString('hex'), hmac, resolve, reject })
+      this.#queue.push({ hmac, resolve, reject })
       if (!this.#scheduled) {
         this.#scheduled = true
         setImmediate(() => {
@@ -44,14 +43,12 @@ export class PanLookupBatcher {
       this.#inFlight++
       this.stats.queries++
       this.stats.lookups += batch.length
-      // The same PAN twice in one batch is one array element; both callers get its row.
-      const unique = new Map<string, Buffer>()
-      for (const w of batch) unique.set(w.key, w.hmac)
+      // One array element per lookup (the same PAN twice is two elements, each answered with its row).
       this.store
-        .findByPanHmacs([...unique.values()])
+        .findByPanHmacs(batch.map((w) => w.hmac))
         .then(
           (rows) => {
-            for (const w of batch) w.resolve(rows.get(w.key))
+            for (let i = 0; i < batch.length; i++) (batch[i] as Waiter).resolve(rows[i])
           },
           (err: unknown) => {
             for (const w of batch) w.reject(err)
