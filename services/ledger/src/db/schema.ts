@@ -72,6 +72,11 @@ export const holds = pgTable(
   },
   (t) => [
     index('holds_account_active_idx').on(t.accountId, t.status),
+    /**
+     * Active holds of an account by expiry: "is any hold due?" (asked under the account lock by every
+     * hold placement) and the sweep read one index entry instead of every active hold of the account.
+     */
+    index('holds_account_due_idx').on(t.accountId, t.expiresAt).where(sql`${t.status} = 'active'`),
     check('holds_amount_non_negative', sql`${t.amountMinor} >= 0`),
   ],
 )

@@ -1,0 +1,1 @@
+CREATE INDEX "holds_account_due_idx" ON "holds" USING btree ("account_id","expires_at") WHERE "holds"."status" = 'active';
