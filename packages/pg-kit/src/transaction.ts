@@ -26,7 +26,10 @@ export interface Statement {
 export interface PipelinedTransaction {
   /** Run statements in this transaction (the first call also sends `BEGIN`), written at once; results in order. */
   run(...statements: Statement[]): Promise<pg.QueryResult[]>
-  /** Run the last statements and `COMMIT` in one write; nothing may run after it. */
+  /**
+   * Run the last statements and `COMMIT` in one write; nothing may run after it. Called before any
+   * `run`, several statements go out as `BEGIN`, statements, `COMMIT` (one statement alone is atomic).
+   */
   commit(...statements: Statement[]): Promise<pg.QueryResult[]>
 }
 
@@ -68,8 +71,12 @@ class Tx implements PipelinedTransaction {
   async commit(...statements: Statement[]): Promise<pg.QueryResult[]> {
     if (this.done) throw new Error('transaction already committed')
     this.done = true
-    if (!this.begun) return this.send(statements)
-    return (await this.send([...statements, 'COMMIT'])).slice(0, statements.length)
+    // Nothing ran yet: one statement is atomic on its own; several need the BEGIN they have not had.
+    if (!this.begun && statements.length <= 1) return this.send(statements)
+    const lead = this.begun ? 0 : 1
+    this.begun = true
+    const sent: (Statement | string)[] = lead ? ['BEGIN', ...statements, 'COMMIT'] : [...statements, 'COMMIT']
+    return (await this.send(sent)).slice(lead, lead + statements.length)
   }
 }
 

@@ -49,6 +49,25 @@ t.test('pipelined transaction: BEGIN rides with the first statements, COMMIT wit
   t.equal(idle.rows[0]!.n, 0, 'no connection left inside a transaction')
 })
 
+t.test('commit without a prior run: several statements stay one transaction', async (t) => {
+  const pool = createPool({ connectionString: URL, max: 1, pipeline: true })
+  t.teardown(() => pool.end())
+  const table = `pk_once_${process.pid}_${Date.now()}`
+  await pool.query(`create table ${table} (id int primary key)`)
+  t.teardown(() => pool.query(`drop table if exists ${table}`))
+  await t.rejects(
+    pipelinedTransaction(pool, async (tx) => {
+      await tx.commit({ text: `insert into ${table} (id) values ($1)`, values: [1] }, { text: `insert into ${table} (id) values ($1)`, values: [1] })
+    }),
+    { code: '23505' },
+  )
+  t.same((await pool.query(`select id from ${table}`)).rows, [], 'the first insert was rolled back with the second')
+  const [a, b] = await pipelinedTransaction(pool, (tx) =>
+    tx.commit({ text: `insert into ${table} (id) values ($1) returning id`, values: [2] }, { text: `insert into ${table} (id) values ($1) returning id`, values: [3] }),
+  )
+  t.same([a!.rows, b!.rows], [[{ id: 2 }], [{ id: 3 }]], 'results of the statements, not of BEGIN/COMMIT')
+})
+
 t.test('a statement after a lock wait sees what the lock holder committed', async (t) => {
   const pool = createPool({ connectionString: URL, max: 3, pipeline: true })
   t.teardown(() => pool.end())
