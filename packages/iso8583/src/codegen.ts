@@ -27,8 +27,9 @@ import type { CompositeSpec, FieldSpec, PrefixSpec } from './spec-types.js'
 /** Generated body decoder: fields from r.pos to end, or null when the closure path must decide. */
 export type BodyDecoder = (buf: Buffer, end: number, bm: Uint8Array, nBytes: number, top: number, r: Reader) => Record<string, FieldValue> | null
 /**
- * Generated body encoder: writes the fields at w.pos in number order and sets their bits in bm;
- * returns the highest field written, or -1 when the closure path must decide.
+ * Generated body encoder: writes the fields at w.pos in number order and stores their bitmap in
+ * bm (all 16 or 24 bytes; bits 1 and 65 are left to the caller); returns the highest field
+ * written, or -1 when the closure path must decide (bm is then undefined).
  */
 export type BodyEncoder = (fields: Record<string, FieldValue>, w: Writer, bm: Uint8Array) => number
 
@@ -464,35 +465,75 @@ function genWritePrefix(e: Emitter, pre: PrefixSpec, def: FieldSpec, ctx: Ctx, u
   return s
 }
 
-/** Code writing the digits of string v (length len) as packed BCD at p. */
-function genWriteBcdDigits(e: Emitter, def: FieldSpec, v: string, len: string): string {
+/** Longest fixed-length value whose character writes are unrolled (longer ones use a loop). */
+const MAX_UNROLL = 48
+
+/**
+ * Code writing the digits of string v (length len, or the constant `fixed`) as packed BCD at p.
+ * Validity is accumulated over all digits and checked once at the end (the bytes written for an
+ * invalid value are never used: the function returns -1 and the closure path starts over).
+ */
+function genWriteBcdDigits(e: Emitter, def: FieldSpec, v: string, len: string, fixed: number | undefined): string {
   const left = def.bcd?.justify === 'left'
   const pad = parseInt(def.bcd?.pad ?? '0', 16)
   const hex = def.type === 'z'
-  const i = e.tmp('i')
-  const last = e.tmp('last')
+  const bad = e.tmp('bad')
+  const c = e.tmp('c')
   const hi = e.tmp('hi')
   const lo = e.tmp('lo')
+  // Nibble of the character at idx into dst. Type n: digits only, a nibble outside 0..9 makes bad
+  // negative. Type z: NIBZ, where anything else gives -1 or sets bits above 15.
   const nibble = (dst: string, idx: string): string =>
-    hex
-      ? `{ const c = ${v}.charCodeAt(${idx}); ${dst} = NIBZ[c & 127] | (c & ~127); if (${dst} >>> 0 > 15) return -1 }`
-      : `{ ${dst} = ${v}.charCodeAt(${idx}) - 48; if (${dst} < 0 || ${dst} > 9) return -1 }`
-  let s = `{ let ${i} = 0, ${hi} = 0, ${lo} = 0, ${last} = ${len}\n`
+    hex ? `${c} = ${v}.charCodeAt(${idx}); ${dst} = NIBZ[${c} & 127] | (${c} & -128); ${bad} |= ${dst}\n` : `${dst} = ${v}.charCodeAt(${idx}) - 48; ${bad} |= ${dst} | (9 - ${dst})\n`
+  const check = hex ? `if ((${bad} & -16) !== 0) return -1\n` : `if (${bad} < 0) return -1\n`
+  let s = `{ let ${bad} = 0, ${hi} = 0, ${lo} = 0${hex ? `, ${c} = 0` : ''}\n`
+  if (fixed !== undefined && fixed <= MAX_UNROLL) {
+    const nb = (fixed + 1) >> 1
+    let k = 0
+    for (let b = 0; b < nb; b++) {
+      if (fixed & 1 && !left && b === 0) {
+        s += nibble(lo, int(k++)) + `o[p] = ${int(pad << 4)} | ${lo}\n`
+      } else if (fixed & 1 && left && b === nb - 1) {
+        s += nibble(hi, int(k++)) + `o[p + ${int(b)}] = (${hi} << 4) | ${int(pad)}\n`
+      } else {
+        s += nibble(hi, int(k++)) + nibble(lo, int(k++)) + `o[p + ${int(b)}] = (${hi} << 4) | ${lo}\n`
+      }
+    }
+    return s + check + `p += ${int(nb)} }\n`
+  }
+  const i = e.tmp('i')
+  const last = e.tmp('last')
+  s += `let ${i} = 0, ${last} = ${len}\n`
   if (left) s += `if (${len} & 1) ${last} = ${len} - 1\n`
-  else s += `if (${len} & 1) { ${nibble(lo, '0')}; o[p++] = ${int(pad << 4)} | ${lo}; ${i} = 1 }\n`
-  s += `for (; ${i} < ${last}; ${i} += 2) { ${nibble(hi, i)}; ${nibble(lo, `${i} + 1`)}; o[p++] = (${hi} << 4) | ${lo} }\n`
-  if (left) s += `if (${last} !== ${len}) { ${nibble(hi, last)}; o[p++] = (${hi} << 4) | ${int(pad)} }\n`
-  return s + '}\n'
+  else s += `if (${len} & 1) { ${nibble(lo, '0')}o[p++] = ${int(pad << 4)} | ${lo}; ${i} = 1 }\n`
+  s += `for (; ${i} < ${last}; ${i} += 2) { ${nibble(hi, i)}${nibble(lo, `${i} + 1`)}o[p++] = (${hi} << 4) | ${lo} }\n`
+  if (left) s += `if (${last} !== ${len}) { ${nibble(hi, last)}o[p++] = (${hi} << 4) | ${int(pad)} }\n`
+  return s + check + '}\n'
 }
 
-/** Code writing text v of length len at p (character-per-byte charset). */
-function genWriteText(e: Emitter, def: FieldSpec, cs: Charset, v: string, len: string): string {
-  const i = e.tmp('i')
+/**
+ * Code writing text v (length len, or the constant `fixed`) at p (character-per-byte charset).
+ * As for BCD, validity (every character below 256; digits for type n) is checked once at the end.
+ */
+function genWriteText(e: Emitter, def: FieldSpec, cs: Charset, v: string, len: string, fixed: number | undefined): string {
+  const bad = e.tmp('bad')
   const c = e.tmp('c')
-  if (def.type === 'n') return `for (let ${i} = 0; ${i} < ${len}; ${i}++) { const ${c} = ${v}.charCodeAt(${i}) - 48; if (${c} < 0 || ${c} > 9) return -1; o[p + ${i}] = ${int(cs.zero)} + ${c} }\np += ${len}\n`
-  if (cs.name === 'ascii') return `for (let ${i} = 0; ${i} < ${len}; ${i}++) { const ${c} = ${v}.charCodeAt(${i}); if (${c} > 255) return -1; o[p + ${i}] = ${c} }\np += ${len}\n`
-  const t = e.ref(cs.fromLatin1)
-  return `for (let ${i} = 0; ${i} < ${len}; ${i}++) { const ${c} = ${v}.charCodeAt(${i}); if (${c} > 255) return -1; o[p + ${i}] = ${t}[${c}] }\np += ${len}\n`
+  const numeric = def.type === 'n'
+  const t = numeric || cs.name === 'ascii' ? '' : e.ref(cs.fromLatin1)
+  // One character at idx written at `at`.
+  const one = (idx: string, at: string): string =>
+    numeric
+      ? `${c} = ${v}.charCodeAt(${idx}) - 48; ${bad} |= ${c} | (9 - ${c}); o[${at}] = ${int(cs.zero)} + ${c}\n`
+      : `${c} = ${v}.charCodeAt(${idx}); ${bad} |= ${c}; o[${at}] = ${t ? `${t}[${c} & 255]` : c}\n`
+  const check = numeric ? `if (${bad} < 0) return -1\n` : `if (${bad} > 255) return -1\n`
+  let s = `{ let ${bad} = 0, ${c} = 0\n`
+  if (fixed !== undefined && fixed <= MAX_UNROLL) {
+    for (let k = 0; k < fixed; k++) s += one(int(k), `p + ${int(k)}`)
+    return s + check + `p += ${int(fixed)} }\n`
+  }
+  const i = e.tmp('i')
+  s += `for (let ${i} = 0; ${i} < ${len}; ${i}++) { ${one(i, `p + ${i}`)}}\n`
+  return s + check + `p += ${len} }\n`
 }
 
 /** Code encoding value `v` of one field at p. Returns false from the generated function when the closure path must decide. */
@@ -522,7 +563,7 @@ function genEncodeField(e: Emitter, def: FieldSpec, codec: FieldCodec, ctx: Ctx,
     s += pre ? `if (${u} > ${int(max)}) return -1\n` : `if (${u} !== ${int(max)}) return -1\n`
     s += ensure(`${u} + ${int(pw)}`)
     if (pre) s += genWritePrefix(e, pre, def, ctx, u, 'p') + `p += ${int(pw)}\n`
-    return s + genWriteText(e, def, cs, v, u) + '}\n'
+    return s + genWriteText(e, def, cs, v, u, pre ? undefined : max) + '}\n'
   }
   // BCD. Byte units: the value holds every nibble (an even count on the fast path).
   const digitUnits = defaultUnit(def) !== 'bytes'
@@ -531,7 +572,7 @@ function genEncodeField(e: Emitter, def: FieldSpec, codec: FieldCodec, ctx: Ctx,
   s += pre ? `if (${units} > ${int(max)}) return -1\n` : `if (${units} !== ${int(max)}) return -1\n`
   s += ensure(`((${u} + 1) >> 1) + ${int(pw)}`)
   if (pre) s += genWritePrefix(e, pre, def, ctx, units, 'p') + `p += ${int(pw)}\n`
-  return s + genWriteBcdDigits(e, def, v, u) + '}\n'
+  return s + genWriteBcdDigits(e, def, v, u, pre ? undefined : digitUnits ? max : 2 * max) + '}\n'
 }
 
 
@@ -569,15 +610,18 @@ function genEncodeBitmapComposite(e: Emitter, def: FieldSpec, c: Extract<Composi
   const len = e.tmp('len')
   let s = `if (typeof ${v} !== 'object' || ${v} === null || ${v} instanceof Uint8Array) return -1\n{\n`
   s += ensure(int(pw + bytes))
-  s += `const ${at} = p\np += ${int(pw)}\nconst ${bmAt} = p\n`
-  for (let i = 0; i < bytes; i++) s += `o[p + ${int(i)}] = 0\n`
+  // The subfield bitmap is collected in 32-bit locals and written once the subfields are.
+  const words = Array.from({ length: (bytes + 3) >> 2 }, () => e.tmp('bw'))
+  s += `const ${at} = p\np += ${int(pw)}\nconst ${bmAt} = p\nlet ${words.map((x) => `${x} = 0`).join(', ')}\n`
   s += `p += ${int(bytes)}\n`
   const entries = subfieldEntries(c.subfields).map(([sn, sub]) => {
     const child = codec.children?.get(String(sn))
     if (!child) throw new Error('code generation: compiled subfield missing')
     return { n: sn, code: (x: string) => genEncodeField(e, sub, child, inner, x) }
   })
-  s += genScan(e, v, entries, (sn) => `o[${bmAt} + ${int((sn - 1) >> 3)}] |= ${int(0x80 >> ((sn - 1) & 7))}\n`)
+  const afterSub = (sn: number): string => `${words[(sn - 1) >> 5]} |= ${int(2 ** (31 - ((sn - 1) & 31)))}\n`
+  s += genScan(e, v, entries, afterSub)
+  for (let i = 0; i < bytes; i++) s += `o[${bmAt} + ${int(i)}] = ${words[i >> 2]} >>> ${int(24 - 8 * (i & 3))}\n`
   s += `const ${len} = p - ${bmAt}\n`
   if (def.prefix) s += `if (${len} > ${int(max)}) return -1\n` + genWritePrefix(e, def.prefix, def, ctx, len, at)
   else s += `if (${len} !== ${int(max)}) return -1\n`
@@ -613,8 +657,11 @@ export function generateBodyEncoder(fields: Record<string, FieldSpec>, codecs: r
       entries.push({ n, code: (v) => `p = e${int(n)}(${v}, w, p)\nif (p < 0) return -1\no = w.buf\n` })
     }
   }
-  let s = `return function encodeBody(f, w, bm) {\nlet o = w.buf, p = w.pos, hi = 0\n`
-  s += genScan(e, 'f', entries, (n) => `bm[${int((n - 1) >> 3)}] |= ${int(0x80 >> ((n - 1) & 7))}\nhi = ${int(n)}\n`)
+  // The bitmap is collected in 32-bit locals and stored into bm (every byte) once the fields are written.
+  const words = Array.from({ length: maxField / 32 }, () => e.tmp('bw'))
+  let s = `return function encodeBody(f, w, bm) {\nlet o = w.buf, p = w.pos, hi = 0, ${words.map((x) => `${x} = 0`).join(', ')}\n`
+  s += genScan(e, 'f', entries, (n) => `${words[(n - 1) >> 5]} |= ${int(2 ** (31 - ((n - 1) & 31)))}\nhi = ${int(n)}\n`)
+  for (let i = 0; i < maxField / 8; i++) s += `bm[${int(i)}] = ${words[i >> 2]} >>> ${int(24 - 8 * (i & 3))}\n`
   s += `w.pos = p\nreturn hi\n}`
   return e.build<BodyEncoder>(fns + s)
 }

@@ -208,7 +208,7 @@ export class Iso8583Spec {
     const fieldsAt = w.base + mtiWidth + (hex ? 2 * maxBytes : maxBytes)
     // begin() left at least ROOM bytes free, more than the MTI and the largest bitmap need.
     w.pos = fieldsAt
-    for (let i = 0; i < maxBytes; i++) bm[i] = 0
+    // encodeBody stores every byte of the bitmap (all maxBytes of them).
     let highest: number
     try {
       highest = this.encodeBody(msg.fields, w, bm)
