@@ -72,6 +72,11 @@ interface CpuProbe {
 }
 
 function cpuProbe(services: Record<string, number | undefined>, databases: Record<string, string>): CpuProbe {
+  // PostgreSQL backends come and go (pools close idle connections): each sample adds what every backend used
+  // since the previous sample (all of it for one not seen before); a backend that exited in between is not
+  // counted for its last interval, rather than subtracting all it ever used.
+  let seen = new Map<number, number>()
+  const used = new Map<string, number>()
   return {
     async sample() {
       const out: Record<string, number> = {}
@@ -85,15 +90,19 @@ function cpuProbe(services: Record<string, number | undefined>, databases: Recor
         [Object.values(databases)],
       )
       await c.end()
-      let pgUs = 0
-      const byDb = new Map<string, number>()
+      const now = new Map<number, number>()
       for (const row of r.rows) {
         const us = processCpuUs(row.pid)
-        pgUs += us
-        byDb.set(row.datname, (byDb.get(row.datname) ?? 0) + us)
+        now.set(row.pid, us)
+        used.set(row.datname, (used.get(row.datname) ?? 0) + Math.max(0, us - (seen.get(row.pid) ?? 0)))
+      }
+      seen = now
+      let pgUs = 0
+      for (const [service, db] of Object.entries(databases)) {
+        out[`postgres_${service}`] = used.get(db) ?? 0
+        pgUs += used.get(db) ?? 0
       }
       out.postgres_backends = pgUs
-      for (const [service, db] of Object.entries(databases)) out[`postgres_${service}`] = byDb.get(db) ?? 0
       const self = process.cpuUsage()
       out.bench_client = self.user + self.system
       out.machine_all_processes = await machineBusyUs()
