@@ -443,8 +443,40 @@ export function generateBodyDecoder(fields: Record<string, FieldSpec>, codecs: r
 
 /** Code making room for n more bytes at p (o and p are the generated function's buffer and position). */
 function ensure(n: string): string {
-  return `if (p + ${n} > o.length) { w.pos = p; w.ensure(${n}); o = w.buf }\n`
+  // p beyond the buffer would mean bytes were dropped (typed array stores out of bounds are
+  // ignored): the room reservations below make that impossible; should one ever be wrong, the
+  // closure path encodes the message instead.
+  return `if (p + ${n} > o.length) { if (p > o.length) return -1; w.pos = p; w.ensure(${n}); o = w.buf }\n`
 }
+
+/**
+ * Most bytes the generated code for field `def` writes, prefix included, or undefined when it may
+ * call a closure codec (which makes room for itself) or could write more than RUN_MAX. Fields
+ * with a bound are written without room checks of their own: the encoder reserves room for a run
+ * of them at once (see generateBodyEncoder).
+ */
+function maxEncoded(def: FieldSpec): number | undefined {
+  const pw = def.prefix ? prefixWidth(def.prefix) : 0
+  const composite = bitmapComposite(def)
+  let n: number | undefined
+  if (composite) {
+    n = pw + composite.bitmap.bytes
+    for (const [, sub] of subfieldEntries(composite.subfields)) {
+      const m = maxEncoded(sub)
+      if (m === undefined) return undefined
+      n += m
+    }
+  } else {
+    const kind = def.composite ? undefined : primitiveKind(def)
+    if (kind === undefined) return undefined
+    const max = maxLength(def)
+    n = pw + (kind === 'bcd' ? (defaultUnit(def) === 'bytes' ? max : (max + 1) >> 1) : max)
+  }
+  return n <= RUN_MAX ? n : undefined
+}
+
+/** Most bytes reserved at once for a run of fields written without room checks. */
+const RUN_MAX = 1024
 
 /** Code writing length u as a prefix at `at` (room reserved). */
 function genWritePrefix(e: Emitter, pre: PrefixSpec, def: FieldSpec, ctx: Ctx, u: string, at: string): string {
@@ -537,21 +569,22 @@ function genWriteText(e: Emitter, def: FieldSpec, cs: Charset, v: string, len: s
 }
 
 /** Code encoding value `v` of one field at p. Returns false from the generated function when the closure path must decide. */
-function genEncodeField(e: Emitter, def: FieldSpec, codec: FieldCodec, ctx: Ctx, v: string): string {
+function genEncodeField(e: Emitter, def: FieldSpec, codec: FieldCodec, ctx: Ctx, v: string, reserved: boolean): string {
   const composite = bitmapComposite(def)
-  if (composite) return genEncodeBitmapComposite(e, def, composite, codec, ctx, v)
+  if (composite) return genEncodeBitmapComposite(e, def, composite, codec, ctx, v, reserved)
   const kind = def.composite ? undefined : primitiveKind(def)
   const max = maxLength(def)
-  if (kind === undefined) return `w.pos = p; ${e.ref(codec)}.encode(${v}, w); o = w.buf; p = w.pos\n`
+  if (kind === undefined) return `if (p > o.length) return -1\nw.pos = p; ${e.ref(codec)}.encode(${v}, w); o = w.buf; p = w.pos\n`
   const inner = def.codepage ? def.codepage : ctx.codepage
   const pre = def.prefix
   const pw = pre ? prefixWidth(pre) : 0
   const u = e.tmp('u')
+  const room = (n: string): string => (reserved ? '' : ensure(n))
   if (kind === 'binary') {
     // Hex strings and wrong lengths: closure path.
     let s = `if (!(${v} instanceof Uint8Array)) return -1\n{ const ${u} = ${v}.length\n`
     s += pre ? `if (${u} > ${int(max)}) return -1\n` : `if (${u} !== ${int(max)}) return -1\n`
-    s += ensure(`${u} + ${int(pw)}`)
+    s += room(`${u} + ${int(pw)}`)
     if (pre) s += genWritePrefix(e, pre, def, ctx, u, 'p') + `p += ${int(pw)}\n`
     s += `if (${u} <= 32) { for (let j = 0; j < ${u}; j++) o[p + j] = ${v}[j] } else o.set(${v}, p)\np += ${u} }\n`
     return s
@@ -561,7 +594,7 @@ function genEncodeField(e: Emitter, def: FieldSpec, codec: FieldCodec, ctx: Ctx,
     const cs = ctx.charset(def.encoding as 'ascii' | 'ebcdic', def, inner)
     // Shorter fixed values need padding: closure path.
     s += pre ? `if (${u} > ${int(max)}) return -1\n` : `if (${u} !== ${int(max)}) return -1\n`
-    s += ensure(`${u} + ${int(pw)}`)
+    s += room(`${u} + ${int(pw)}`)
     if (pre) s += genWritePrefix(e, pre, def, ctx, u, 'p') + `p += ${int(pw)}\n`
     return s + genWriteText(e, def, cs, v, u, pre ? undefined : max) + '}\n'
   }
@@ -570,7 +603,7 @@ function genEncodeField(e: Emitter, def: FieldSpec, codec: FieldCodec, ctx: Ctx,
   const units = digitUnits ? u : `(${u} >> 1)`
   if (!digitUnits) s += `if (${u} & 1) return -1\n`
   s += pre ? `if (${units} > ${int(max)}) return -1\n` : `if (${units} !== ${int(max)}) return -1\n`
-  s += ensure(`((${u} + 1) >> 1) + ${int(pw)}`)
+  s += room(`((${u} + 1) >> 1) + ${int(pw)}`)
   if (pre) s += genWritePrefix(e, pre, def, ctx, units, 'p') + `p += ${int(pw)}\n`
   return s + genWriteBcdDigits(e, def, v, u, pre ? undefined : digitUnits ? max : 2 * max) + '}\n'
 }
@@ -584,7 +617,7 @@ function genEncodeField(e: Emitter, def: FieldSpec, codec: FieldCodec, ctx: Ctx,
  * unmatched and the function returns -1 so that the closure path reports or handles it. The scan
  * stops once every value is matched.
  */
-function genScan(e: Emitter, obj: string, entries: { n: number; code: (v: string) => string }[], after: (n: number) => string): string {
+function genScan(e: Emitter, obj: string, entries: { n: number; code: (v: string) => string; before?: string }[], after: (n: number) => string): string {
   const vals = e.tmp('vals')
   const nv = e.tmp('nv')
   const j = e.tmp('j')
@@ -592,14 +625,14 @@ function genScan(e: Emitter, obj: string, entries: { n: number; code: (v: string
   const label = e.tmp('scan')
   const skip = `while (${j} < ${nv} && ${vals}[${j}] === undefined) ${j}++\n`
   let s = `const ${vals} = Object.values(${obj}), ${nv} = ${vals}.length\nlet ${j} = 0, ${v}\n${skip}${label}: {\nif (${j} === ${nv}) break ${label}\n`
-  for (const { n, code } of entries) {
-    s += `${v} = ${obj}[${int(n)}]\nif (${v} !== undefined) {\nif (${vals}[${j}] !== ${v}) return -1\n${j}++\n`
+  for (const { n, code, before } of entries) {
+    s += (before ?? '') + `${v} = ${obj}[${int(n)}]\nif (${v} !== undefined) {\nif (${vals}[${j}] !== ${v}) return -1\n${j}++\n`
     s += code(v) + after(n) + skip + `if (${j} === ${nv}) break ${label}\n}\n`
   }
   return s + 'return -1\n}\n'
 }
 
-function genEncodeBitmapComposite(e: Emitter, def: FieldSpec, c: Extract<CompositeSpec, { kind: 'bitmap' }>, codec: FieldCodec, ctx: Ctx, v: string): string {
+function genEncodeBitmapComposite(e: Emitter, def: FieldSpec, c: Extract<CompositeSpec, { kind: 'bitmap' }>, codec: FieldCodec, ctx: Ctx, v: string, reserved: boolean): string {
   const max = maxLength(def)
   const bytes = c.bitmap.bytes
   const bits = bytes * 8
@@ -609,7 +642,7 @@ function genEncodeBitmapComposite(e: Emitter, def: FieldSpec, c: Extract<Composi
   const bmAt = e.tmp('bmAt')
   const len = e.tmp('len')
   let s = `if (typeof ${v} !== 'object' || ${v} === null || ${v} instanceof Uint8Array) return -1\n{\n`
-  s += ensure(int(pw + bytes))
+  if (!reserved) s += ensure(int(pw + bytes))
   // The subfield bitmap is collected in 32-bit locals and written once the subfields are.
   const words = Array.from({ length: (bytes + 3) >> 2 }, () => e.tmp('bw'))
   s += `const ${at} = p\np += ${int(pw)}\nconst ${bmAt} = p\nlet ${words.map((x) => `${x} = 0`).join(', ')}\n`
@@ -617,7 +650,8 @@ function genEncodeBitmapComposite(e: Emitter, def: FieldSpec, c: Extract<Composi
   const entries = subfieldEntries(c.subfields).map(([sn, sub]) => {
     const child = codec.children?.get(String(sn))
     if (!child) throw new Error('code generation: compiled subfield missing')
-    return { n: sn, code: (x: string) => genEncodeField(e, sub, child, inner, x) }
+    // Room reserved for the composite covers the most every subfield can write.
+    return { n: sn, code: (x: string) => genEncodeField(e, sub, child, inner, x, reserved) }
   })
   const afterSub = (sn: number): string => `${words[(sn - 1) >> 5]} |= ${int(2 ** (31 - ((sn - 1) & 31)))}\n`
   s += genScan(e, v, entries, afterSub)
@@ -643,12 +677,21 @@ export function generateBodyEncoder(fields: Record<string, FieldSpec>, codecs: r
   // (V8 does not optimise functions above ~60 KB of bytecode).
   let fns = ''
   let inlined = 0
-  const entries: { n: number; code: (v: string) => string }[] = []
+  const entries: { n: number; code: (v: string) => string; before?: string }[] = []
+  // Fields with a small bound on what they write (maxEncoded) are grouped into runs of at most
+  // RUN_MAX bytes: one room check before the run (passed even when none of its fields is
+  // present) covers all of them, and they are written without checks of their own.
+  const runs: { start: number; bytes: number }[] = []
+  let run: { start: number; bytes: number } | undefined
   for (let n = 2; n <= maxField; n++) {
     const c = codecs[n]
     if (c === undefined || (n === 65 && tertiary)) continue
     const def = fields[String(n)]!
-    const body = genEncodeField(e, def, c, ctx, 'v')
+    const m = maxEncoded(def)
+    if (m === undefined) run = undefined
+    else if (run === undefined || run.bytes + m > RUN_MAX) runs.push((run = { start: entries.length, bytes: m }))
+    else run.bytes += m
+    const body = genEncodeField(e, def, c, ctx, 'v', m !== undefined)
     if (body.length <= INLINE_MAX && inlined + body.length <= DRIVER_BUDGET) {
       inlined += body.length
       entries.push({ n, code: (v) => `{ const v = ${v}\n${body}}\n` })
@@ -657,12 +700,14 @@ export function generateBodyEncoder(fields: Record<string, FieldSpec>, codecs: r
       entries.push({ n, code: (v) => `p = e${int(n)}(${v}, w, p)\nif (p < 0) return -1\no = w.buf\n` })
     }
   }
+  // The first field of each run carries the run's room check.
+  for (const r of runs) entries[r.start]!.before = ensure(int(r.bytes))
   // The bitmap is collected in 32-bit locals and stored into bm (every byte) once the fields are written.
   const words = Array.from({ length: maxField / 32 }, () => e.tmp('bw'))
   let s = `return function encodeBody(f, w, bm) {\nlet o = w.buf, p = w.pos, hi = 0, ${words.map((x) => `${x} = 0`).join(', ')}\n`
   s += genScan(e, 'f', entries, (n) => `${words[(n - 1) >> 5]} |= ${int(2 ** (31 - ((n - 1) & 31)))}\nhi = ${int(n)}\n`)
   for (let i = 0; i < maxField / 8; i++) s += `bm[${int(i)}] = ${words[i >> 2]} >>> ${int(24 - 8 * (i & 3))}\n`
-  s += `w.pos = p\nreturn hi\n}`
+  s += `if (p > o.length) return -1\nw.pos = p\nreturn hi\n}`
   return e.build<BodyEncoder>(fns + s)
 }
 
