@@ -14,7 +14,7 @@ import { parseTlv } from '@cardplane/visa'
 import { authorizationRequest, type AuthOptions } from '../src/card-messages.js'
 import { pinBlockUnder, type IssuedCard } from '../src/issuer-setup.js'
 import { VisaLinkClient } from '../src/visa-link-client.js'
-import { e2eProgram, KEYS } from './e2e-harness.js'
+import { e2eProgram, KEYS, pendingJobs } from './e2e-harness.js'
 
 const PROGRAM = e2eProgram('e2e-visa-eur', '45399130', '2000000')
 const DEADLINE_MS = 1500
@@ -221,7 +221,7 @@ t.test('main cluster down: stand-in 91 within the deadline, advice recorded and 
   const again = await link.send(msg)
   t.equal(again.message.fields['39'], '91')
   const queue = `${REDIS_PREFIX}bull:advices`
-  t.ok((await redis.zcard(`${queue}:delayed`)) + (await redis.llen(`${queue}:wait`)) + (await redis.llen(`${queue}:active`)) >= 1, 'advice stored in the queue')
+  t.ok((await pendingJobs(redis, queue)) >= 1, 'advice stored in the queue')
   process.kill(pid, 'SIGCONT')
   resumed = true
   const db = new pg.Client({ connectionString: platform.databases.authorizations! })

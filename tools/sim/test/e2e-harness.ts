@@ -2,6 +2,7 @@
 // proxy-public, cards issued and revealed like a cardholder would, accounts funded in the ledger. The same
 // set-up as e2e-authorisation.test.ts, which shares the program and keys from here.
 import { randomUUID } from 'node:crypto'
+import type { Redis } from 'ioredis'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { freePort, startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
 import { authorizationRequest, type AuthOptions, type SimKeys } from '../src/card-messages.js'
@@ -131,4 +132,14 @@ export async function startE2e(opts: { prefix: string; deadlineMs: number; advic
     },
   }
   return e2e
+}
+
+/**
+ * Jobs of a BullMQ queue (`<prefix>:<name>`) still to be delivered: delayed, waiting or active, read in
+ * one MULTI so the three see one moment (read separately, a job moving wait → active → delayed between
+ * them could be missed by all three on a busy machine).
+ */
+export async function pendingJobs(redis: Redis, queue: string): Promise<number> {
+  const states = (await redis.multi().zcard(`${queue}:delayed`).llen(`${queue}:wait`).llen(`${queue}:active`).exec()) ?? []
+  return states.reduce((n, [, v]) => n + Number(v), 0)
 }

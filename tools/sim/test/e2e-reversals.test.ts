@@ -9,7 +9,7 @@ import type { VisaMessage } from '@cardplane/visa'
 import { reversalRequest, stipAdvice, type ReversalOptions } from '../src/card-messages.js'
 import { runSim } from '../src/cli.js'
 import { VisaLinkClient } from '../src/visa-link-client.js'
-import { startE2e, type E2e } from './e2e-harness.js'
+import { pendingJobs, startE2e, type E2e } from './e2e-harness.js'
 
 const DEADLINE_MS = 1500
 t.setTimeout(600_000)
@@ -152,7 +152,7 @@ t.test('main cluster down: a 0420 is acknowledged, queued, and applied once it i
   t.same([a.message.mti, a.message.fields['39']], ['0430', '00'], 'acknowledged while the main cluster is down')
   t.ok(took < DEADLINE_MS + 150, `in ${Math.round(took)} ms`)
   const queue = `${e.redisPrefix}bull:advices`
-  t.ok((await redis.zcard(`${queue}:delayed`)) + (await redis.llen(`${queue}:wait`)) + (await redis.llen(`${queue}:active`)) >= 1, 'queued')
+  t.ok((await pendingJobs(redis, queue)) >= 1, 'queued')
   t.equal((await e.available(card.accountId)).held, 2200, 'not applied yet')
   await back
   await until('hold released', () => e.available(card.accountId), (v) => v.held === 0)
