@@ -74,6 +74,7 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
     deliver: mainClusterAdviceDelivery(proxyInternal),
     deliverReversal: mainClusterReversalDelivery(proxyInternal),
     backoffMs: config.ADVICE_RETRY_MS,
+    onError: (err) => logger?.warn({ code: (err as { code?: unknown }).code, message: err.message }, 'advice queue: Redis connection error (reconnecting)'),
   })
   advices.start()
   const logEvent = eventLogger(logger)

@@ -35,6 +35,12 @@ export interface AdviceQueueOptions {
   onDelivered?: (advice: AuthorizationAdvice, result: AdviceResult) => void
   /** Called after a queued reversal was delivered. */
   onReversalDelivered?: (reversal: ReversalRequest, result: ReversalResult) => void
+  /**
+   * Redis connection errors of the queue and the worker (a restart of Redis, a network blip). BullMQ
+   * re-emits them as `error` events, which would end the process without a listener; they are handed
+   * here instead (the caller logs them) while ioredis reconnects.
+   */
+  onError?: (err: Error) => void
 }
 
 /**
@@ -54,6 +60,7 @@ export class AdviceQueue implements AdviceSink, ReversalSink {
   constructor(opts: AdviceQueueOptions) {
     this.opts = opts
     this.queue = new Queue<QueuedMessage>(opts.name ?? 'advices', { connection: opts.connection, prefix: opts.prefix })
+    this.queue.on('error', (err) => this.opts.onError?.(err))
   }
 
   private jobOptions(jobId: string) {
@@ -96,8 +103,8 @@ export class AdviceQueue implements AdviceSink, ReversalSink {
       },
       { connection: this.opts.connection, prefix: this.opts.prefix, concurrency: 4 },
     )
-    // A failed delivery is retried by BullMQ; the error itself is not interesting here.
-    this.worker.on('error', () => undefined)
+    // A failed delivery is retried by BullMQ (its `failed` event); `error` is the connection's.
+    this.worker.on('error', (err) => this.opts.onError?.(err))
   }
 
   /** Advices and reversals waiting or being retried. */
@@ -106,7 +113,12 @@ export class AdviceQueue implements AdviceSink, ReversalSink {
     return Object.values(counts).reduce((a, b) => a + b, 0)
   }
 
+  /**
+   * Stop delivering and release the connections. Waits for connections still being set up first: closing
+   * one mid-initialisation makes BullMQ report "Connection is closed" after its listeners are gone.
+   */
   async close(): Promise<void> {
+    await Promise.allSettled([this.queue.waitUntilReady(), ...(this.worker ? [this.worker.waitUntilReady()] : [])])
     await this.worker?.close()
     await this.queue.close()
   }
