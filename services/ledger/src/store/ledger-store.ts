@@ -19,11 +19,10 @@ import {
 type Tx = Parameters<Parameters<LedgerDb['transaction']>[0]>[0]
 type AccountRow = typeof accounts.$inferSelect
 type HoldRow = typeof holds.$inferSelect
-/**
- * An account row read under its lock, with whether a sweep of expired holds is needed and whether a hold
- * for the authorisation being placed existed when the statement started.
- */
-type LockedAccount = AccountRow & { holdsDue: boolean; priorHold: boolean }
+/** An account row read under its lock, with whether a sweep of expired holds is needed. */
+type LockedAccount = AccountRow & { holdsDue: boolean }
+/** The same when placing a hold: also whether a hold for its authorisation existed when the statement started. */
+type LockedForHold = LockedAccount & { priorHold: boolean }
 
 /** A PostgreSQL unique violation (23505) of the named constraint. */
 function isUniqueViolation(err: unknown, constraint: string): boolean {
@@ -307,7 +306,7 @@ export class LedgerStore {
       const [lockResult] = await tx.run({ text: LOCK_ACCOUNT_FOR_HOLD, values: [input.accountId, now.toISOString(), input.authorizationId] })
       const row = lockResult!.rows[0] as (RawAccount & { holds_due: boolean; prior_hold: boolean }) | undefined
       if (!row) throw new AccountNotFoundError(input.accountId)
-      const locked: LockedAccount = { ...accountFromRaw(row), holdsDue: row.holds_due, priorHold: row.prior_hold }
+      const locked: LockedForHold = { ...accountFromRaw(row), holdsDue: row.holds_due, priorHold: row.prior_hold }
       if (locked.priorHold) {
         const replay = await this.replayHoldIn(tx, input)
         if (replay) return replay
@@ -545,16 +544,13 @@ export class LedgerStore {
    * expire. The subquery's snapshot may predate the lock wait; that is safe here: a stale "due" only
    * costs a sweep that finds nothing, and holds only become due with time, not through other writers.
    */
-  private async lockAccount(tx: Tx, id: string, authorizationId?: string): Promise<LockedAccount> {
+  private async lockAccount(tx: Tx, id: string): Promise<LockedAccount> {
     const now = this.now()
     const [row] = await tx
       .select({
         ...getTableColumns(accounts),
         holdsDue: sql<boolean>`exists(select 1 from ${holds} where ${holds.accountId} = ${id}
           and ${holds.status} = 'active' and ${holds.expiresAt} <= ${now.toISOString()})`,
-        priorHold: authorizationId === undefined
-          ? sql<boolean>`false`
-          : sql<boolean>`exists(select 1 from ${holds} where ${holds.authorizationId} = ${authorizationId})`,
       })
       .from(accounts)
       .where(eq(accounts.id, id))
