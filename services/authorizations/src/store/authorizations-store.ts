@@ -18,7 +18,10 @@ export function networkKey(request: Pick<AuthorizationRequest, 'network'>): stri
   return [n.scheme, n.acquirerId, n.stan, n.transmissionTime].join('|')
 }
 
-function toCardState(row: typeof cards.$inferSelect): CardState {
+/** The card columns a decision reads (the drizzle row, or the hot path's aliased plain-SQL row). */
+type CardColumns = Pick<typeof cards.$inferSelect, 'cardId' | 'accountId' | 'programId' | 'status' | 'currency' | 'controls'>
+
+function toCardState(row: CardColumns): CardState {
   return {
     cardId: row.cardId,
     accountId: row.accountId,
@@ -126,17 +129,10 @@ interface FactsRow {
   usage_month: string
 }
 
-interface CardRow {
-  card_id: string
-  account_id: string
-  program_id: string
-  status: string
-  currency: string
-  controls: SpendControls | null
-}
-
 // Plain SQL on the hot path (no query builder per call); the texts are constant, so pg-kit prepares them.
-const LOCK_CARD = `select card_id, account_id, program_id, status, currency, controls from cards where card_id = $1 for update`
+// Columns aliased to the drizzle row's names, so one mapping (toCardState) serves both.
+const LOCK_CARD = `select card_id as "cardId", account_id as "accountId", program_id as "programId", status, currency, controls
+  from cards where card_id = $1 for update`
 
 // $1 authorization id, $2 card id, $3 network key, $4 start of the UTC day, $5 start of the UTC month.
 const DECISION_FACTS = `
@@ -169,7 +165,7 @@ export async function lockCardForDecision(tx: PipelinedTransaction, request: Aut
     { text: LOCK_CARD, values: [request.cardId] },
     { text: DECISION_FACTS, values: [id, request.cardId, networkKey(request), utcDate(day), utcDate(month)] },
   )
-  const c = locked!.rows[0] as CardRow | undefined
+  const c = locked!.rows[0] as CardColumns | undefined
   const row = facts!.rows[0] as FactsRow
   const prior = row.prior ?? undefined
   if (!c) {
@@ -179,14 +175,7 @@ export async function lockCardForDecision(tx: PipelinedTransaction, request: Aut
       facts: { earlyFullReversal: false, networkDuplicate: false, programControls: undefined, usage: { day: 0, month: 0 } },
     }
   }
-  const card: CardState = {
-    cardId: c.card_id,
-    accountId: c.account_id,
-    programId: c.program_id,
-    status: c.status as CardStatus,
-    currency: c.currency,
-    ...(c.controls ? { controls: c.controls } : {}),
-  }
+  const card = toCardState(c)
   return {
     card,
     prior,
