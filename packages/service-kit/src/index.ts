@@ -9,5 +9,6 @@ export * from './probe.js'
 export * from './app.js'
 export * from './run.js'
 export * from './client.js'
+export * from './exchange.js'
 // Re-exported so services build their config schemas without depending on TypeBox themselves.
 export { Type, type Static, type TObject } from '@sinclair/typebox'

@@ -5,10 +5,11 @@
  * crossing towards the main cluster pass the PAN guard. Upstream redirects are refused, never followed.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Pool, util as undiciUtil, type Dispatcher } from 'undici'
+import { Pool } from 'undici'
 import { Counter } from 'prom-client'
 import type { JwtSvidSource } from '@cardplane/spiffe'
 import { serviceByName } from '@cardplane/zones'
+import { collectExchange, type CollectedAnswer } from '@cardplane/service-kit'
 import { normaliseTarget } from '../domain/request-target.js'
 import { checkHeaders, forwardableHeaders } from '../domain/header-check.js'
 import { matchRoute, type ProxyRoute } from '../domain/route-table.js'
@@ -51,65 +52,6 @@ async function refuse(request: FastifyRequest, reply: FastifyReply, status: numb
     'proxy refused request',
   )
   return reply.code(status).header('cache-control', 'no-store').send({ error: { code, message: 'request refused by the proxy' } })
-}
-
-/** An upstream's answer, its body collected (empty for redirects, which are refused, not followed). */
-interface UpstreamAnswer {
-  statusCode: number
-  headers: Record<string, string | string[] | undefined>
-  body: Buffer
-  /** The body passed `maxResponseBytes`; the exchange was aborted there. */
-  tooLarge: boolean
-}
-
-/**
- * One exchange over undici's low-level dispatch, the body collected from its chunks (no Readable body
- * stream and async iterator per request). A body past `maxBytes` aborts the exchange. Rejects with the
- * undici error before the answer's headers; after them with `{ afterHeaders: true, cause }`.
- */
-function exchange(pool: Pool, opts: Dispatcher.DispatchOptions, maxBytes: number): Promise<UpstreamAnswer> {
-  return new Promise<UpstreamAnswer>((resolve, reject) => {
-    let statusCode = 0
-    let headers: UpstreamAnswer['headers'] = {}
-    const chunks: Buffer[] = []
-    let size = 0
-    let settled = false
-    let abort: ((err?: Error) => void) | undefined
-    const handler: Dispatcher.DispatchHandler = {
-      onConnect(a) {
-        abort = a
-      },
-      onHeaders(code, raw) {
-        statusCode = code
-        headers = undiciUtil.parseHeaders(raw) as UpstreamAnswer['headers']
-        return true
-      },
-      onData(chunk) {
-        if (settled) return false
-        if (statusCode >= 300 && statusCode < 400) return true
-        size += chunk.length
-        if (size > maxBytes) {
-          settled = true
-          resolve({ statusCode, headers, body: Buffer.alloc(0), tooLarge: true })
-          abort?.(new Error('upstream response too large'))
-          return false
-        }
-        chunks.push(chunk)
-        return true
-      },
-      onComplete() {
-        if (settled) return
-        settled = true
-        resolve({ statusCode, headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), tooLarge: false })
-      },
-      onError(err) {
-        if (settled) return
-        settled = true
-        reject(statusCode === 0 ? err : { afterHeaders: true, cause: err })
-      },
-    }
-    pool.dispatch(opts, handler)
-  })
 }
 
 /** Register the proxy's checks and the catch-all forwarding route on a service app. */
@@ -206,9 +148,9 @@ export function registerForward(app: FastifyInstance, deps: ForwardDeps): void {
       headers['x-cardplane-caller'] = request.caller?.spiffeId ?? ''
       headers['x-request-id'] = request.id
       const path = m.query === '' ? m.path : `${m.path}?${m.query}`
-      let res: UpstreamAnswer
+      let answer: CollectedAnswer
       try {
-        res = await exchange(
+        answer = await collectExchange(
           poolFor(route.upstream),
           {
             method: request.method as (typeof METHODS)[number],
@@ -218,31 +160,29 @@ export function registerForward(app: FastifyInstance, deps: ForwardDeps): void {
             headersTimeout: deps.timeoutMs,
             bodyTimeout: deps.timeoutMs,
           },
-          deps.maxResponseBytes,
+          { maxBytes: deps.maxResponseBytes },
         )
       } catch (err) {
-        if ((err as { afterHeaders?: boolean }).afterHeaders) throw (err as { cause: unknown }).cause
         request.log.warn({ route: route.id, err: (err as { code?: string }).code ?? 'error' }, 'upstream unreachable')
         return refuse(request, reply, 502, 'upstream_unreachable', refusals)
       }
-      forwarded.inc({ route: route.id, status_code: String(res.statusCode) })
-      if (res.statusCode >= 300 && res.statusCode < 400) {
+      // The exchange failed after the upstream's headers (its body cut short): a server error, not a 502.
+      if (answer.error !== undefined) throw answer.error
+      forwarded.inc({ route: route.id, status_code: String(answer.statusCode) })
+      if (answer.statusCode >= 300 && answer.statusCode < 400) {
         return refuse(request, reply, 502, 'upstream_redirect_refused', refusals)
       }
-      if (res.tooLarge) return refuse(request, reply, 502, 'upstream_response_too_large', refusals)
-      const out = res.body
+      if (answer.tooLarge) return refuse(request, reply, 502, 'upstream_response_too_large', refusals)
+      const out = answer.body
       if (callerGroup === 0 && containsPan(out)) {
         panBlocks.inc({ route: route.id, direction: 'response' })
         request.log.warn({ route: route.id, direction: 'response', masked: maskedPans(out) }, 'pan guard blocked a body')
         return refuse(request, reply, 502, 'pan_guard_blocked', refusals)
       }
-      const raw: string[] = []
-      for (const [name, value] of Object.entries(res.headers)) {
-        if (value === undefined) continue
-        for (const v of Array.isArray(value) ? value : [value]) raw.push(name, v)
-      }
+      // The upstream's headers as they came (latin1, as undici decodes header values), filtered once.
+      const raw = answer.rawHeaders.map((b) => b.toString('latin1'))
       for (const [name, value] of Object.entries(forwardableHeaders(raw, DROP_DOWNSTREAM))) void reply.header(name, value)
-      return reply.code(res.statusCode).send(out)
+      return reply.code(answer.statusCode).send(out)
     },
   })
 }

@@ -1,4 +1,5 @@
-import { Pool, type Dispatcher } from 'undici'
+import { Pool } from 'undici'
+import { collectExchange } from '@cardplane/service-kit'
 import type { JwtSvidSource } from '@cardplane/spiffe'
 
 /** What the processor said to do with a frame. */
@@ -13,16 +14,9 @@ export interface FrameForwarder {
 /** Header through which the processor asks the proxy to drop the connection (unanswerable frame). */
 export const LINK_ACTION_HEADER = 'x-cardplane-link-action'
 
-/** The processor's answer to one frame. */
-interface ProcessorAnswer {
-  statusCode: number
-  /** The processor set {@link LINK_ACTION_HEADER}: close. */
-  closeLink: boolean
-  body: Buffer
-}
-
 const LINK_ACTION = Buffer.from(LINK_ACTION_HEADER, 'latin1')
 
+/** The processor set {@link LINK_ACTION_HEADER}: close (read from the raw headers, nothing parsed). */
 function isLinkActionClose(raw: Buffer[] | string[] | null): boolean {
   if (!raw) return false
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -31,35 +25,6 @@ function isLinkActionClose(raw: Buffer[] | string[] | null): boolean {
     if (matches && String(raw[i + 1]) === 'close') return true
   }
   return false
-}
-
-/**
- * One exchange over undici's low-level dispatch, the body collected from its chunks (no Readable body
- * stream per frame). Timeouts are the dispatch's own (headersTimeout, bodyTimeout).
- */
-function exchange(pool: Pool, opts: Dispatcher.DispatchOptions): Promise<ProcessorAnswer> {
-  return new Promise<ProcessorAnswer>((resolve, reject) => {
-    let statusCode = 0
-    let closeLink = false
-    const chunks: Buffer[] = []
-    const handler: Dispatcher.DispatchHandler = {
-      onConnect() {},
-      onHeaders(code, raw) {
-        statusCode = code
-        closeLink = isLinkActionClose(raw as Buffer[] | null)
-        return true
-      },
-      onData(chunk) {
-        chunks.push(chunk)
-        return true
-      },
-      onComplete() {
-        resolve({ statusCode, closeLink, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) })
-      },
-      onError: reject,
-    }
-    pool.dispatch(opts, handler)
-  })
 }
 
 /**
@@ -83,7 +48,7 @@ export function createFrameForwarder(opts: {
   return {
     async forward(link, frame, meta) {
       const svid = await opts.svids.fetchJwtSvid(opts.processorSpiffeId)
-      const res = await exchange(pool, {
+      const res = await collectExchange(pool, {
         method: 'POST',
         path: `/v1/links/${encodeURIComponent(link)}/frames`,
         headers: {
@@ -96,7 +61,8 @@ export function createFrameForwarder(opts: {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       })
-      if (res.closeLink) return { action: 'close' }
+      if (res.error !== undefined) throw res.error
+      if (isLinkActionClose(res.rawHeaders)) return { action: 'close' }
       if (res.statusCode === 204) return { action: 'none' }
       if (res.statusCode !== 200) throw Object.assign(new Error(`processor answered ${res.statusCode}`), { code: 'processor_error' })
       return { action: 'answer', frame: res.body }
