@@ -183,16 +183,25 @@ export class Core {
 
     // The salt may have appeared (unseal) or gone (seal) during the handler: use the current one.
     const hmacAfter = this.hmac()
-    const auth = token && req.token ? this.tokenAuditFor(token, req.token, hmacAfter).auth : authEntry(token, hmacAfter)
     const response = { status: reply.status, ...(outcome && !outcome.ok ? { error: outcome.err.code } : {}), body: redact(reply.body, hmacAfter) }
     try {
       // A pure call (it only computes) is ONE row holding request and response, committed before the
       // answer: nothing happened between them that an auditor could miss, and it halves the audit
-      // rows on the hot paths. A call that changes state has its request row committed before it runs.
+      // rows on the hot paths. A call that changes state has its request row committed before it runs,
+      // and its response row names the caller as the salt now stands.
       await this.audit.record(
         pure
           ? { kind: 'exchange', requestId: req.id, entry: { type: 'exchange', auth: requestEntry.auth, request: requestEntry.request, response } }
-          : { kind: 'response', requestId: req.id, entry: { type: 'response', auth, request: { id: req.id, operation: req.operation, path: req.path }, response } },
+          : {
+              kind: 'response',
+              requestId: req.id,
+              entry: {
+                type: 'response',
+                auth: token && req.token ? this.tokenAuditFor(token, req.token, hmacAfter).auth : authEntry(token, hmacAfter),
+                request: { id: req.id, operation: req.operation, path: req.path },
+                response,
+              },
+            },
       )
     } catch (err) {
       return this.auditFailed(err, req)
