@@ -1,6 +1,7 @@
 import t from 'tap'
 import { migrateDatabase, openDatabase, type LedgerDatabase } from '../src/db/client.js'
 import { LedgerStore } from '../src/store/ledger-store.js'
+import { AccountNotFoundError, CurrencyMismatchError } from '../src/errors.js'
 import { createTestDatabase, type TestDatabase } from '@cardplane/pg-kit/testing'
 
 let tdb: TestDatabase
@@ -175,4 +176,24 @@ void t.test('expired holds stop counting against the balance', async (t) => {
   t.same((await store.getAccount(id)).available, eur(1000))
   const r = await store.placeHold({ authorizationId: authId(), accountId: id, amount: eur(900) })
   t.equal(r.result, 'placed')
+})
+
+void t.test('one-statement placement hands every other case to the general path with its own answer', async (t) => {
+  const id = await fundedAccount(1000)
+  // Funded: placed in one statement; the account's held amount and the hold row agree.
+  const placed = await store.placeHold({ authorizationId: authId(), accountId: id, amount: eur(250) })
+  t.equal(placed.result, 'placed')
+  t.same(placed.available, eur(750))
+  t.same((await store.getHold(placed.hold!.id)).amount, eur(250))
+  // Another currency: the general path refuses it, nothing is held.
+  await t.rejects(store.placeHold({ authorizationId: authId(), accountId: id, amount: { minor: 10, currency: 'USD' } }), CurrencyMismatchError)
+  await t.rejects(store.placeHold({ authorizationId: authId(), accountId: 'acc_missing', amount: eur(10) }), AccountNotFoundError)
+  await t.rejects(store.placeHold({ authorizationId: authId(), accountId: id, amount: eur(0) }), RangeError)
+  // Unfunded without partial: insufficient, with the available amount.
+  const poor = await store.placeHold({ authorizationId: authId(), accountId: id, amount: eur(751) })
+  t.same([poor.result, poor.available], ['insufficient_funds', eur(750)])
+  // Forced: placed beyond the funds in the same statement.
+  const forced = await store.placeHold({ authorizationId: authId(), accountId: id, amount: eur(900), force: true })
+  t.same([forced.result, forced.available], ['placed', eur(-150)])
+  t.same((await store.getAccount(id)).held, eur(1150))
 })

@@ -21,12 +21,17 @@ export interface HoldRequest {
   force: boolean
 }
 
+/** A hold's requested amount must be a positive integer number of minor units. */
+export function checkRequested(requested: number): void {
+  if (!Number.isSafeInteger(requested) || requested <= 0) throw new RangeError('requested must be a positive integer')
+}
+
 /**
  * Full if forced or funded; otherwise partial for what is available when allowed and something is
  * available; otherwise insufficient.
  */
 export function planHold(r: HoldRequest): HoldPlan {
-  if (!Number.isSafeInteger(r.requested) || r.requested <= 0) throw new RangeError('requested must be a positive integer')
+  checkRequested(r.requested)
   if (r.force || r.available >= r.requested) return { kind: 'full', amount: r.requested }
   if (r.allowPartial && r.available > 0) return { kind: 'partial', amount: r.available }
   return { kind: 'insufficient', amount: 0 }

@@ -5,7 +5,7 @@ import { pipelinedTransaction, type PipelinedTransaction } from '@cardplane/pg-k
 import type { Money } from '@cardplane/contracts'
 import type { LedgerDb } from '../db/client.js'
 import { accounts, entries, holdOperations, holds } from '../db/schema.js'
-import { planCapture, planHold, planRelease } from '../domain/holds.js'
+import { checkRequested, planCapture, planHold, planRelease } from '../domain/holds.js'
 import type { AccountView, CreditResult, HoldOperationResult, HoldView, PlaceHoldResult } from '../domain/views.js'
 import {
   AccountConflictError,
@@ -200,6 +200,29 @@ const INSERT_HOLD_AND_RAISE_HELD = `with inserted as (
   returning held_minor`
 
 /**
+ * Place a fully funded (or forced) hold in one statement, or nothing: raise the account's held amount
+ * only if its currency matches ($4), the hold is forced ($6) or `balance - held` covers it ($5), no hold
+ * for the authorisation ($2) exists and none of the account's active holds is due to expire (at $8); insert
+ * the hold only if the account was raised. The UPDATE takes the account's row lock and re-reads the row
+ * after any lock wait, so the funds check is against the latest committed balance. The two `not exists`
+ * read the statement's snapshot, as the lock statement of the general path does: a duplicate that
+ * committed meanwhile makes the insert fail on the unique authorization_id (then placeHold replays it).
+ * No row back means "take the general path" (partial, insufficient, replay, due holds, unknown account).
+ */
+const PLACE_FUNDED_HOLD = `with raised as (
+    update accounts set held_minor = held_minor + $5, updated_at = $8
+    where id = $3 and currency = $4 and ($6 or balance_minor - held_minor >= $5)
+      and not exists(select 1 from holds h where h.account_id = $3 and h.status = 'active' and h.expires_at <= $8)
+      and not exists(select 1 from holds h where h.authorization_id = $2)
+    returning balance_minor, held_minor
+  ), inserted as (
+    insert into holds (id, authorization_id, account_id, currency, requested_minor, amount_minor, status, forced, partial,
+      expires_at, created_at, updated_at)
+    select $1, $2, $3, $4, $5, $5, 'active', $6, false, $7, $8, $8 from raised
+  )
+  select balance_minor, held_minor from raised`
+
+/**
  * Every money movement of the ledger. Each operation is one PostgreSQL transaction that first locks the
  * account row (`SELECT ... FOR UPDATE`): operations on one account are serialised, operations on different
  * accounts run in parallel. Idempotency keys are unique in the database, so even a race that slips past
@@ -283,8 +306,9 @@ export class LedgerStore {
    * funding is evaluated afresh.
    */
   async placeHold(input: PlaceHoldInput): Promise<PlaceHoldResult> {
+    checkRequested(input.amount.minor)
     try {
-      return await this.placeHoldOnce(input)
+      return (await this.placeFundedHold(input)) ?? (await this.placeHoldOnce(input))
     } catch (err) {
       // A concurrent duplicate committed its hold while this one waited for the account lock, after this
       // statement's snapshot was taken: the unique authorization_id stopped the second hold. Run again: the
@@ -295,7 +319,51 @@ export class LedgerStore {
   }
 
   /**
-   * Two round trips on the hot path, in one transaction: `BEGIN` and the account lock (which also learns
+   * The common case in one round trip and one statement (its own transaction, no BEGIN/COMMIT): a full
+   * hold with the funds there, see {@link PLACE_FUNDED_HOLD}. Undefined when the general path must decide.
+   */
+  private async placeFundedHold(input: PlaceHoldInput): Promise<PlaceHoldResult | undefined> {
+    const now = this.now()
+    const hold = this.newHold(input, input.amount.currency, input.amount.minor, false, now)
+    const r = await this.pool.query({
+      name: 'ledger_place_funded_hold',
+      text: PLACE_FUNDED_HOLD,
+      values: [hold.id, hold.authorizationId, hold.accountId, hold.currency, hold.amountMinor, hold.forced,
+        hold.expiresAt.toISOString(), now.toISOString()],
+    })
+    const row = r.rows[0] as { balance_minor: string | number; held_minor: string | number } | undefined
+    if (!row) return undefined
+    return {
+      result: 'placed',
+      hold: holdView(hold),
+      available: m(Number(row.balance_minor) - Number(row.held_minor), hold.currency),
+      replayed: false,
+    }
+  }
+
+  /** The row of a new active hold (the store writes it; views are built from it without reading back). */
+  private newHold(input: PlaceHoldInput, currency: string, amount: number, partial: boolean, now: Date): HoldRow {
+    return {
+      id: `hold_${randomUUID()}`,
+      authorizationId: input.authorizationId,
+      accountId: input.accountId,
+      currency,
+      requestedMinor: input.amount.minor,
+      amountMinor: amount,
+      capturedMinor: 0,
+      releasedMinor: 0,
+      status: 'active',
+      forced: input.force ?? false,
+      partial,
+      expiresAt: new Date(now.getTime() + this.opts.holdTtlSeconds * 1000),
+      createdAt: now,
+      updatedAt: now,
+    }
+  }
+
+  /**
+   * The general path (partial approvals, insufficient funds, replays, due holds), two round trips in one
+   * transaction: `BEGIN` and the account lock (which also learns
    * whether a hold for this authorisation exists and whether holds are due to expire) in one write; then
    * the hold's insert with the raise of `held_minor` (one statement, a data-modifying CTE) and `COMMIT` in
    * another (pipeline mode, see pg-kit). Plain SQL, constant texts (prepared once per connection).
@@ -323,22 +391,7 @@ export class LedgerStore {
       if (plan.kind === 'insufficient') {
         return { result: 'insufficient_funds', available: m(available, account.currency), replayed: false }
       }
-      const hold: HoldRow = {
-        id: `hold_${randomUUID()}`,
-        authorizationId: input.authorizationId,
-        accountId: account.id,
-        currency: account.currency,
-        requestedMinor: input.amount.minor,
-        amountMinor: plan.amount,
-        capturedMinor: 0,
-        releasedMinor: 0,
-        status: 'active',
-        forced: input.force ?? false,
-        partial: plan.kind === 'partial',
-        expiresAt: new Date(now.getTime() + this.opts.holdTtlSeconds * 1000),
-        createdAt: now,
-        updatedAt: now,
-      }
+      const hold = this.newHold(input, account.currency, plan.amount, plan.kind === 'partial', now)
       const [result] = await tx.commit({
         text: INSERT_HOLD_AND_RAISE_HELD,
         values: [hold.id, hold.authorizationId, hold.accountId, hold.currency, hold.requestedMinor, hold.amountMinor,
