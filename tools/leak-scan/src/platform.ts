@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createWriteStream, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
+import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -89,15 +89,40 @@ export function processCpuUs(pid: number): number {
 
 /** A free loopback TCP port (bound then released). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address()
-      const port = typeof a === 'object' && a ? a.port : 0
-      s.close(() => resolve(port))
-    })
-  })
+  return (await freePorts(1))[0]!
+}
+
+/** Ports this process has handed out: the kernel may offer a closed one again, never give it twice. */
+const handedOut = new Set<number>()
+
+/**
+ * `count` distinct free ports, none handed out before by this process. The probing sockets stay open until
+ * every port is known: probing one port at a time and closing it before the next lets the kernel offer the
+ * same port again (seen: card-vault and the processor given one port, the processor failing to bind while
+ * card-vault answered its health check).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = []
+  const ports: number[] = []
+  try {
+    while (ports.length < count) {
+      const s = createServer()
+      servers.push(s)
+      const port = await new Promise<number>((resolve, reject) => {
+        s.once('error', reject)
+        s.listen(0, '127.0.0.1', () => {
+          const a = s.address()
+          resolve(typeof a === 'object' && a ? a.port : 0)
+        })
+      })
+      if (handedOut.has(port)) continue
+      handedOut.add(port)
+      ports.push(port)
+    }
+    return ports
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))))
+  }
 }
 
 async function adminQuery(sql: string): Promise<void> {
@@ -181,10 +206,11 @@ export async function startTestPlatform(opts: TestPlatformOptions): Promise<Test
   })
   const urls: Record<string, string> = {}
   const ports: Record<string, number> = {}
-  for (const name of opts.services) {
-    ports[name] = await freePort()
+  const allocated = await freePorts(opts.services.length)
+  opts.services.forEach((name, i) => {
+    ports[name] = allocated[i]!
     urls[name] = `http://127.0.0.1:${ports[name]}`
-  }
+  })
   const tag = `${opts.prefix}_${process.pid}_${randomBytes(3).toString('hex')}`.replace(/[^a-z0-9_]/g, '_')
   const databases: Record<string, string> = {}
   for (const name of opts.services) {

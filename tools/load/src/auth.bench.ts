@@ -3,10 +3,9 @@
 // Figures go to tools/load/results.json. Not a test: it measures and reports, whatever the numbers are.
 import { writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
-import { createServer } from 'node:net'
 import { randomUUID } from 'node:crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { startTestPlatform, TEST_KEYS } from '@cardplane/tool-leak-scan/platform'
+import { freePorts, startTestPlatform, TEST_KEYS } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
 import { closedLoop, fixedRate, type LoadTarget, type RunResult } from './load.js'
 import { inProcessPipeline } from './in-process.js'
@@ -33,16 +32,6 @@ const PROGRAM: SimProgram = {
   pvki: 1,
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address()
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0))
-    })
-  })
-}
 
 const log = (m: string): void => console.error(`[bench:auth] ${m}`)
 
@@ -51,7 +40,7 @@ async function main(): Promise<void> {
   log(`processor pipeline in process, ${RUN_S} s`)
   const inProcess = await inProcessPipeline(RUN_S)
   log(JSON.stringify(inProcess))
-  const [visaPort, floorPort] = [await freePort(), await freePort()]
+  const [visaPort, floorPort] = (await freePorts(2)) as [number, number]
   const linkDefaults = { scheme: 'visa', framing: 'vmlh', allowedPeers: [], maxFrameSize: 4096, readTimeoutMs: 5000, idleTimeoutMs: 600_000, maxConnections: 16, maxInFlight: 1024 }
   const redisPrefix = `cardplane:bench:${randomUUID()}:`
   log('starting platform (keyvault, card-vault, ledger, authorizations, proxy-internal, processor, proxy-public)')

@@ -3,11 +3,10 @@
 // ledger (g0). Every service is its own process with its own identity and database.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
+import { freePort, startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
 import { leakScan } from '@cardplane/tool-leak-scan'
 import { frame as vmlh } from '@cardplane/iso8583'
 import { parseTlv } from '@cardplane/visa'
@@ -31,16 +30,6 @@ let authz: ServiceClient
 let link: VisaLinkClient
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address()
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0))
-    })
-  })
-}
 
 function client(callee: string, as: string): ServiceClient {
   const c = createServiceClient({ callee, zoneMap: platform.zoneMap, svids: platform.workload(as), baseUrl: platform.urls[callee]!, timeoutMs: 20_000 })
