@@ -12,7 +12,9 @@ import { inProcessPipeline } from './in-process.js'
 
 const SHORT = process.env.BENCH_SHORT === '1'
 const RUN_S = Number(process.env.BENCH_RUN_S ?? (SHORT ? 5 : 15))
-const WARM_S = Number(process.env.BENCH_WARM_S ?? (SHORT ? 3 : 5))
+// Long enough for V8 to finish optimising the hot code of seven processes: after 5 s each service was still
+// compiling ~20 functions a second with TurboFan (--trace-opt), ~15 % of the CPU measured (tools/load/README.md).
+const WARM_S = Number(process.env.BENCH_WARM_S ?? (SHORT ? 3 : 30))
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4)
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '8,64').split(',').map(Number)
 const CARDS = Number(process.env.BENCH_CARDS ?? 64)

@@ -13,7 +13,11 @@ import { closedLoop, type LoadTarget } from './load.js'
 const RUN_S = Number(process.env.BENCH_RUN_S ?? 15)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
 const CARDS = Number(process.env.BENCH_CARDS ?? 64)
+/** Closed loop before the measurement, so V8 has optimised the hot code (see tools/load/README.md). */
+const WARM_S = Number(process.env.BENCH_WARM_S ?? 30)
 const PROF_DIR = process.env.BENCH_CPU_PROF === '1' ? `/tmp/cardplane-cpu-prof-${process.pid}` : undefined
+/** BENCH_FLOOR=1: the processor link is `mode: passthrough` (the floor of pnpm bench:auth: same hops, no work). */
+const FLOOR = process.env.BENCH_FLOOR === '1'
 const SERVICES = ['keyvault', 'card-vault', 'ledger', 'authorizations', 'proxy-internal', 'processor', 'proxy-public'] as const
 
 const log = (m: string): void => console.error(`[bench:auth:cpu] ${m}`)
@@ -35,9 +39,11 @@ async function main(): Promise<void> {
   const visaPort = await freePort()
   if (PROF_DIR) mkdirSync(PROF_DIR, { recursive: true })
   const quiet = (_name: string): Record<string, string> => ({ LOG_LEVEL: 'warn' })
-  const nodeArgs = PROF_DIR
-    ? Object.fromEntries(SERVICES.map((s) => [s, ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}/${s}`]]))
-    : {}
+  // BENCH_NODE_ARGS: extra Node.js flags for every service (space-separated), to try runtime settings.
+  const extraArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+  const nodeArgs = Object.fromEntries(
+    SERVICES.map((s) => [s, [...extraArgs, ...(PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}/${s}`] : [])]]),
+  )
   const platform = await startTestPlatform({
     services: [...SERVICES],
     prefix: 'bench_cpu',
@@ -52,7 +58,7 @@ async function main(): Promise<void> {
       processor: {
         ...quiet('processor'),
         PROCESSOR_REDIS_PREFIX: `cardplane:bench:${randomUUID()}:`,
-        PROCESSOR_LINKS: JSON.stringify([{ name: 'visa', scheme: 'visa', zpkName: TEST_KEYS.zpk }]),
+        PROCESSOR_LINKS: JSON.stringify([{ name: 'visa', scheme: 'visa', zpkName: TEST_KEYS.zpk, ...(FLOOR ? { mode: 'passthrough' } : {}) }]),
       },
       'proxy-public': {
         ...quiet('proxy-public'),
@@ -79,9 +85,10 @@ async function main(): Promise<void> {
   try {
     const cards = await issueCards(setup, { program, count: CARDS, fund: 1_000_000_000, accountPrefix: `acc_cpu_${process.pid}` })
     const links = await Promise.all(Array.from({ length: 4 }, (_, i) => VisaLinkClient.connect({ port: visaPort, timeoutMs: 10_000, visaStationId: String(300 + i).padStart(6, '0') })))
-    const target: LoadTarget = { links, cards, expect: '00', amountMinor: 100 }
-    log('warm-up 5 s')
-    await closedLoop('warm-up', target, 16, 5)
+    // The floor echoes the request with the response MTI: its DE 39 is absent.
+    const target: LoadTarget = { links, cards, expect: FLOOR ? 'undefined' : '00', amountMinor: 100 }
+    log(`warm-up ${WARM_S} s`)
+    await closedLoop('warm-up', target, 16, WARM_S)
     const pids: Record<string, number[]> = {}
     for (const s of SERVICES) {
       const pid = platform.pid(s)
@@ -105,7 +112,7 @@ async function main(): Promise<void> {
     }
     for (const l of links) await l.close()
     const report = {
-      benchmark: 'CPU per authorisation by process (pnpm bench:auth:cpu)',
+      benchmark: FLOOR ? 'CPU per passed-through frame by process, floor (BENCH_FLOOR=1 pnpm bench:auth:cpu)' : 'CPU per authorisation by process (pnpm bench:auth:cpu)',
       measuredAt: new Date().toISOString(),
       loadavgBefore: load0,
       loadavgAfter: loadavg(),
@@ -114,7 +121,7 @@ async function main(): Promise<void> {
       capacityPerSOnTwoCores: Math.round(2e6 / total),
       ...(PROF_DIR ? { cpuProfiles: PROF_DIR } : {}),
     }
-    writeFileSync(new URL('../cpu-split.json', import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
+    writeFileSync(new URL(FLOOR ? '../cpu-split-floor.json' : '../cpu-split.json', import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
     console.log(JSON.stringify(report, null, 2))
   } finally {
     for (const c of clients) await c.close()
