@@ -6,6 +6,7 @@
  * CPU per call on this project's machines, several times what the key service spends answering it.
  */
 import { Pool } from 'undici'
+import { collectExchange } from '@cardplane/service-kit/exchange'
 
 /** What node-vault hands to a `request-promise` function (the fields it sets). */
 export interface RpOptions {
@@ -75,32 +76,11 @@ export function vaultTransport(endpoint: string, opts: VaultTransportOptions = {
       if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'application/json'
     }
     const timeout = o.timeout ?? defaultTimeout
-    // undici's low-level dispatch: the answer is collected from its chunks directly, without the
-    // Readable body stream `request()` builds per call (a large share of the client's CPU per call).
-    const { statusCode, text } = await new Promise<{ statusCode: number; text: string }>((resolve, reject) => {
-      let status = 0
-      const chunks: Buffer[] = []
-      pool.dispatch(
-        { method: o.method as 'GET', path: pathAndQuery, headers, body, headersTimeout: timeout, bodyTimeout: timeout },
-        {
-          onConnect() {},
-          onHeaders(code) {
-            status = code
-            return true
-          },
-          onData(chunk) {
-            chunks.push(chunk)
-            return true
-          },
-          onComplete() {
-            resolve({ statusCode: status, text: chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8') })
-          },
-          onError(err) {
-            reject(err)
-          },
-        },
-      )
-    })
+    // undici's low-level dispatch, the answer collected from its chunks (no body stream per call).
+    const answer = await collectExchange(pool, { method: o.method as 'GET', path: pathAndQuery, headers, body, headersTimeout: timeout, bodyTimeout: timeout })
+    if (answer.error !== undefined) throw answer.error
+    const statusCode = answer.statusCode
+    const text = answer.body.toString('utf8')
     let parsed: unknown = text
     if (text !== '') {
       try {
