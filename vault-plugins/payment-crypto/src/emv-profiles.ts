@@ -3,85 +3,56 @@ import { tdesEcb, type EcbFn } from './block-cipher.js'
 import { commonR, commonSessionKeyBytes, iccMasterKeyBytes, type IccDerivationOption } from './emv-keys.js'
 import { PaymentCryptoError } from './errors.js'
 import { fromHex, keyFromHex, toHex } from './hex.js'
+import { PROFILE_LAYOUT, cryptogramInput, isArqcProfile, type ArqcProfile, type CryptogramTags } from '@cardplane/emv'
 import { prepareRetailMacKey, type MacPadding, type RetailMacKey } from './mac.js'
 
-/** Scheme cryptogram versions supported by {@link verifyArqcProfile}. */
-export type ArqcProfile = 'visa-cvn10' | 'visa-cvn18' | 'visa-cvn22' | 'mc-cvn16' | 'mc-cvn17'
+export { ARQC_PROFILES, COMMON_AC_TAGS, type ArqcProfile, type CryptogramTags } from '@cardplane/emv'
 
+/** The cryptography of a profile; what its cryptogram covers and its ARPC method are in @cardplane/emv. */
 interface ProfileSpec {
   /** ICC master key derivation (EMV Book 2 A1.4). */
   option: IccDerivationOption
   /** How R for the common session key is formed; 'none' = the ICC master key is used directly. */
   session: 'none' | 'atc' | 'atc-un'
   padding: MacPadding
-  /** ARPC method and which key computes it. */
-  arpc: { method: 1; key: 'icc-mk' } | { method: 2; key: 'session' }
-  /** What follows the ten common data elements in the MAC input, cut from the IAD (9F10). */
-  iadParts: readonly (readonly [start: number, end: number] | 'all')[]
+  /** ARPC method 1 is computed under the ICC master key, method 2 under the session key. */
+  arpcMethod: 1 | 2
 }
 
 // Sources: Visa VIS 1.5 / VCPS (CVN 10, 18, 22) and Mastercard M/Chip 4 / M/Chip Advance (CVN 16,
 // 17) as summarised by pyemv's cvn module; CVN 22 differs from 18 only in secure messaging.
-const PROFILES: Record<ArqcProfile, ProfileSpec> = {
-  'visa-cvn10': { option: 'A', session: 'none', padding: 1, arpc: { method: 1, key: 'icc-mk' }, iadParts: [[3, 7]] },
-  'visa-cvn18': { option: 'B', session: 'atc', padding: 2, arpc: { method: 2, key: 'session' }, iadParts: ['all'] },
-  'visa-cvn22': { option: 'B', session: 'atc', padding: 2, arpc: { method: 2, key: 'session' }, iadParts: ['all'] },
-  'mc-cvn16': { option: 'A', session: 'atc-un', padding: 2, arpc: { method: 1, key: 'icc-mk' }, iadParts: [[2, 8]] },
-  'mc-cvn17': {
-    option: 'A',
-    session: 'atc-un',
-    padding: 2,
-    arpc: { method: 1, key: 'icc-mk' },
-    iadParts: [
-      [2, 8],
-      [10, 18],
-    ],
-  },
+const CRYPTO: Record<ArqcProfile, Omit<ProfileSpec, 'arpcMethod'>> = {
+  'visa-cvn10': { option: 'A', session: 'none', padding: 1 },
+  'visa-cvn18': { option: 'B', session: 'atc', padding: 2 },
+  'visa-cvn22': { option: 'B', session: 'atc', padding: 2 },
+  'mc-cvn16': { option: 'A', session: 'atc-un', padding: 2 },
+  'mc-cvn17': { option: 'A', session: 'atc-un', padding: 2 },
 }
 
-/** The ten terminal/card data elements every profile MACs first, in this order, with their byte lengths. */
-export const COMMON_AC_TAGS = [
-  ['9F02', 6],
-  ['9F03', 6],
-  ['9F1A', 2],
-  ['95', 5],
-  ['5F2A', 2],
-  ['9A', 3],
-  ['9C', 1],
-  ['9F37', 4],
-  ['82', 2],
-  ['9F36', 2],
-] as const
-
-/** Tag values (hex) for {@link cryptogramData}: the ten common tags and the issuer application data 9F10. */
-export type CryptogramTags = Record<(typeof COMMON_AC_TAGS)[number][0] | '9F10', string>
-
 function profileSpec(profile: ArqcProfile): ProfileSpec {
-  const spec = (PROFILES as Record<string, ProfileSpec | undefined>)[profile]
-  if (spec === undefined) throw new PaymentCryptoError('invalid_argument', 'unknown ARQC profile', 'profile')
-  return spec
+  if (!isArqcProfile(profile)) throw new PaymentCryptoError('invalid_argument', 'unknown ARQC profile', 'profile')
+  return { ...CRYPTO[profile], arpcMethod: PROFILE_LAYOUT[profile].arpcMethod }
 }
 
 /**
- * Builds the MAC input (the `cdolData` of {@link verifyArqcProfile}) from tag values:
- * 9F02 ‖ 9F03 ‖ 9F1A ‖ 95 ‖ 5F2A ‖ 9A ‖ 9C ‖ 9F37 ‖ 82 ‖ 9F36, then from the IAD (9F10):
- * Visa CVN 10 the CVR (IAD bytes 3–6, with its length byte); Visa CVN 18/22 the whole IAD;
- * Mastercard CVN 16 the CVR (IAD bytes 2–7); Mastercard CVN 17 the CVR and the counters (IAD bytes 10–17).
+ * Builds the MAC input (the `cdolData` of {@link verifyArqcProfile}) from tag values, as @cardplane/emv's
+ * `cryptogramInput` lays it out for the profile: the ten common tags, then the profile's parts of the
+ * IAD (9F10). Throws `invalid_hex` / `invalid_argument` naming the tag.
  */
 export function cryptogramData(input: { profile: ArqcProfile; tags: CryptogramTags }): string {
-  const spec = profileSpec(input.profile)
-  const parts: Buffer[] = []
-  for (const [tag, len] of COMMON_AC_TAGS) parts.push(fromHex(input.tags[tag], `tags.${tag}`, len))
-  const iad = fromHex(input.tags['9F10'], 'tags.9F10')
-  for (const part of spec.iadParts) {
-    if (part === 'all') {
-      parts.push(iad)
-      continue
-    }
-    if (iad.length < part[1]) throw new PaymentCryptoError('invalid_argument', 'tags.9F10 is too short for this profile', 'tags.9F10')
-    parts.push(iad.subarray(part[0], part[1]))
+  const r = cryptogramInput(input.profile, input.tags)
+  if (r.ok) return r.hex
+  switch (r.problem) {
+    case 'unknown_profile':
+      throw new PaymentCryptoError('invalid_argument', 'unknown ARQC profile', 'profile')
+    case 'missing':
+    case 'not_hex':
+      throw new PaymentCryptoError('invalid_hex', `${r.field} must be an even-length hex string`, r.field)
+    case 'wrong_length':
+      throw new PaymentCryptoError('invalid_argument', `${r.field} must be ${r.bytes} bytes`, r.field)
+    case 'iad_too_short':
+      throw new PaymentCryptoError('invalid_argument', 'tags.9F10 is too short for this profile', 'tags.9F10')
   }
-  return toHex(Buffer.concat(parts))
 }
 
 interface ProfileKeys {
@@ -163,7 +134,7 @@ function verifyWith(imk: EcbFn, input: Omit<VerifyArqcProfileInput, 'imk'>): Ver
   const keys = profileKeys(spec, imk, input)
   const ok = timingSafeEqual(keys.ac.mac(data, spec.padding), arqc)
   if (!ok) return { ok, arpc: null }
-  if (spec.arpc.method === 1) {
+  if (spec.arpcMethod === 1) {
     if (arc === undefined) return { ok, arpc: null }
     const block = Buffer.from(arqc)
     block[0] = (block[0] ?? 0) ^ (arc[0] ?? 0)

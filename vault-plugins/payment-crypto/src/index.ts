@@ -40,6 +40,7 @@ export {
   type ArqcContext,
   cryptogramData,
   COMMON_AC_TAGS,
+  ARQC_PROFILES,
   type ArqcProfile,
   type CryptogramTags,
   type VerifyArqcProfileInput,

@@ -1,3 +1,5 @@
+import { ARQC_PROFILES } from '@cardplane/emv'
+
 /** JSON schemas of the card vault's request bodies (fastify validates before handlers run). */
 
 /** Program definition as sent by the processor on behalf of services/cards. */
@@ -18,7 +20,7 @@ export const programSchema = {
     pvkName: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
     pvki: { type: 'integer', minimum: 0, maximum: 9 },
     imkAcName: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
-    arqcProfile: { enum: ['visa-cvn10', 'visa-cvn18', 'visa-cvn22', 'mc-cvn16', 'mc-cvn17'] },
+    arqcProfile: { enum: ARQC_PROFILES },
   },
 } as const
 

@@ -4,6 +4,7 @@
  * and never returned except by a redeemed reveal session.
  */
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
+import { PROFILE_LAYOUT, cryptogramInput, isArqcProfile } from '@cardplane/emv'
 import { newCardId } from '../domain/card-id.js'
 import { openRecord, sealRecord } from '../domain/envelope.js'
 import { expiryFor, expiryValid, parseYymm, yymm, type Expiry } from '../domain/expiry.js'
@@ -529,8 +530,7 @@ export const APPROVAL_CSU = '00800000'
  * with approvals (a declined chip card finds no issuer authentication data and declines).
  */
 export function arpcResponseFor(profile: string, req: { arc?: string; csu?: string }): { arc: string } | { csu: string } {
-  const method2 = profile === 'visa-cvn18' || profile === 'visa-cvn22'
-  if (method2) return { csu: req.csu ?? APPROVAL_CSU }
+  if (isArqcProfile(profile) && PROFILE_LAYOUT[profile].arpcMethod === 2) return { csu: req.csu ?? APPROVAL_CSU }
   return { arc: req.arc ?? APPROVAL_ARC }
 }
 
@@ -539,60 +539,14 @@ export function issuerAuthenticationData(arpc: string, response: { arc: string }
   return `${arpc}${'arc' in response ? response.arc : response.csu}`.toUpperCase()
 }
 
-/** Byte ranges of the issuer application data (9F10) each profile MACs after the ten common tags. */
-const IAD_PARTS: Record<string, readonly (readonly [number, number])[] | 'all'> = {
-  'visa-cvn10': [[3, 7]],
-  'visa-cvn18': 'all',
-  'visa-cvn22': 'all',
-  'mc-cvn16': [[2, 8]],
-  'mc-cvn17': [
-    [2, 8],
-    [10, 18],
-  ],
-}
-
-/** The ten terminal/card data elements every profile MACs first, with their byte lengths. */
-const COMMON_TAGS: readonly (readonly [string, number])[] = [
-  ['9F02', 6],
-  ['9F03', 6],
-  ['9F1A', 2],
-  ['95', 5],
-  ['5F2A', 2],
-  ['9A', 3],
-  ['9C', 1],
-  ['9F37', 4],
-  ['82', 2],
-  ['9F36', 2],
-]
-
 /**
- * The data an ARQC covers (CDOL1 data as the profile defines it), or undefined when a tag is missing
- * or has the wrong length (the cryptogram then cannot be valid).
- *
- * This mirrors payment-crypto's profile-aware `cryptogramData` (Visa CVN 10: the CVR, IAD bytes 3-6;
- * CVN 18/22: the whole IAD; Mastercard CVN 16: the CVR, bytes 2-7; CVN 17: the CVR and the counters,
- * bytes 10-17). It cannot import it: payment-crypto is a group-4 library (the key service's) and the
- * zone boundary check forbids group 3 from shipping it. test/domain.test.ts keeps the two in lockstep
- * (same output for random tags and IADs, every profile) and the integration test verifies a
- * card-made cryptogram per profile through the vault.
+ * The data an ARQC covers (CDOL1 data as the profile defines it, @cardplane/emv's layout, the same table the
+ * key service's payment-crypto verifies with), or undefined when a tag is missing, not hex or of the wrong
+ * length, or the profile is unknown (the cryptogram then cannot be valid).
  */
 export function arqcData(profile: string, emv: Record<string, string>): string | undefined {
-  const parts = IAD_PARTS[profile]
-  if (!parts) return undefined
-  let out = ''
-  for (const [tag, len] of COMMON_TAGS) {
-    const v = emv[tag]
-    if (v === undefined || v.length !== len * 2) return undefined
-    out += v
-  }
-  const iad = emv['9F10']
-  if (iad === undefined) return undefined
-  if (parts === 'all') return (out + iad).toUpperCase()
-  for (const [start, end] of parts) {
-    if (iad.length < end * 2) return undefined
-    out += iad.slice(start * 2, end * 2)
-  }
-  return out.toUpperCase()
+  const r = cryptogramInput(profile, emv)
+  return r.ok ? r.hex : undefined
 }
 
 /** A card row's sealed record, opened under its data key (EnvelopeError if it does not authenticate). */

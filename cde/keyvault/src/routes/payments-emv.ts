@@ -1,8 +1,6 @@
-import { createArqcContext, type ArqcContext, type ArqcProfile } from '@cardplane/payment-crypto'
+import { ARQC_PROFILES, createArqcContext, type ArqcContext } from '@cardplane/payment-crypto'
 import { digits, hex, name, oneOf, optHex, optInt, optStr } from '../domain/input.js'
 import type { PathRoute } from '../http/router.js'
-
-const PROFILES: readonly ArqcProfile[] = ['visa-cvn10', 'visa-cvn18', 'visa-cvn22', 'mc-cvn16', 'mc-cvn17']
 
 /**
  * `payments/emv/arqc/verify/<imk-ac>`: verifies the ARQC by scheme profile (Visa CVN 10/18/22,
@@ -19,7 +17,7 @@ export const emvRoutes: PathRoute[] = [
         const b = req.data
         const ctx = core.keys.context<ArqcContext>(k, 'arqc', createArqcContext)
         const result = ctx.verifyArqcProfile({
-          profile: oneOf(b, 'profile', PROFILES),
+          profile: oneOf(b, 'profile', ARQC_PROFILES),
           pan: digits(b, 'pan', 12, 19),
           psn: optStr(b, 'psn') === undefined ? '00' : digits(b, 'psn', 2, 2),
           atc: hex(b, 'atc', [2]),
