@@ -9,6 +9,7 @@ import { freePorts, startTestPlatform, TEST_KEYS } from '@cardplane/tool-leak-sc
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
 import { closedLoop, fixedRate, type LoadTarget, type RunResult } from './load.js'
 import { inProcessPipeline } from './in-process.js'
+import { meanServerTimes, readRequestTotals } from './server-times.js'
 
 const SHORT = process.env.BENCH_SHORT === '1'
 const RUN_S = Number(process.env.BENCH_RUN_S ?? (SHORT ? 5 : 15))
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   const call = (c: ServiceClient) => async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> =>
     (await c.request<T>({ method, path, ...(body !== undefined ? { body } : {}) })).body
   const setup: SetupClients = { request: { vault: call(vault), ledger: call(ledger), authorizations: call(authz) } }
-  const results: RunResult[] = []
+  const results: (RunResult & { serverTimes?: Record<string, { count: number; meanMs: number }> })[] = []
   const participants: Record<string, { count: number; meanMs: number }> = {}
   try {
     log(`issuing and funding ${CARDS} cards`)
@@ -102,15 +103,21 @@ async function main(): Promise<void> {
     for (const [label, target] of [['floor', floor], ['authorisation', full]] as const) {
       log(`${label}: warm-up ${WARM_S} s`)
       await closedLoop(`${label} warm-up`, target, 16, WARM_S)
+      // Each run with the mean answering time of every service route it used (see server-times.ts).
+      const measured = async (run: () => Promise<RunResult>): Promise<void> => {
+        const before = await readRequestTotals(platform.urls)
+        const r = await run()
+        const serverTimes = meanServerTimes(before, await readRequestTotals(platform.urls), Math.ceil(r.answered / 100))
+        results.push({ ...r, serverTimes })
+        log(JSON.stringify(results.at(-1)))
+      }
       for (const c of CONCURRENCY) {
         log(`${label}: closed loop, ${c} in flight, ${RUN_S} s`)
-        results.push(await closedLoop(`${label} closed-loop ${c}`, target, c, RUN_S))
-        log(JSON.stringify(results.at(-1)))
+        await measured(() => closedLoop(`${label} closed-loop ${c}`, target, c, RUN_S))
       }
       for (const rate of RATES) {
         log(`${label}: fixed rate ${rate}/s, ${RUN_S} s`)
-        results.push(await fixedRate(`${label} fixed ${rate}/s`, target, rate, RUN_S))
-        log(JSON.stringify(results.at(-1)))
+        await measured(() => fixedRate(`${label} fixed ${rate}/s`, target, rate, RUN_S))
       }
     }
     for (const l of [...visaLinks, ...floorLinks]) await l.close()

@@ -1,0 +1,44 @@
+import t from 'tap'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Histogram, Registry } from 'prom-client'
+import { meanServerTimes, readRequestTotals } from '../src/server-times.js'
+
+// The metric as service-kit registers it: seconds, by method, route and status code.
+function serviceMetrics(): { registry: Registry; h: Histogram<'method' | 'route' | 'status_code'> } {
+  const registry = new Registry()
+  const h = new Histogram({ name: 'http_request_duration_seconds', help: 'x', labelNames: ['method', 'route', 'status_code'], registers: [registry], buckets: [0.01, 0.1, 1] })
+  return { registry, h }
+}
+
+void t.test('mean answering time per route over a run, status codes together, probes left out', async (t) => {
+  const a = serviceMetrics()
+  const b = serviceMetrics()
+  const servers = [a, b].map((m) =>
+    createServer((req, res) => {
+      void m.registry.metrics().then((text) => res.end(req.url === '/metrics' ? text : ''))
+    }),
+  )
+  await Promise.all(servers.map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))))
+  t.teardown(() => servers.forEach((s) => s.close()))
+  const urls = {
+    ledger: `http://127.0.0.1:${(servers[0]!.address() as AddressInfo).port}`,
+    authorizations: `http://127.0.0.1:${(servers[1]!.address() as AddressInfo).port}`,
+    gone: 'http://127.0.0.1:1',
+  }
+  a.h.observe({ method: 'POST', route: '/v1/holds', status_code: '200' }, 5) // before the run: not counted
+  const before = await readRequestTotals(urls)
+  a.h.observe({ method: 'POST', route: '/v1/holds', status_code: '200' }, 0.002)
+  a.h.observe({ method: 'POST', route: '/v1/holds', status_code: '200' }, 0.004)
+  a.h.observe({ method: 'POST', route: '/v1/holds', status_code: '409' }, 0.006)
+  a.h.observe({ method: 'GET', route: '/healthz', status_code: '200' }, 0.001)
+  b.h.observe({ method: 'POST', route: '/v1/decisions', status_code: '200' }, 0.02)
+  b.h.observe({ method: 'GET', route: '/v1/cards/:id', status_code: '200' }, 0.5) // once: under minCount
+  const after = await readRequestTotals(urls)
+  t.same(meanServerTimes(before, after, 1), {
+    'authorizations GET /v1/cards/:id': { count: 1, meanMs: 500 },
+    'authorizations POST /v1/decisions': { count: 1, meanMs: 20 },
+    'ledger POST /v1/holds': { count: 3, meanMs: 4 },
+  })
+  t.same(Object.keys(meanServerTimes(before, after, 2)), ['ledger POST /v1/holds'], 'rarely called routes left out')
+})
