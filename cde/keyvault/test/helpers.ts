@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { startDevSpiffe, type DevSpiffe } from '@cardplane/tool-dev-spiffe'
 import { WorkloadApiClient } from '@cardplane/spiffe'
 import { loadZoneMap, serviceByName, type ZoneMap } from '@cardplane/zones'
+import type { Logger } from '@cardplane/service-kit'
 import type { FastifyInstance } from 'fastify'
 import vault from 'node-vault'
 import pg from 'pg'
@@ -51,7 +52,8 @@ export interface Harness {
   close: () => Promise<void>
 }
 
-export async function startHarness(opts: { tokenTtlSec?: number } = {}): Promise<Harness> {
+/** `logger`: the app's logger (a test collecting log lines); default silent. */
+export async function startHarness(opts: { tokenTtlSec?: number; logger?: Logger } = {}): Promise<Harness> {
   const db = await createTestDatabase()
   const zoneMap = loadZoneMap()
   const dir = await mkdtemp(join(tmpdir(), 'kv-'))
@@ -83,7 +85,7 @@ export async function startHarness(opts: { tokenTtlSec?: number } = {}): Promise
       tokenTtlSec: opts.tokenTtlSec ?? 900,
     },
   })
-  const app = await buildApp({ core, config: { LOG_LEVEL: process.env.KEYVAULT_TEST_LOG === '1' ? 'error' : 'silent' }, bundles, zoneMap })
+  const app = await buildApp({ core, config: { LOG_LEVEL: process.env.KEYVAULT_TEST_LOG === '1' ? 'error' : 'silent' }, bundles, zoneMap, ...(opts.logger ? { logger: opts.logger } : {}) })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   return {
     url,

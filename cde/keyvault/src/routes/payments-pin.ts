@@ -50,7 +50,8 @@ function refuseDecimalizationTable(body: Body): void {
 /**
  * PIN engine: `payments/pin/translate` (ZPK → ZPK, any ISO format 0–4), Visa PVV generate/verify and
  * IBM 3624 offset generate/verify from a PIN block under a ZPK. Clear PINs cross the API only at
- * `payments/pin/encrypt|decrypt/<pek>`, under the issuer's PIN storage key (PIN set / PIN reveal).
+ * `payments/pin/encrypt|decrypt/<pek>`, under the issuer's PIN storage key (PIN set / PIN reveal);
+ * `payments/pin/rewrap/<pek>` moves a stored block to the key's newest version without a clear PIN out.
  */
 export const pinRoutes: PathRoute[] = [
   {
@@ -136,6 +137,29 @@ export const pinRoutes: PathRoute[] = [
         const pan = digits(req.data, 'pan', 12, 19)
         const clear = decryptPinBlock({ key: k.material, block: hex(req.data, 'pin_block', blockBytes(f)), format: f, pan })
         return { data: { pin: decodePinBlock({ format: f, block: clear, pan }), key_version: k.version } }
+      },
+    },
+  },
+  {
+    // A stored PIN block moved to the key's newest version after a rotation: decrypted under the version
+    // it is under and encrypted again under the current one inside this handler; the clear PIN never
+    // leaves it (nor the service). Only a `pek`, like encrypt/decrypt: a link ZPK's blocks are translated.
+    pattern: 'payments/pin/rewrap/:pek',
+    pure: true,
+    handlers: {
+      update: async ({ core, params, req }) => {
+        const n = name(params.pek, 'pek')
+        const from = optInt(req.data, 'key_version', 1, 1_000_000)
+        if (from === undefined) throw new InvalidRequestError('missing_field', 'key_version is required (the version the block is under)', { field: 'key_version' })
+        const src = core.keys.use(n, 'pin-decrypt', from)
+        const dst = core.keys.use(n, 'pin-encrypt')
+        const f = format(req.data, 'format')
+        const pan = digits(req.data, 'pan', 12, 19)
+        const clear = decryptPinBlock({ key: src.material, block: hex(req.data, 'pin_block', blockBytes(f)), format: f, pan })
+        // Decode (checks the block is a well-formed PIN block for this PAN) and encode afresh: format 4's
+        // random fill is new, so the new block shares nothing with the old one but the PIN.
+        const block = encryptPinBlock({ key: dst.material, clearBlock: encodePinBlock({ format: f, pin: decodePinBlock({ format: f, block: clear, pan }), pan }), format: f, pan })
+        return { data: { pin_block: block, key_version: dst.version } }
       },
     },
   },
