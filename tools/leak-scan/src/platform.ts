@@ -170,6 +170,8 @@ async function setUpKeyvault(url: string): Promise<vault.client> {
       'payments/pin/translate': { capabilities: ['update'] },
       [`payments/pin/encrypt/${TEST_KEYS.pek}`]: { capabilities: ['update'] },
       [`payments/pin/decrypt/${TEST_KEYS.pek}`]: { capabilities: ['update'] },
+      [`payments/pin/rewrap/${TEST_KEYS.pek}`]: { capabilities: ['update'] },
+      [`keys/${TEST_KEYS.pek}`]: { capabilities: ['read'] },
       [`transit/datakey/+/${TEST_KEYS.recordsKek}`]: { capabilities: ['update'] },
       [`transit/decrypt/${TEST_KEYS.recordsKek}`]: { capabilities: ['update'] },
       [`transit/rewrap/${TEST_KEYS.recordsKek}`]: { capabilities: ['update'] },

@@ -28,6 +28,9 @@ export const CARD_VAULT_POLICY = {
     'payments/pin/ibm3624/+/pvk': { capabilities: ['update'] },
     'payments/pin/encrypt/pin-storage': { capabilities: ['update'] },
     'payments/pin/decrypt/pin-storage': { capabilities: ['update'] },
+    'payments/pin/rewrap/pin-storage': { capabilities: ['update'] },
+    // Metadata only (latest_version): the rotation pass's work list of stored PIN blocks.
+    'keys/pin-storage': { capabilities: ['read'] },
     'payments/emv/arqc/verify/imk-ac': { capabilities: ['update'] },
     'transit/encrypt/card-data': { capabilities: ['update'] },
     'transit/decrypt/card-data': { capabilities: ['update'] },
