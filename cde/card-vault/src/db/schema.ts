@@ -66,6 +66,13 @@ export const cards = pgTable(
     pinSet: boolean('pin_set').notNull().default(false),
     pinTries: integer('pin_tries').notNull().default(0),
     pinLockedAt: timestamp('pin_locked_at', { withTimezone: true }),
+    /**
+     * Key-service version of the PIN storage key (`pek`) the record's stored PIN block is under, kept in
+     * step with the record: the rotation pass's work list (blocks below the key's latest version). NULL:
+     * no PIN, or a row written before this column (the pass opens it once and fills it in); 0: a PIN the
+     * pass cannot move (PVV only, or a block under another key than the configured one).
+     */
+    pinKeyVersion: integer('pin_key_version'),
     /** Data key the record is sealed under (its kek_version is the recorded key version). */
     dekId: integer('dek_id')
       .notNull()
@@ -75,7 +82,7 @@ export const cards = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('cards_dek_idx').on(t.dekId)],
+  (t) => [index('cards_dek_idx').on(t.dekId), index('cards_pin_key_version_idx').on(t.pinKeyVersion).where(sql`pin_set`)],
 )
 
 /** One-time reveal / PIN-set sessions; only the SHA-256 of the token is stored. */

@@ -84,6 +84,16 @@ export interface KeyService {
   encryptPin(input: { pekName: string; pan: string; pin: string }): Promise<StoredPinBlock>
   /** The clear PIN out of a stored block (PIN reveal). */
   decryptPin(input: StoredPinBlock & { pan: string }): Promise<string>
+  /**
+   * A stored block moved to the storage key's current version (after a rotation of the `pek`): the key
+   * service decrypts and re-encrypts it; the PIN never reaches the card vault.
+   */
+  rewrapPin(input: StoredPinBlock & { pan: string }): Promise<StoredPinBlock>
+  /**
+   * The version new blocks under `pekName` are written under (the key's latest, or its
+   * min_encryption_version when pinned), from the key's metadata: the target of the rotation pass.
+   */
+  latestPinKeyVersion(pekName: string): Promise<number>
 }
 
 /** A PIN block (ISO 9564 format 4) under the card vault's PIN storage key, as stored in the sealed record. */

@@ -27,6 +27,9 @@ export const KEYVAULT_PATHS = {
   pinTranslate: 'payments/pin/translate',
   pinEncrypt: (pek: string) => `payments/pin/encrypt/${pek}`,
   pinDecrypt: (pek: string) => `payments/pin/decrypt/${pek}`,
+  pinRewrap: (pek: string) => `payments/pin/rewrap/${pek}`,
+  /** Key metadata (versions, never material): the PIN storage key's latest version. */
+  keyRead: (name: string) => `keys/${name}`,
 } as const
 
 /** Options of the adapter. */
@@ -260,5 +263,23 @@ export class VaultKeyService implements KeyService {
       ...(input.keyVersion > 0 ? { key_version: input.keyVersion } : {}),
     })
     return String(d.pin)
+  }
+
+  async rewrapPin(input: StoredPinBlock & { pan: string }): Promise<StoredPinBlock> {
+    const d = await this.call(KEYVAULT_PATHS.pinRewrap(input.pekName), {
+      pin_block: input.pinBlock,
+      key_version: input.keyVersion,
+      pan: input.pan,
+      format: 4,
+    })
+    return { pekName: input.pekName, pinBlock: String(d.pin_block), keyVersion: Number(d.key_version) }
+  }
+
+  async latestPinKeyVersion(pekName: string): Promise<number> {
+    const d = await this.call(KEYVAULT_PATHS.keyRead(pekName), undefined)
+    const pinned = Number(d.min_encryption_version ?? 0)
+    const v = pinned > 0 ? pinned : Number(d.latest_version)
+    if (!Number.isInteger(v) || v < 1) throw new UpstreamError('keyvault_error', { message: 'key service keys/<pek> answered no version', retry: true })
+    return v
   }
 }

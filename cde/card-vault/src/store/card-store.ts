@@ -49,6 +49,17 @@ export interface NewCard {
   pinSet: boolean
   dekId: number
   record: Buffer
+  /** Version of the PIN storage key the record's PIN block is under (null: no stored block). */
+  pinKeyVersion: number | null
+}
+
+/** A card whose stored PIN block may be under an older PIN storage key version (the rotation pass's work list). */
+export interface PinWorkRow {
+  cardId: string
+  dekId: number
+  record: Buffer
+  /** null: not known yet (written before the column existed). */
+  pinKeyVersion: number | null
 }
 
 /** A data key row (wrapped form only). */
@@ -145,9 +156,9 @@ export class CardStore {
   async insertCard(c: NewCard): Promise<boolean> {
     const r = await this.pool.query({
       name: 'cv_insert_card',
-      text: `INSERT INTO cards (card_id, program_id, pan_hmac, index_key_id, last_four, bin, pin_set, dek_id, record)
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (pan_hmac) DO NOTHING`,
-      values: [c.cardId, c.programId, c.panHmac, c.indexKeyId, c.lastFour, c.bin, c.pinSet, c.dekId, c.record],
+      text: `INSERT INTO cards (card_id, program_id, pan_hmac, index_key_id, last_four, bin, pin_set, dek_id, record, pin_key_version)
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (pan_hmac) DO NOTHING`,
+      values: [c.cardId, c.programId, c.panHmac, c.indexKeyId, c.lastFour, c.bin, c.pinSet, c.dekId, c.record, c.pinKeyVersion],
     })
     return r.rowCount === 1
   }
@@ -227,15 +238,58 @@ export class CardStore {
     expectedDekId: number,
     dekId: number,
     record: Buffer,
-    extra: { pinSet?: boolean; resetPin?: boolean } = {},
+    extra: { pinSet?: boolean; resetPin?: boolean; pinKeyVersion?: number } = {},
   ): Promise<boolean> {
     const r = await this.pool.query(
       `UPDATE cards SET record = $3, dek_id = $4, updated_at = now(),
          pin_set = COALESCE($5, pin_set),
          pin_tries = CASE WHEN $6 THEN 0 ELSE pin_tries END,
-         pin_locked_at = CASE WHEN $6 THEN NULL ELSE pin_locked_at END
+         pin_locked_at = CASE WHEN $6 THEN NULL ELSE pin_locked_at END,
+         pin_key_version = COALESCE($7, pin_key_version)
        WHERE card_id = $1 AND dek_id = $2`,
-      [cardId, expectedDekId, record, dekId, extra.pinSet ?? null, extra.resetPin === true],
+      [cardId, expectedDekId, record, dekId, extra.pinSet ?? null, extra.resetPin === true, extra.pinKeyVersion ?? null],
+    )
+    return r.rowCount === 1
+  }
+
+  /**
+   * The rotation pass's PIN work list: cards with a PIN whose stored block is under a PIN storage key
+   * version below `latest` (1 ≤ v < latest), or not known yet (NULL: written before the column), in
+   * card ID order after `after` (a cursor, so a card the pass had to leave is not picked again in the
+   * same pass). Cards without a PIN and those marked 0 (nothing to move) are never selected.
+   */
+  async cardsWithPinBelow(latest: number, after: string, limit: number): Promise<PinWorkRow[]> {
+    const r = await this.pool.query(
+      `SELECT card_id, dek_id, record, pin_key_version FROM cards
+       WHERE pin_set AND (pin_key_version IS NULL OR (pin_key_version >= 1 AND pin_key_version < $1)) AND card_id > $2
+       ORDER BY card_id LIMIT $3`,
+      [latest, after, limit],
+    )
+    return (r.rows as { card_id: string; dek_id: number; record: Buffer; pin_key_version: number | null }[]).map((x) => ({
+      cardId: x.card_id,
+      dekId: x.dek_id,
+      record: x.record,
+      pinKeyVersion: x.pin_key_version,
+    }))
+  }
+
+  /**
+   * Store a record whose PIN block moved (or whose PIN key version is only being recorded: same record,
+   * same data key) with its PIN key version, in one UPDATE and only if the row is exactly as it was read
+   * (same data key and the same sealed bytes — every write seals afresh with a new nonce). A concurrent PIN
+   * set, PIN change or rewrap wins; this write is then dropped and the caller leaves the card.
+   */
+  async replacePinRecord(
+    cardId: string,
+    expected: { dekId: number; record: Buffer },
+    dekId: number,
+    record: Buffer,
+    pinKeyVersion: number,
+  ): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE cards SET record = $4, dek_id = $5, pin_key_version = $6, updated_at = now()
+       WHERE card_id = $1 AND dek_id = $2 AND record = $3`,
+      [cardId, expected.dekId, expected.record, record, dekId, pinKeyVersion],
     )
     return r.rowCount === 1
   }

@@ -5,6 +5,7 @@
  */
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
 import { PROFILE_LAYOUT, cryptogramInput, isArqcProfile } from '@cardplane/emv'
+import { CardplaneError } from '@cardplane/service-kit'
 import { newCardId } from '../domain/card-id.js'
 import { openRecord, sealRecord } from '../domain/envelope.js'
 import { expiryFor, expiryValid, parseYymm, yymm, type Expiry } from '../domain/expiry.js'
@@ -31,6 +32,20 @@ interface CardRecord {
    * reveal decrypts (through the key service). Absent on cards whose PIN the vault only knows by PVV.
    */
   pinb?: { k: string; b: string; v: number }
+}
+
+/** One batch of the PIN storage key rotation pass ({@link CardVault.rewrapPinBatch}). */
+export interface PinRewrapBatch {
+  /** Cards looked at (0: nothing left after the cursor). */
+  seen: number
+  /** Blocks moved to the latest version (record resealed, column set). */
+  moved: number
+  /** Cards whose column was only filled in (block already current, or nothing the pass can move). */
+  recorded: number
+  /** Blocks the key service refused to move (left as they are). */
+  refused: number
+  /** Cursor for the next batch (the last card ID looked at). */
+  last: string
 }
 
 /** Session kinds: card details reveal, PIN set, PIN reveal. */
@@ -240,6 +255,7 @@ export class CardVault {
       pinSet: record.pvv !== undefined,
       dekId: dek.id,
       record: sealed,
+      pinKeyVersion: this.pinKeyColumn(record),
     })
     if (!ok) return undefined
     return { cardId, programId: program.id, bin: pan.slice(0, 6), lastFour: pan.slice(-4), expiryMonth: expiry.month, expiryYear: expiry.year }
@@ -491,7 +507,8 @@ export class CardVault {
       rec.pinb = storedPin(stored)
       const dek = await this.keyManager.recordKey()
       const sealed = sealRecord(dek.key, cardId, Buffer.from(JSON.stringify(rec), 'utf8'))
-      if (await this.store.replaceRecord(cardId, row.dekId, dek.id, sealed, { pinSet: true, resetPin: true })) return
+      const pinKeyVersion = this.pinKeyColumn(rec) ?? 0
+      if (await this.store.replaceRecord(cardId, row.dekId, dek.id, sealed, { pinSet: true, resetPin: true, pinKeyVersion })) return
     }
     throw new Error('card record kept changing while setting the PIN')
   }
@@ -513,6 +530,64 @@ export class CardVault {
       if (await this.store.replaceRecord(row.cardId, row.dekId, active.id, sealed)) moved++
     }
     return moved
+  }
+
+  /**
+   * The `cards.pin_key_version` value of a record: the PIN storage key version its block is under; 0 when
+   * there is a PIN the rotation pass cannot move (PVV only, a block under another key than the configured
+   * one, or of unknown version); null without a PIN.
+   */
+  private pinKeyColumn(rec: CardRecord): number | null {
+    if (rec.pinb) return rec.pinb.k === this.pinKey && rec.pinb.v >= 1 ? rec.pinb.v : 0
+    return rec.pvv !== undefined ? 0 : null
+  }
+
+  /** The PIN storage key version new blocks are written under (the target of {@link rewrapPinBatch}). */
+  async latestPinKeyVersion(): Promise<number> {
+    return this.keys.latestPinKeyVersion(this.pinKey)
+  }
+
+  /**
+   * One batch of the rotation pass over stored PIN blocks: cards whose block is under a PIN storage key
+   * version below `latest` (or not known yet: rows written before `cards.pin_key_version`) in card ID order
+   * after `after`. Each record is opened, its block moved by the key service (`payments/pin/rewrap`, the
+   * PIN never comes out) and the record resealed under the active data key; record, data key and
+   * `pin_key_version` are written in one UPDATE only if the row is unchanged since it was read, so a PIN set
+   * meanwhile is never overwritten (that card is left; its new block is under the latest version anyway).
+   * Rows of unknown version whose block is already current only get the column filled in. A block the key
+   * service refuses (4xx) is counted in `refused` and left. `seen` 0: done.
+   */
+  async rewrapPinBatch(latest: number, after = '', limit = 200): Promise<PinRewrapBatch> {
+    const rows = await this.store.cardsWithPinBelow(latest, after, limit)
+    let moved = 0
+    let recorded = 0
+    let refused = 0
+    for (const row of rows) {
+      const rec = openWith(await this.dataKeys.get(row.dekId), row)
+      const now = this.pinKeyColumn(rec) ?? 0
+      if (now === 0 || now >= latest || !rec.pinb) {
+        // Nothing to move (already current, PVV only, another key): record what the record holds.
+        if (await this.store.replacePinRecord(row.cardId, row, row.dekId, row.record, now)) recorded++
+        continue
+      }
+      let stored: StoredPinBlock
+      try {
+        stored = await this.keys.rewrapPin({ pekName: rec.pinb.k, pinBlock: rec.pinb.b, keyVersion: rec.pinb.v, pan: rec.pan })
+      } catch (err) {
+        // Refused for this block (e.g. its version is already below min_decryption_version): leave the
+        // card and go on with the others; the key service being unavailable ends the pass.
+        if (err instanceof CardplaneError && !err.retry) {
+          refused++
+          continue
+        }
+        throw err
+      }
+      rec.pinb = storedPin(stored)
+      const dek = await this.keyManager.recordKey()
+      const sealed = sealRecord(dek.key, row.cardId, Buffer.from(JSON.stringify(rec), 'utf8'))
+      if (await this.store.replacePinRecord(row.cardId, row, dek.id, sealed, this.pinKeyColumn(rec) ?? 0)) moved++
+    }
+    return { seen: rows.length, moved, recorded, refused, last: rows.at(-1)?.cardId ?? after }
   }
 }
 
@@ -550,7 +625,7 @@ export function arqcData(profile: string, emv: Record<string, string>): string |
 }
 
 /** A card row's sealed record, opened under its data key (EnvelopeError if it does not authenticate). */
-function openWith(key: Buffer, row: CardRow): CardRecord {
+function openWith(key: Buffer, row: Pick<CardRow, 'cardId' | 'record'>): CardRecord {
   return JSON.parse(openRecord(key, row.cardId, row.record).toString('utf8')) as CardRecord
 }
 

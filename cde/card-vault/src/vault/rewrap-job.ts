@@ -1,23 +1,41 @@
 /**
  * Background rotation: every interval, follow the key service's newest KEK version (KeyManager.rotate)
- * and move records sealed under older data keys, one batch at a time so reads and writes continue.
+ * and move records sealed under older data keys, one batch at a time so reads and writes continue; then
+ * move stored PIN blocks under older versions of the PIN storage key (CardVault.rewrapPinBatch).
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { CardVault } from './card-vault.js'
 import type { KeyManager } from './key-manager.js'
 
+/** What one pass did. */
+export interface RewrapPass {
+  /** Records moved to the active data key (KEK rotation). */
+  records: number
+  /** Stored PIN blocks moved to the PIN storage key's latest version. */
+  pinBlocks: number
+  /** Cards whose `pin_key_version` was only filled in (rows from before the column; nothing to move). */
+  pinVersionsRecorded: number
+  /** PIN blocks the key service refused to move (left under their version). */
+  pinBlocksRefused: number
+  /** The PIN storage key version the pass moved blocks to. */
+  pinKeyVersion: number
+}
+
 /** Handle of a running job. */
 export interface RewrapJob {
-  /** One full pass: rotate if needed, then rewrap until nothing is left. Returns records moved. */
-  runOnce(): Promise<number>
+  /**
+   * One full pass: rotate if needed, rewrap records until nothing is left, then move stored PIN blocks
+   * below the PIN storage key's latest version (once over the work list, in card ID order).
+   */
+  runOnce(): Promise<RewrapPass>
   stop(): Promise<void>
 }
 
 /** Start the periodic job (intervalMs 0: no timer, runOnce only). */
 export function startRewrapJob(vault: CardVault, keys: KeyManager, log: FastifyBaseLogger, intervalMs: number): RewrapJob {
-  let running: Promise<number> | undefined
+  let running: Promise<RewrapPass> | undefined
   let stopped = false
-  const runOnce = (): Promise<number> => {
+  const runOnce = (): Promise<RewrapPass> => {
     running ??= (async () => {
       const r = await keys.rotate()
       if (r.rotated) log.info({ recordsKeyId: r.recordsKeyId, kekVersion: r.recordsKekVersion }, 'card data key rotated')
@@ -29,7 +47,20 @@ export function startRewrapJob(vault: CardVault, keys: KeyManager, log: FastifyB
         if (n === 0) break
       }
       if (total > 0) log.info({ moved: total, kekVersion: r.recordsKekVersion }, 'card records rewrapped')
-      return total
+      // PIN blocks: after the records, so a PIN-side failure never holds up a KEK rotation.
+      const pinKeyVersion = await vault.latestPinKeyVersion()
+      const pins = { moved: 0, recorded: 0, refused: 0 }
+      for (let after = ''; !stopped; ) {
+        const b = await vault.rewrapPinBatch(pinKeyVersion, after, 200)
+        pins.moved += b.moved
+        pins.recorded += b.recorded
+        pins.refused += b.refused
+        if (b.seen === 0) break
+        after = b.last
+      }
+      if (pins.moved + pins.recorded > 0) log.info({ moved: pins.moved, recorded: pins.recorded, pinKeyVersion }, 'stored PIN blocks rewrapped')
+      if (pins.refused > 0) log.warn({ refused: pins.refused, pinKeyVersion }, 'stored PIN blocks the key service refused to rewrap (left under their version)')
+      return { records: total, pinBlocks: pins.moved, pinVersionsRecorded: pins.recorded, pinBlocksRefused: pins.refused, pinKeyVersion }
     })().finally(() => {
       running = undefined
     })
