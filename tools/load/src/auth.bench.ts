@@ -47,11 +47,15 @@ async function main(): Promise<void> {
   const linkDefaults = { scheme: 'visa', framing: 'vmlh', allowedPeers: [], maxFrameSize: 4096, readTimeoutMs: 5000, idleTimeoutMs: 600_000, maxConnections: 16, maxInFlight: 1024 }
   const redisPrefix = `cardplane:bench:${randomUUID()}:`
   log('starting platform (keyvault, card-vault, ledger, authorizations, proxy-internal, processor, proxy-public)')
+  // BENCH_SERVICE_ENV: extra environment per service, as JSON ({"authorizations":{"DB_POOL_SIZE":"64"}}), to try settings.
+  const extraEnv = JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}') as Record<string, Record<string, string>>
+  const withExtra = (env: Record<string, Record<string, string>>): Record<string, Record<string, string>> =>
+    Object.fromEntries(Object.entries(env).map(([name, e]) => [name, { ...e, ...extraEnv[name] }]))
   const platform = await startTestPlatform({
     services: ['keyvault', 'card-vault', 'ledger', 'authorizations', 'proxy-internal', 'processor', 'proxy-public'],
     prefix: 'bench_auth',
     log,
-    env: {
+    env: withExtra({
       keyvault: { LOG_LEVEL: 'warn' },
       'card-vault': { LOG_LEVEL: 'warn' },
       ledger: { LOG_LEVEL: 'warn' },
@@ -74,7 +78,7 @@ async function main(): Promise<void> {
           { name: 'floor', port: floorPort, ...linkDefaults },
         ]),
       },
-    },
+    }),
   })
   const clients: ServiceClient[] = []
   const mk = (callee: string, as: string): ServiceClient => {
