@@ -11,26 +11,14 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import pg from 'pg'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { processCpuUs, startTestPlatform, TEST_KEYS } from '@cardplane/tool-leak-scan/platform'
+import { processCpuUs, startTestPlatform, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000)
 /** The card vault's CVV batching (CARD_VAULT_CVV_BATCH_MAX): 1 = one key-service call per check. */
 const CVV_BATCH_MAX = Number(process.env.CARD_VAULT_BENCH_CVV_BATCH_MAX ?? 64)
 /** Verification figures only, printed and not written (quick runs while profiling). */
 const VERIFY_ONLY = process.env.CARD_VAULT_BENCH_VERIFY_ONLY === '1'
-const PROGRAM = {
-  id: 'bench-debit',
-  bin: '45399140',
-  panLength: 16,
-  accountStart: '0000000',
-  rangeSize: '10000000',
-  validityMonths: 36,
-  serviceCode: '201',
-  pinTryLimit: 3,
-  cvkName: TEST_KEYS.cvk,
-  pvkName: TEST_KEYS.pvk,
-  pvki: 1,
-}
+const PROGRAM = testProgram('bench-debit', '45399140', '0000000', '10000000')
 
 interface Figure {
   name: string

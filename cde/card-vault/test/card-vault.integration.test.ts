@@ -15,21 +15,9 @@ import {
   type ArqcProfile,
 } from '@cardplane/payment-crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
+import { startTestPlatform, TEST_KEYS, type TestPlatform, testProgram } from '@cardplane/tool-leak-scan/platform'
 
-const PROGRAM = {
-  id: 'it-debit-gb',
-  bin: '45399120',
-  panLength: 16,
-  accountStart: '1000000',
-  rangeSize: '1000000',
-  validityMonths: 36,
-  serviceCode: '201',
-  pinTryLimit: 3,
-  cvkName: TEST_KEYS.cvk,
-  pvkName: TEST_KEYS.pvk,
-  pvki: 1,
-}
+const PROGRAM = testProgram('it-debit-gb', '45399120', '1000000')
 
 interface Issued {
   cardId: string

@@ -7,7 +7,7 @@ import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import { createLogger, createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { serviceByName } from '@cardplane/zones'
-import { startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
+import { startTestPlatform, TEST_KEYS, type TestPlatform, testProgram } from '@cardplane/tool-leak-scan/platform'
 import { buildApp } from '../src/app.js'
 import { loadCardVaultConfig } from '../src/config.js'
 import { runMigrations } from '../src/db/migrate.js'
@@ -16,19 +16,7 @@ import { VaultKeyService } from '../src/keys/vault-key-service.js'
 import { CardStore } from '../src/store/card-store.js'
 
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
-const PROGRAM = {
-  id: 'pin-rewrap-gb',
-  bin: '45399130',
-  panLength: 16,
-  accountStart: '2000000',
-  rangeSize: '1000000',
-  validityMonths: 36,
-  serviceCode: '201',
-  pinTryLimit: 3,
-  cvkName: TEST_KEYS.cvk,
-  pvkName: TEST_KEYS.pvk,
-  pvki: 1,
-}
+const PROGRAM = testProgram('pin-rewrap-gb', '45399130', '2000000')
 
 let platform: TestPlatform
 let app: FastifyInstance

@@ -92,6 +92,14 @@ export async function freePort(): Promise<number> {
   return (await freePorts(1))[0]!
 }
 
+/**
+ * A card program on the test keys: 16-digit PANs, three years' validity, service code 201, three PIN tries,
+ * CVK/PVK from {@link TEST_KEYS}. Tests and benchmarks differ only in id, BIN and account range.
+ */
+export function testProgram(id: string, bin: string, accountStart: string, rangeSize = '1000000') {
+  return { id, bin, panLength: 16, accountStart, rangeSize, validityMonths: 36, serviceCode: '201', pinTryLimit: 3, cvkName: TEST_KEYS.cvk, pvkName: TEST_KEYS.pvk, pvki: 1 }
+}
+
 /** Ports this process has handed out: the kernel may offer a closed one again, never give it twice. */
 const handedOut = new Set<number>()
 

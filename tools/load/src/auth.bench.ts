@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { freePorts, startTestPlatform, TEST_KEYS } from '@cardplane/tool-leak-scan/platform'
+import { freePorts, startTestPlatform, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
 import { closedLoop, fixedRate, type LoadTarget, type RunResult } from './load.js'
 import { inProcessPipeline } from './in-process.js'
@@ -21,19 +21,7 @@ const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '8,64').split(',').map(Num
 const CARDS = Number(process.env.BENCH_CARDS ?? 64)
 const RATES = (process.env.BENCH_RATES ?? '50,500,1000').split(',').map(Number)
 
-const PROGRAM: SimProgram = {
-  id: 'bench-visa-eur',
-  bin: '45399140',
-  panLength: 16,
-  accountStart: '3000000',
-  rangeSize: '1000000',
-  validityMonths: 36,
-  serviceCode: '201',
-  pinTryLimit: 3,
-  cvkName: TEST_KEYS.cvk,
-  pvkName: TEST_KEYS.pvk,
-  pvki: 1,
-}
+const PROGRAM: SimProgram = testProgram('bench-visa-eur', '45399140', '3000000')
 
 
 const log = (m: string): void => console.error(`[bench:auth] ${m}`)

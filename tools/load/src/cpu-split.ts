@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { startTestPlatform, freePort, processCpuUs, TEST_KEYS } from '@cardplane/tool-leak-scan/platform'
+import { startTestPlatform, freePort, processCpuUs, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
 import { closedLoop, type LoadTarget } from './load.js'
 
@@ -78,10 +78,7 @@ async function main(): Promise<void> {
   const call = (c: ServiceClient) => async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> =>
     (await c.request<T>({ method, path, ...(body !== undefined ? { body } : {}) })).body
   const setup: SetupClients = { request: { vault: call(mk('card-vault', 'processor')), ledger: call(mk('ledger', 'cards')), authorizations: call(mk('authorizations', 'cards')) } }
-  const program: SimProgram = {
-    id: 'cpu-visa-eur', bin: '45399141', panLength: 16, accountStart: '3000000', rangeSize: '1000000', validityMonths: 36,
-    serviceCode: '201', pinTryLimit: 3, cvkName: TEST_KEYS.cvk, pvkName: TEST_KEYS.pvk, pvki: 1,
-  }
+  const program: SimProgram = testProgram('cpu-visa-eur', '45399141', '3000000')
   try {
     const cards = await issueCards(setup, { program, count: CARDS, fund: 1_000_000_000, accountPrefix: `acc_cpu_${process.pid}` })
     const links = await Promise.all(Array.from({ length: 4 }, (_, i) => VisaLinkClient.connect({ port: visaPort, timeoutMs: 10_000, visaStationId: String(300 + i).padStart(6, '0') })))

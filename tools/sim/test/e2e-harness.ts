@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { freePort, startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
+import { freePort, startTestPlatform, testProgram, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
 import { authorizationRequest, type AuthOptions, type SimKeys } from '../src/card-messages.js'
 import type { IssuedCard } from '../src/issuer-setup.js'
 import { VisaLinkClient } from '../src/visa-link-client.js'
@@ -14,21 +14,7 @@ export const KEYS: SimKeys = { imkAc: TEST_KEYS.imkMaterial, arqcProfile: 'visa-
 
 /** The card program of an end-to-end run: test keys, chip by Visa CVN 18 under the test IMK-AC. */
 export function e2eProgram(id: string, bin: string, accountStart: string) {
-  return {
-    id,
-    bin,
-    panLength: 16,
-    accountStart,
-    rangeSize: '1000000',
-    validityMonths: 36,
-    serviceCode: '201',
-    pinTryLimit: 3,
-    cvkName: TEST_KEYS.cvk,
-    pvkName: TEST_KEYS.pvk,
-    pvki: 1,
-    imkAcName: TEST_KEYS.imk,
-    arqcProfile: 'visa-cvn18' as const,
-  }
+  return { ...testProgram(id, bin, accountStart), imkAcName: TEST_KEYS.imk, arqcProfile: 'visa-cvn18' as const }
 }
 
 /** A running end-to-end platform with clients as the card vault's, the ledger's and authorizations' callers. */
