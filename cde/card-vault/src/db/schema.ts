@@ -42,6 +42,11 @@ export const dataKeys = pgTable(
   wrapped: text('wrapped').notNull(),
   active: boolean('active').notNull().default(true),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  /**
+   * `index` keys only: when a replaced index key stopped being needed (no card left under it). A replaced
+   * index key (not active) with no `retired_at` is *retiring*: lookups still fall back to it.
+   */
+  retiredAt: timestamp('retired_at', { withTimezone: true }),
   },
   // At most one active key per purpose, even when two instances start at once.
   (t) => [uniqueIndex('data_keys_one_active').on(t.purpose).where(sql`active`)],
@@ -82,7 +87,11 @@ export const cards = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('cards_dek_idx').on(t.dekId), index('cards_pin_key_version_idx').on(t.pinKeyVersion).where(sql`pin_set`)],
+  (t) => [
+    index('cards_dek_idx').on(t.dekId),
+    index('cards_index_key_idx').on(t.indexKeyId),
+    index('cards_pin_key_version_idx').on(t.pinKeyVersion).where(sql`pin_set`),
+  ],
 )
 
 /** One-time reveal / PIN-set sessions; only the SHA-256 of the token is stored. */

@@ -72,6 +72,14 @@ export interface DataKeyRow {
   active: boolean
 }
 
+/** A card as the PAN-index re-keying step reads it: enough to open the record and guard the update. */
+export interface IndexWorkRow {
+  cardId: string
+  indexKeyId: number
+  dekId: number
+  record: Buffer
+}
+
 function program(r: any): ProgramRow {
   return {
     id: r.id,
@@ -290,6 +298,99 @@ export class CardStore {
       `UPDATE cards SET record = $4, dek_id = $5, pin_key_version = $6, updated_at = now()
        WHERE card_id = $1 AND dek_id = $2 AND record = $3`,
       [cardId, expected.dekId, expected.record, record, dekId, pinKeyVersion],
+    )
+    return r.rowCount === 1
+  }
+
+  /**
+   * The re-keying step's work list: cards indexed under one of the index keys `keyIds` (the ones that are
+   * not active: an equality list, so `cards_index_key_idx` answers and a pass with nothing to do is cheap),
+   * in card ID order after `after` (a cursor, so a card the pass had to leave is not picked again).
+   */
+  async cardsUnderIndexKeys(keyIds: number[], after: string, limit: number): Promise<IndexWorkRow[]> {
+    if (keyIds.length === 0) return []
+    const r = await this.pool.query(
+      `SELECT card_id, index_key_id, dek_id, record FROM cards WHERE index_key_id = ANY($1::int[]) AND card_id > $2 ORDER BY card_id LIMIT $3`,
+      [keyIds, after, limit],
+    )
+    return (r.rows as { card_id: string; index_key_id: number; dek_id: number; record: Buffer }[]).map((x) => ({
+      cardId: x.card_id,
+      indexKeyId: x.index_key_id,
+      dekId: x.dek_id,
+      record: x.record,
+    }))
+  }
+
+  /**
+   * Move a card's PAN index entry to another index key: HMAC and key id in one UPDATE, only while the row is
+   * still under `expectedKeyId`. False when the row changed meanwhile, or when the new HMAC is already taken
+   * (a card with the same PAN under the new key: left for an operator, never overwritten).
+   */
+  async reindexCard(cardId: string, expectedKeyId: number, keyId: number, hmac: Buffer): Promise<boolean> {
+    try {
+      const r = await this.pool.query(
+        'UPDATE cards SET pan_hmac = $3, index_key_id = $4, updated_at = now() WHERE card_id = $1 AND index_key_id = $2',
+        [cardId, expectedKeyId, hmac, keyId],
+      )
+      return r.rowCount === 1
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') return false
+      throw err
+    }
+  }
+
+  /** Ids of the index keys other than `activeId` (retiring and retired ones). */
+  async otherIndexKeyIds(activeId: number): Promise<number[]> {
+    const r = await this.pool.query(`SELECT id FROM data_keys WHERE purpose = 'index' AND id <> $1 ORDER BY id`, [activeId])
+    return (r.rows as { id: number }[]).map((x) => x.id)
+  }
+
+  /** Index keys that were replaced and are not retired yet (lookups still fall back to them), oldest first. */
+  async retiringIndexKeys(): Promise<DataKeyRow[]> {
+    const r = await this.pool.query({
+      name: 'cv_retiring_index_keys',
+      text: `SELECT * FROM data_keys WHERE purpose = 'index' AND NOT active AND retired_at IS NULL ORDER BY id`,
+    })
+    return r.rows.map(dataKey)
+  }
+
+  /**
+   * Start replacing the index key: `replacing` (the active one) becomes retiring and `k` the active one, in
+   * one transaction. Refused (`retiring`) while a replaced key is still retiring (one replacement at a time);
+   * `raced` when `replacing` was no longer the active key.
+   */
+  async replaceIndexKey(
+    k: Omit<DataKeyRow, 'id' | 'active' | 'purpose'>,
+    replacing: number,
+  ): Promise<{ ok: true; row: DataKeyRow } | { ok: false; reason: 'retiring'; retiringKeyId: number } | { ok: false; reason: 'raced' }> {
+    return this.tx(async (c) => {
+      // The index keys' rows locked: two replacements at once are serialised here.
+      const keys = await c.query(`SELECT id, active, retired_at FROM data_keys WHERE purpose = 'index' ORDER BY id FOR UPDATE`)
+      const retiring = (keys.rows as { id: number; active: boolean; retired_at: Date | null }[]).find((x) => !x.active && x.retired_at === null)
+      if (retiring) return { ok: false, reason: 'retiring', retiringKeyId: retiring.id }
+      const off = await c.query('UPDATE data_keys SET active = false WHERE id = $1 AND active', [replacing])
+      if (off.rowCount !== 1) return { ok: false, reason: 'raced' }
+      const r = await c.query(
+        `INSERT INTO data_keys (purpose, kek_name, kek_version, wrapped, active) VALUES ('index',$1,$2,$3,true) RETURNING *`,
+        [k.kekName, k.kekVersion, k.wrapped],
+      )
+      return { ok: true, row: dataKey(r.rows[0]) }
+    })
+  }
+
+  /**
+   * Mark a retiring index key retired, only when no card is indexed under it any more and its replacement
+   * has been active for longer than `graceMs` (every instance re-reads the index keys within that time, so
+   * none still indexes new cards under the old key). True when marked.
+   */
+  async retireIndexKey(id: number, graceMs: number): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE data_keys SET retired_at = now()
+       WHERE id = $1 AND purpose = 'index' AND NOT active AND retired_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM cards WHERE index_key_id = $1)
+         AND EXISTS (SELECT 1 FROM data_keys a WHERE a.purpose = 'index' AND a.active
+                     AND a.created_at <= now() - make_interval(secs => $2::double precision / 1000))`,
+      [id, graceMs],
     )
     return r.rowCount === 1
   }
