@@ -7,6 +7,7 @@ import type { ZoneMap } from '@cardplane/zones'
 import type { CardVaultConfig } from './config.js'
 import { DataKeyCache } from './keys/data-key-cache.js'
 import type { KeyService } from './keys/key-service.js'
+import { registerAdmin } from './routes/admin.js'
 import { registerGetCard } from './routes/get-card.js'
 import { registerIssueCards } from './routes/issue-cards.js'
 import { registerSessions } from './routes/sessions.js'
@@ -22,7 +23,7 @@ export interface CardVaultDeps {
     CardVaultConfig,
     'LOG_LEVEL' | 'CARD_VAULT_RECORDS_KEK' | 'CARD_VAULT_INDEX_KEK' | 'CARD_VAULT_REVEAL_TTL_SECONDS' | 'CARD_VAULT_REWRAP_INTERVAL_MS'
   > &
-    Partial<Pick<CardVaultConfig, 'CARD_VAULT_PIN_KEY'>>
+    Partial<Pick<CardVaultConfig, 'CARD_VAULT_PIN_KEY' | 'CARD_VAULT_KEY_REFRESH_MS'>>
   /** Trust bundles for validating callers' JWT-SVIDs (the Workload API client). */
   bundles: JwtBundleSource
   zoneMap: ZoneMap
@@ -43,6 +44,7 @@ declare module 'fastify' {
  * - `POST /v1/cards` issue (processor) · `GET /v1/cards/:cardId` (processor, manufacturing)
  * - `POST /v1/verify` authorisation checks, `POST /v1/resolve` PAN -> card ID (processor)
  * - `POST /v1/cards/:cardId/sessions`, `POST /v1/sessions/reveal`, `/v1/sessions/pin`, `/v1/sessions/pin-reveal` (processor)
+ * - `POST /v1/admin/index-key/replace` start a PAN index key replacement (processor, the operator path)
  * - `GET /v1/probe`, `/healthz`, `/readyz` (PostgreSQL, key service), `/metrics`
  */
 export async function buildApp(deps: CardVaultDeps): Promise<FastifyInstance> {
@@ -58,6 +60,7 @@ export async function buildApp(deps: CardVaultDeps): Promise<FastifyInstance> {
   const keyManager = new KeyManager(store, deps.keys, cache, {
     recordsKek: deps.config.CARD_VAULT_RECORDS_KEK,
     indexKek: deps.config.CARD_VAULT_INDEX_KEK,
+    ...(deps.config.CARD_VAULT_KEY_REFRESH_MS ? { refreshMs: deps.config.CARD_VAULT_KEY_REFRESH_MS } : {}),
   })
   const vault = new CardVault(store, deps.keys, cache, keyManager, {
     revealTtlSeconds: deps.config.CARD_VAULT_REVEAL_TTL_SECONDS,
@@ -87,6 +90,7 @@ export async function buildApp(deps: CardVaultDeps): Promise<FastifyInstance> {
   registerGetCard(app, vault)
   registerVerify(app, vault)
   registerSessions(app, vault)
+  registerAdmin(app, keyManager)
   const job = startRewrapJob(vault, keyManager, app.log, deps.config.CARD_VAULT_REWRAP_INTERVAL_MS)
   app.decorate('rewrap', job)
   app.addHook('onClose', async () => {

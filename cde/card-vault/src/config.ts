@@ -27,6 +27,12 @@ export const cardVaultConfigSchema = Type.Composite([
       default: 30_000,
       description: 'How often the rotation job checks for a newer key-service key version and rewraps records (0: off).',
     }),
+    CARD_VAULT_KEY_REFRESH_MS: Type.Integer({
+      minimum: 100,
+      default: 30_000,
+      description:
+        'How long an instance uses the active data keys it read before reading them again (ms): a PAN index key replaced by another instance is picked up within this time, and a replaced index key is retired only once its successor is older than this.',
+    }),
     CARD_VAULT_DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 20, description: 'PostgreSQL connections in the pool.' }),
     CARD_VAULT_CVV_BATCH_MAX: Type.Integer({
       minimum: 1,

@@ -34,6 +34,18 @@ interface CardRecord {
   pinb?: { k: string; b: string; v: number }
 }
 
+/** One batch of the PAN index re-keying ({@link CardVault.reindexBatch}). */
+export interface IndexRewrapBatch {
+  /** Rows read (0: nothing left after the cursor). */
+  seen: number
+  /** Rows moved to the active index key. */
+  moved: number
+  /** Rows left (changed meanwhile, or the new HMAC already taken). */
+  left: number
+  /** Cursor for the next batch. */
+  last: string
+}
+
 /** One batch of the PIN storage key rotation pass ({@link CardVault.rewrapPinBatch}). */
 export interface PinRewrapBatch {
   /** Cards looked at (0: nothing left after the cursor). */
@@ -155,8 +167,10 @@ export class CardVault {
 
   /** PAN-index lookups of verify/resolve, batched into one query per event-loop turn. */
   private readonly panLookups: PanLookupBatcher
-  /** The index key as a KeyObject (one import per key, not one per HMAC). */
+  /** The index key last used as a KeyObject (one import per key, not one per HMAC). */
   private indexKeyObject: { raw: Buffer; key: KeyObject } | undefined
+  /** KeyObjects of other index keys (the retiring one while a replacement runs). */
+  private readonly indexKeyObjects = new WeakMap<Buffer, KeyObject>()
 
   private readonly pinKey: string
 
@@ -195,8 +209,24 @@ export class CardVault {
   }
 
   private hmacUnder(active: ActiveKey, pan: string): Buffer {
-    if (this.indexKeyObject?.raw !== active.key) this.indexKeyObject = { raw: active.key, key: createSecretKey(active.key) }
+    if (this.indexKeyObject?.raw !== active.key) {
+      let key = this.indexKeyObjects.get(active.key)
+      if (!key) this.indexKeyObjects.set(active.key, (key = createSecretKey(active.key)))
+      this.indexKeyObject = { raw: active.key, key }
+    }
     return createHmac('sha256', this.indexKeyObject.key).update(pan, 'utf8').digest()
+  }
+
+  /**
+   * The card of a PAN through the index: under the active index key, and when nothing is found while a
+   * replaced index key is retiring (cards not re-indexed yet), under that one. (verify does the same inline,
+   * so that its found-at-once path has no extra await.)
+   */
+  private async findByPan(active: ActiveKey, pan: string): Promise<CardRow | undefined> {
+    const row = await this.panLookups.find(this.hmacUnder(active, pan))
+    if (row) return row
+    const retiring = this.keyManager.retiringIndexKeyNow()
+    return retiring ? this.panLookups.find(this.hmacUnder(retiring, pan)) : undefined
   }
 
   /** Issue `count` cards of a program. Optional chosen PIN applies to every card of the call. */
@@ -243,6 +273,9 @@ export class CardVault {
     }
     const cardId = newCardId()
     const { hmac, keyId } = await this.panHmac(pan)
+    // While an index key is retiring, a PAN already indexed under it is taken too (burnt like a collision).
+    const retiring = this.keyManager.retiringIndexKeyNow()
+    if (retiring && (await this.store.findByPanHmac(this.hmacUnder(retiring, pan)))) return undefined
     const dek = await this.keyManager.recordKey()
     const sealed = sealRecord(dek.key, cardId, Buffer.from(JSON.stringify(record), 'utf8'))
     const ok = await this.store.insertCard({
@@ -294,15 +327,19 @@ export class CardVault {
   /** PAN -> card ID through the keyed index; undefined when unknown. */
   async resolve(pan: string): Promise<string | undefined> {
     if (!/^\d{12,19}$/.test(pan)) return undefined
-    const { hmac } = await this.panHmac(pan)
-    return (await this.panLookups.find(hmac))?.cardId
+    return (await this.findByPan(this.keyManager.indexKeyNow() ?? (await this.keyManager.indexKey()), pan))?.cardId
   }
 
   /** Verify one authorisation's sensitive data. Returns the card ID and results, never the PAN. */
   async verify(req: VerifyRequest): Promise<VerifyResult> {
     if (typeof req.pan !== 'string' || !/^\d{12,19}$/.test(req.pan)) throw invalid('pan_invalid', 'PAN is malformed')
     // Index key, program and data key are in memory after the first verifications: no wait for them.
-    const row = await this.panLookups.find(this.hmacUnder(this.keyManager.indexKeyNow() ?? (await this.keyManager.indexKey()), req.pan))
+    let row = await this.panLookups.find(this.hmacUnder(this.keyManager.indexKeyNow() ?? (await this.keyManager.indexKey()), req.pan))
+    if (!row) {
+      // Not under the active index key: while a replaced key is retiring, the card may not be re-indexed yet.
+      const retiring = this.keyManager.retiringIndexKeyNow()
+      if (retiring) row = await this.panLookups.find(this.hmacUnder(retiring, req.pan))
+    }
     if (!row) throw cardNotFound()
     const program = this.programs.get(row.programId) ?? (await this.program(row.programId))
     if (!program) throw cardNotFound()
@@ -530,6 +567,25 @@ export class CardVault {
       if (await this.store.replaceRecord(row.cardId, row.dekId, active.id, sealed)) moved++
     }
     return moved
+  }
+
+  /**
+   * One batch of the PAN index re-keying (after an index key replacement): cards indexed under another key
+   * than the active index key, in card ID order after `after`. Each record is opened for its PAN, the PAN
+   * hashed under the active key, and HMAC and key id written in one UPDATE only while the row is still
+   * under the key it was read under. `left`: rows changed meanwhile, or whose new HMAC is already taken.
+   * `seen` 0: done. Nothing of the PAN or the HMAC leaves this method.
+   */
+  async reindexBatch(active: ActiveKey, after = '', limit = 200): Promise<IndexRewrapBatch> {
+    const rows = await this.store.cardsUnderIndexKeys(await this.store.otherIndexKeyIds(active.id), after, limit)
+    let moved = 0
+    let left = 0
+    for (const row of rows) {
+      const rec = openWith(await this.dataKeys.get(row.dekId), row)
+      if (await this.store.reindexCard(row.cardId, row.indexKeyId, active.id, this.hmacUnder(active, rec.pan))) moved++
+      else left++
+    }
+    return { seen: rows.length, moved, left, last: rows.at(-1)?.cardId ?? after }
   }
 
   /**

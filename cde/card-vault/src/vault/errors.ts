@@ -45,3 +45,11 @@ export function pinRefused(code: 'pin_format' | 'pin_weak', attemptsLeft: number
 export function pinNotRevealable(): ConflictError {
   return new ConflictError('pin_not_revealable', { publicMessage: 'this card has no PIN that can be shown; set a new PIN instead' })
 }
+
+/** A PAN index key replacement was asked for while the previous one is still retiring (one at a time). */
+export function indexKeyRetiring(retiringKeyId: number): ConflictError<{ retiringKeyId: number }> {
+  return new ConflictError('index_key_retiring', {
+    publicMessage: 'the previous PAN index key is still retiring: run the rotation pass until it is retired, then replace again',
+    context: { retiringKeyId },
+  })
+}

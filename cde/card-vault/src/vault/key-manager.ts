@@ -4,14 +4,22 @@
  * under its keys (KEKs), and only their wrapped form is stored. Rotation: when the key service's
  * KEK has a newer version than the one wrapping the active records key, a new records key is made
  * under it and becomes active; the rewrap job then moves old records (see CardVault.rewrapBatch).
- * The index key itself is not replaced (every HMAC would change); its wrapped form is rewrapped to
- * the newest KEK version instead.
+ * The index keys' wrapped forms follow the KEK the same way (rewrapped to the newest version).
+ *
+ * The index key itself is replaced by an operator ({@link KeyManager.replaceIndexKey}, `POST
+ * /v1/admin/index-key/replace`): a new index key becomes active and the previous one *retiring*
+ * (`data_keys`: not active, `retired_at` NULL). New cards are indexed under the active key; lookups
+ * hash under the active key and, when nothing is found and a key is retiring, under the retiring one.
+ * The rotation pass re-indexes the cards under the active key (CardVault.reindexBatch) and then marks
+ * the old key retired; only one replacement runs at a time. Every instance re-reads the active and
+ * retiring index keys every `refreshMs`, so a replacement made by another instance is picked up.
  */
 import type { DataKeyCache } from '../keys/data-key-cache.js'
 import type { KeyService } from '../keys/key-service.js'
 import type { CardStore, DataKeyRow } from '../store/card-store.js'
+import { indexKeyRetiring } from './errors.js'
 
-/** An active key: its id (recorded on each row) and the plaintext in memory. */
+/** An active (or retiring) key: its id (recorded on each row) and the plaintext in memory. */
 export interface ActiveKey {
   id: number
   key: Buffer
@@ -26,12 +34,18 @@ export interface KeyManagerOptions {
   refreshMs?: number
 }
 
+/** The PAN index keys: the active one, and the one being replaced while its cards are re-indexed. */
+export interface IndexKeys {
+  active: ActiveKey
+  retiring: ActiveKey | undefined
+}
+
 /** Holder of the active data keys. */
 export class KeyManager {
   #records: { at: number; p: Promise<ActiveKey> } | undefined
-  #index: Promise<ActiveKey> | undefined
-  /** The index key once it has been had (it is never replaced, see the module comment). */
-  #indexNow: ActiveKey | undefined
+  #index: { at: number; p: Promise<IndexKeys> } | undefined
+  /** The index keys last read (kept while a re-read is under way; the verify path's fast path). */
+  #indexNow: IndexKeys | undefined
 
   constructor(
     private readonly store: CardStore,
@@ -67,26 +81,94 @@ export class KeyManager {
     return this.#records.p
   }
 
-  /** The PAN index key (HMAC-SHA-256), in memory only. */
-  async indexKey(): Promise<ActiveKey> {
-    if (!this.#index) {
-      const p = this.ensure('index', this.opts.indexKek)
-      this.#index = p
-      p.then(
-        (k) => {
-          if (this.#index === p) this.#indexNow = k
-        },
-        () => {
-          if (this.#index === p) this.#index = undefined
-        },
-      )
-    }
-    return this.#index
+  /** How long an instance trusts its idea of the active keys (ms). */
+  get refreshMs(): number {
+    return this.opts.refreshMs ?? 30_000
   }
 
-  /** The index key without waiting, once {@link indexKey} has resolved (the verify path's fast path). */
+  /** The PAN index keys (HMAC-SHA-256), in memory only; re-read from the database every `refreshMs`. */
+  async indexKeys(): Promise<IndexKeys> {
+    const now = Date.now()
+    if (!this.#index || now - this.#index.at > this.refreshMs) return this.#readIndexKeys(now)
+    return this.#index.p
+  }
+
+  #readIndexKeys(now: number): Promise<IndexKeys> {
+    const p = (async (): Promise<IndexKeys> => {
+      const active = await this.ensure('index', this.opts.indexKek)
+      const rows = await this.store.retiringIndexKeys()
+      // One replacement at a time: at most one retiring key (the newest, should there ever be more).
+      const old = rows.at(-1)
+      const retiring = old ? { id: old.id, key: await this.cache.get(old.id), kekVersion: old.kekVersion } : undefined
+      return { active, retiring }
+    })()
+    this.#index = { at: now, p }
+    p.then(
+      (k) => {
+        if (this.#index?.p === p) this.#indexNow = k
+      },
+      () => {
+        if (this.#index?.p === p) this.#index = undefined
+      },
+    )
+    return p
+  }
+
+  /** The active PAN index key. */
+  async indexKey(): Promise<ActiveKey> {
+    return (await this.indexKeys()).active
+  }
+
+  /**
+   * The active index key without waiting, once {@link indexKeys} has resolved (the verify path's fast
+   * path). When the keys are older than `refreshMs` (or the last read failed) a re-read starts in the
+   * background, one at a time; until it is in, the keys last read are answered.
+   */
   indexKeyNow(): ActiveKey | undefined {
-    return this.#indexNow
+    const cur = this.#index
+    if (!cur || Date.now() - cur.at > this.refreshMs) this.#readIndexKeys(Date.now()).catch(() => undefined)
+    return this.#indexNow?.active
+  }
+
+  /** The retiring index key as last read (undefined: none, or not read yet), without waiting. */
+  retiringIndexKeyNow(): ActiveKey | undefined {
+    return this.#indexNow?.retiring
+  }
+
+  /** Re-read the index keys now (after a replacement or a retirement, and by the rotation pass). */
+  async reloadIndexKeys(): Promise<IndexKeys> {
+    return this.#readIndexKeys(Date.now())
+  }
+
+  /**
+   * Start replacing the PAN index key: a new index key from the key service becomes active, the previous
+   * one retiring. Refused with `index_key_retiring` (409) while a previous replacement is still retiring.
+   */
+  async replaceIndexKey(): Promise<{ keyId: number; retiringKeyId: number }> {
+    const current = await this.ensure('index', this.opts.indexKek)
+    const waiting = (await this.store.retiringIndexKeys()).at(-1)
+    if (waiting) throw indexKeyRetiring(waiting.id)
+    const dk = await this.keys.generateDataKey(this.opts.indexKek)
+    const r = await this.store.replaceIndexKey({ kekName: this.opts.indexKek, kekVersion: dk.kekVersion, wrapped: dk.wrapped }, current.id)
+    if (!r.ok) {
+      // Another replacement got in first: its previous key is the one retiring now.
+      throw indexKeyRetiring(r.reason === 'retiring' ? r.retiringKeyId : current.id)
+    }
+    this.cache.remember(r.row.id, dk.plaintext)
+    await this.reloadIndexKeys()
+    return { keyId: r.row.id, retiringKeyId: current.id }
+  }
+
+  /**
+   * Mark retiring index keys retired once no card is indexed under them and their successor has been active
+   * for longer than `refreshMs` (every instance has re-read the keys by then: none indexes new cards under
+   * the old one any more). Returns the ids retired.
+   */
+  async retireIndexKeys(): Promise<number[]> {
+    const out: number[] = []
+    for (const k of await this.store.retiringIndexKeys()) if (await this.store.retireIndexKey(k.id, this.refreshMs)) out.push(k.id)
+    if (out.length > 0) await this.reloadIndexKeys()
+    return out
   }
 
   /**
@@ -111,8 +193,9 @@ export class KeyManager {
       this.#records = undefined
       active = await this.recordKey()
     }
-    const index = await this.store.activeDataKey('index')
-    if (index) {
+    // The index keys in use (active and retiring) follow the KEK too.
+    const activeIndex = await this.store.activeDataKey('index')
+    for (const index of [...(activeIndex ? [activeIndex] : []), ...(await this.store.retiringIndexKeys())]) {
       const latestIndex = await this.keys.latestKekVersion(index.kekName)
       if (latestIndex > index.kekVersion) {
         const r = await this.keys.rewrapDataKey(index.kekName, index.wrapped)

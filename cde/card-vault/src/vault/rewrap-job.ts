@@ -1,7 +1,9 @@
 /**
  * Background rotation: every interval, follow the key service's newest KEK version (KeyManager.rotate)
  * and move records sealed under older data keys, one batch at a time so reads and writes continue; then
- * move stored PIN blocks under older versions of the PIN storage key (CardVault.rewrapPinBatch).
+ * move stored PIN blocks under older versions of the PIN storage key (CardVault.rewrapPinBatch); then
+ * re-index cards under a replaced PAN index key (CardVault.reindexBatch) and retire that key once none is
+ * left under it (KeyManager.retireIndexKeys).
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { CardVault } from './card-vault.js'
@@ -19,13 +21,20 @@ export interface RewrapPass {
   pinBlocksRefused: number
   /** The PIN storage key version the pass moved blocks to. */
   pinKeyVersion: number
+  /** Cards moved to the active PAN index key (after an index key replacement). */
+  indexRows: number
+  /** Cards the re-indexing left (changed meanwhile, or their new HMAC already taken). */
+  indexRowsLeft: number
+  /** Replaced index keys marked retired by this pass (no card left under them). */
+  indexKeysRetired: number
 }
 
 /** Handle of a running job. */
 export interface RewrapJob {
   /**
    * One full pass: rotate if needed, rewrap records until nothing is left, then move stored PIN blocks
-   * below the PIN storage key's latest version (once over the work list, in card ID order).
+   * below the PIN storage key's latest version (once over the work list, in card ID order), then re-index
+   * cards under a replaced PAN index key and retire it when none is left.
    */
   runOnce(): Promise<RewrapPass>
   stop(): Promise<void>
@@ -60,7 +69,30 @@ export function startRewrapJob(vault: CardVault, keys: KeyManager, log: FastifyB
       }
       if (pins.moved + pins.recorded > 0) log.info({ moved: pins.moved, recorded: pins.recorded, pinKeyVersion }, 'stored PIN blocks rewrapped')
       if (pins.refused > 0) log.warn({ refused: pins.refused, pinKeyVersion }, 'stored PIN blocks the key service refused to rewrap (left under their version)')
-      return { records: total, pinBlocks: pins.moved, pinVersionsRecorded: pins.recorded, pinBlocksRefused: pins.refused, pinKeyVersion }
+      // PAN index: cards under a replaced index key move to the active one; then the old key is retired.
+      const index = await keys.reloadIndexKeys()
+      const idx = { moved: 0, left: 0, retired: 0 }
+      for (let after = ''; !stopped; ) {
+        const b = await vault.reindexBatch(index.active, after, 200)
+        idx.moved += b.moved
+        idx.left += b.left
+        if (b.seen === 0) break
+        after = b.last
+      }
+      if (!stopped && index.retiring) idx.retired = (await keys.retireIndexKeys()).length
+      if (idx.moved > 0) log.info({ moved: idx.moved, indexKeyId: index.active.id }, 'cards re-indexed under the active PAN index key')
+      if (idx.left > 0) log.warn({ left: idx.left, indexKeyId: index.active.id }, 'cards the PAN re-indexing left (changed meanwhile or the new HMAC already taken)')
+      if (idx.retired > 0) log.info({ retired: idx.retired, indexKeyId: index.active.id }, 'replaced PAN index key retired')
+      return {
+        records: total,
+        pinBlocks: pins.moved,
+        pinVersionsRecorded: pins.recorded,
+        pinBlocksRefused: pins.refused,
+        pinKeyVersion,
+        indexRows: idx.moved,
+        indexRowsLeft: idx.left,
+        indexKeysRetired: idx.retired,
+      }
     })().finally(() => {
       running = undefined
     })
