@@ -40,12 +40,67 @@ export interface IndexKeys {
   retiring: ActiveKey | undefined
 }
 
+/**
+ * A value read from the database and trusted for `ttlMs`: one read at a time, a failed read forgotten (the
+ * next call reads again), the last good value kept for callers that cannot wait.
+ */
+class Refreshing<T> {
+  #entry: { at: number; p: Promise<T> } | undefined
+  #last: T | undefined
+
+  constructor(
+    private readonly read: () => Promise<T>,
+    private readonly ttlMs: () => number,
+  ) {}
+
+  /** The read in hand, unless there is none or it is older than the TTL. */
+  #fresh(now: number): Promise<T> | undefined {
+    return this.#entry && now - this.#entry.at <= this.ttlMs() ? this.#entry.p : undefined
+  }
+
+  /** The value, read again when older than the TTL. */
+  get(): Promise<T> {
+    const now = Date.now()
+    return this.#fresh(now) ?? this.reload(now)
+  }
+
+  /** Read now, whatever the age of the value held. */
+  reload(now = Date.now()): Promise<T> {
+    const p = this.read()
+    this.#entry = { at: now, p }
+    p.then(
+      (v) => {
+        if (this.#entry?.p === p) this.#last = v
+      },
+      () => {
+        if (this.#entry?.p === p) this.#entry = undefined
+      },
+    )
+    return p
+  }
+
+  /** The last good value, as it is (no read). */
+  get last(): T | undefined {
+    return this.#last
+  }
+
+  /** The last good value without waiting; when it is stale, a re-read starts in the background. */
+  peek(): T | undefined {
+    if (!this.#fresh(Date.now())) this.reload().catch(() => undefined)
+    return this.#last
+  }
+
+  /** Forget the value: the next {@link get} reads again. */
+  forget(): void {
+    this.#entry = undefined
+  }
+}
+
 /** Holder of the active data keys. */
 export class KeyManager {
-  #records: { at: number; p: Promise<ActiveKey> } | undefined
-  #index: { at: number; p: Promise<IndexKeys> } | undefined
-  /** The index keys last read (kept while a re-read is under way; the verify path's fast path). */
-  #indexNow: IndexKeys | undefined
+  readonly #records = new Refreshing(() => this.ensure('records', this.opts.recordsKek), () => this.refreshMs)
+  /** The index keys; their last good value is the verify path's fast path. */
+  readonly #index = new Refreshing(() => this.readIndexKeys(), () => this.refreshMs)
 
   constructor(
     private readonly store: CardStore,
@@ -69,16 +124,7 @@ export class KeyManager {
 
   /** The active key for sealing card records. */
   async recordKey(): Promise<ActiveKey> {
-    const refreshMs = this.opts.refreshMs ?? 30_000
-    const now = Date.now()
-    if (!this.#records || now - this.#records.at > refreshMs) {
-      const p = this.ensure('records', this.opts.recordsKek)
-      this.#records = { at: now, p }
-      p.catch(() => {
-        if (this.#records?.p === p) this.#records = undefined
-      })
-    }
-    return this.#records.p
+    return this.#records.get()
   }
 
   /** How long an instance trusts its idea of the active keys (ms). */
@@ -88,30 +134,16 @@ export class KeyManager {
 
   /** The PAN index keys (HMAC-SHA-256), in memory only; re-read from the database every `refreshMs`. */
   async indexKeys(): Promise<IndexKeys> {
-    const now = Date.now()
-    if (!this.#index || now - this.#index.at > this.refreshMs) return this.#readIndexKeys(now)
-    return this.#index.p
+    return this.#index.get()
   }
 
-  #readIndexKeys(now: number): Promise<IndexKeys> {
-    const p = (async (): Promise<IndexKeys> => {
-      const active = await this.ensure('index', this.opts.indexKek)
-      const rows = await this.store.retiringIndexKeys()
-      // One replacement at a time: at most one retiring key (the newest, should there ever be more).
-      const old = rows.at(-1)
-      const retiring = old ? { id: old.id, key: await this.cache.get(old.id), kekVersion: old.kekVersion } : undefined
-      return { active, retiring }
-    })()
-    this.#index = { at: now, p }
-    p.then(
-      (k) => {
-        if (this.#index?.p === p) this.#indexNow = k
-      },
-      () => {
-        if (this.#index?.p === p) this.#index = undefined
-      },
-    )
-    return p
+  private async readIndexKeys(): Promise<IndexKeys> {
+    const active = await this.ensure('index', this.opts.indexKek)
+    const rows = await this.store.retiringIndexKeys()
+    // One replacement at a time: at most one retiring key (the newest, should there ever be more).
+    const old = rows.at(-1)
+    const retiring = old ? { id: old.id, key: await this.cache.get(old.id), kekVersion: old.kekVersion } : undefined
+    return { active, retiring }
   }
 
   /** The active PAN index key. */
@@ -125,19 +157,17 @@ export class KeyManager {
    * background, one at a time; until it is in, the keys last read are answered.
    */
   indexKeyNow(): ActiveKey | undefined {
-    const cur = this.#index
-    if (!cur || Date.now() - cur.at > this.refreshMs) this.#readIndexKeys(Date.now()).catch(() => undefined)
-    return this.#indexNow?.active
+    return this.#index.peek()?.active
   }
 
   /** The retiring index key as last read (undefined: none, or not read yet), without waiting. */
   retiringIndexKeyNow(): ActiveKey | undefined {
-    return this.#indexNow?.retiring
+    return this.#index.last?.retiring
   }
 
   /** Re-read the index keys now (after a replacement or a retirement, and by the rotation pass). */
   async reloadIndexKeys(): Promise<IndexKeys> {
-    return this.#readIndexKeys(Date.now())
+    return this.#index.reload()
   }
 
   /**
@@ -190,7 +220,7 @@ export class KeyManager {
         this.cache.remember(row.id, dk.plaintext)
         rotated = true
       }
-      this.#records = undefined
+      this.#records.forget()
       active = await this.recordKey()
     }
     // The index keys in use (active and retiring) follow the KEK too.
