@@ -1,6 +1,7 @@
 // Integration over real processes: the key service and the card vault run as child processes on real
 // PostgreSQL; this test calls the card vault as the processor would (its own JWT-SVID).
 import t from 'tap'
+import { refusal } from './helpers.js'
 import pg from 'pg'
 import {
   applicationCryptogram,
@@ -74,17 +75,6 @@ async function reveal(cardId: string): Promise<Revealed> {
 async function verify(body: Record<string, unknown>): Promise<{ cardId: string; results: Record<string, string> }> {
   const r = await vault.request<{ cardId: string; results: Record<string, string> }>({ method: 'POST', path: '/v1/verify', body })
   return r.body
-}
-
-/** Status and upstream code of a refused call. */
-async function refusal(p: Promise<unknown>): Promise<{ status?: number; code?: string }> {
-  try {
-    await p
-  } catch (err) {
-    const ctx = (err as { context?: { statusCode?: number; upstreamCode?: string } }).context ?? {}
-    return { ...(ctx.statusCode !== undefined ? { status: ctx.statusCode } : {}), ...(ctx.upstreamCode ? { code: ctx.upstreamCode } : {}) }
-  }
-  return {}
 }
 
 function pinBlock(pan: string, pin: string): string {

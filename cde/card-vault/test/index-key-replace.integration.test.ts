@@ -1,10 +1,12 @@
 // Replacement of the PAN index key: the real key service runs as a process (leak-scan's test platform), two
 // card-vault app instances run in this process on the same real PostgreSQL database (rotation passes on demand,
 // the job's timer off; a short key refresh so the second instance picks the replacement up quickly).
-import { createHmac, randomBytes } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
+import { refusal } from './helpers.js'
 import pg from 'pg'
+import { createTestDatabase, type TestDatabase } from '@cardplane/pg-kit/testing'
 import type { FastifyInstance } from 'fastify'
 import { createLogger, createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { serviceByName } from '@cardplane/zones'
@@ -14,13 +16,12 @@ import { loadCardVaultConfig } from '../src/config.js'
 import { runMigrations } from '../src/db/migrate.js'
 import { VaultKeyService } from '../src/keys/vault-key-service.js'
 
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
 const PROGRAM = testProgram('index-rekey-gb', '45399140', '3000000')
 const REFRESH_MS = 400
 
 let platform: TestPlatform
 let pool: pg.Pool
-let dbName: string
+let db: TestDatabase
 const apps: FastifyInstance[] = []
 const clients: ServiceClient[] = []
 const keyServices: VaultKeyService[] = []
@@ -56,12 +57,8 @@ let urlA: string
 
 t.before(async () => {
   platform = await startTestPlatform({ services: ['keyvault'], prefix: 'cv_idxrk' })
-  dbName = `cv_idxrk_${process.pid}_${randomBytes(3).toString('hex')}`
-  const admin = new pg.Client({ connectionString: ADMIN_URL })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE ${dbName}`)
-  await admin.end()
-  pool = new pg.Pool({ connectionString: ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`), max: 6 })
+  db = await createTestDatabase('cv_idxrk')
+  pool = new pg.Pool({ connectionString: db.url, max: 6 })
   await runMigrations(pool)
   const first = await instance('a')
   appA = first.app
@@ -76,21 +73,8 @@ t.teardown(async () => {
   for (const k of keyServices) await k.close()
   await pool?.end()
   await platform?.stop()
-  const admin = new pg.Client({ connectionString: ADMIN_URL })
-  await admin.connect()
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
-  await admin.end()
+  await db?.drop()
 })
-
-async function refusal(p: Promise<unknown>): Promise<{ status?: number; code?: string }> {
-  try {
-    await p
-  } catch (err) {
-    const ctx = (err as { context?: { statusCode?: number; upstreamCode?: string } }).context ?? {}
-    return { ...(ctx.statusCode !== undefined ? { status: ctx.statusCode } : {}), ...(ctx.upstreamCode ? { code: ctx.upstreamCode } : {}) }
-  }
-  return {}
-}
 
 /** Issue cards through `c` and reveal their PANs (a card reveal session each). */
 async function issue(c: ServiceClient, count: number): Promise<{ cardId: string; pan: string }[]> {
@@ -110,6 +94,17 @@ async function resolve(c: ServiceClient, pan: string): Promise<string | undefine
   } catch {
     return undefined
   }
+}
+
+/** Resolve on an instance once its key refresh is due, retrying while the background re-read lands. */
+async function resolvedAfterRefresh(c: ServiceClient, pan: string): Promise<string | undefined> {
+  await sleep(REFRESH_MS + 100)
+  let found: string | undefined
+  for (let i = 0; i < 50 && found === undefined; i++) {
+    found = await resolve(c, pan)
+    if (found === undefined) await sleep(50)
+  }
+  return found
 }
 
 async function verify(c: ServiceClient, pan: string): Promise<string | undefined> {
@@ -188,13 +183,7 @@ t.test('PAN index key replacement: lookups throughout, re-indexing in the pass, 
   t.equal(await resolve(a, '4539914099999999'), undefined, 'an unknown PAN is still not found')
 
   // Instance B picks up the new key after its refresh (a stale read starts a re-read in the background).
-  await sleep(REFRESH_MS + 100)
-  let found: string | undefined
-  for (let i = 0; i < 50 && found === undefined; i++) {
-    found = await resolve(b, after[0]!.pan)
-    if (found === undefined) await sleep(50)
-  }
-  t.equal(found, after[0]!.cardId, 'instance B resolves a card issued under the new key')
+  t.equal(await resolvedAfterRefresh(b, after[0]!.pan), after[0]!.cardId, 'instance B resolves a card issued under the new key')
   t.equal(await verify(b, before[0]!.pan), before[0]!.cardId, 'and one under the retiring key')
 
   // The pass: every row under the new key, the old key retired (its successor is older than the refresh time).
@@ -222,13 +211,7 @@ t.test('PAN index key replacement: lookups throughout, re-indexing in the pass, 
   t.equal(r2.retiringKeyId, r.keyId, 'a new replacement (from instance B) once the previous key is retired')
   const onB = await issue(b, 1)
   t.equal((await indexKeyOf(onB[0]!.cardId)).index_key_id, r2.keyId, 'instance B indexes new cards under its new key')
-  await sleep(REFRESH_MS + 100)
-  let foundOnA: string | undefined
-  for (let i = 0; i < 50 && foundOnA === undefined; i++) {
-    foundOnA = await resolve(a, onB[0]!.pan)
-    if (foundOnA === undefined) await sleep(50)
-  }
-  t.equal(foundOnA, onB[0]!.cardId, 'instance A picks up the replacement made by B')
+  t.equal(await resolvedAfterRefresh(a, onB[0]!.pan), onB[0]!.cardId, 'instance A picks up the replacement made by B')
   t.equal(await verify(a, before[1]!.pan), before[1]!.cardId, 'and finds the older cards through the now retiring key')
 
   // No PAN or PAN HMAC in either instance's log.

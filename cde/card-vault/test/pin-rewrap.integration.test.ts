@@ -1,9 +1,9 @@
 // Rotation of the PIN storage key (pek): the real key service runs as a process (leak-scan's test platform),
 // the card vault runs in this process on real PostgreSQL so a rotation pass can be run on demand
 // (`app.rewrap.runOnce()`, the job's timer off). Stored blocks are checked by opening the sealed records here.
-import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import pg from 'pg'
+import { createTestDatabase, type TestDatabase } from '@cardplane/pg-kit/testing'
 import type { FastifyInstance } from 'fastify'
 import { createLogger, createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { serviceByName } from '@cardplane/zones'
@@ -15,7 +15,6 @@ import { openRecord } from '../src/domain/envelope.js'
 import { VaultKeyService } from '../src/keys/vault-key-service.js'
 import { CardStore } from '../src/store/card-store.js'
 
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
 const PROGRAM = testProgram('pin-rewrap-gb', '45399130', '2000000')
 
 let platform: TestPlatform
@@ -23,17 +22,13 @@ let app: FastifyInstance
 let keys: VaultKeyService
 let pool: pg.Pool
 let vault: ServiceClient
-let dbName: string
+let db: TestDatabase
 const logLines: string[] = []
 
 t.before(async () => {
   platform = await startTestPlatform({ services: ['keyvault'], prefix: 'cv_pinrw' })
-  dbName = `cv_pinrw_${process.pid}_${randomBytes(3).toString('hex')}`
-  const admin = new pg.Client({ connectionString: ADMIN_URL })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE ${dbName}`)
-  await admin.end()
-  pool = new pg.Pool({ connectionString: ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`), max: 4 })
+  db = await createTestDatabase('cv_pinrw')
+  pool = new pg.Pool({ connectionString: db.url, max: 4 })
   await runMigrations(pool)
   keys = new VaultKeyService({
     endpoint: platform.urls.keyvault!,
@@ -57,10 +52,7 @@ t.teardown(async () => {
   await keys?.close()
   await pool?.end()
   await platform?.stop()
-  const admin = new pg.Client({ connectionString: ADMIN_URL })
-  await admin.connect()
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
-  await admin.end()
+  await db?.drop()
 })
 
 interface Row {

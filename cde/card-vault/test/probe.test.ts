@@ -1,8 +1,8 @@
 import t from 'tap'
 import { probeConformance, startTestIdentities } from '@cardplane/service-kit/testing'
 import { loadZoneMap } from '@cardplane/zones'
-import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import { createTestDatabase } from '@cardplane/pg-kit/testing'
 import { buildApp } from '../src/app.js'
 import { loadCardVaultConfig } from '../src/config.js'
 import { runMigrations } from '../src/db/migrate.js'
@@ -10,11 +10,8 @@ import { VaultKeyService } from '../src/keys/vault-key-service.js'
 
 const zoneMap = loadZoneMap()
 const ids = await startTestIdentities(zoneMap)
-const dbName = `cv_probe_${process.pid}_${randomBytes(3).toString('hex')}`
-const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' })
-await admin.connect()
-await admin.query(`CREATE DATABASE ${dbName}`)
-const pool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:5432/${dbName}`, max: 2 })
+const db = await createTestDatabase('cv_probe')
+const pool = new pg.Pool({ connectionString: db.url, max: 2 })
 await runMigrations(pool)
 // A key service that is not there: the app must come up but say it is not ready.
 const keys = new VaultKeyService({ endpoint: 'http://127.0.0.1:9', svids: ids.client('card-vault'), audience: 'spiffe://x/g4/keyvault', timeoutMs: 500 })
@@ -25,8 +22,7 @@ t.teardown(async () => {
   await app.close()
   await ids.close()
   await pool.end()
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
-  await admin.end()
+  await db.drop()
 })
 
 // Not ready while the key service cannot provide data keys; the database is fine.
