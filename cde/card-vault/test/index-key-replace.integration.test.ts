@@ -88,13 +88,16 @@ async function issue(c: ServiceClient, count: number): Promise<{ cardId: string;
   return out
 }
 
-async function resolve(c: ServiceClient, pan: string): Promise<string | undefined> {
+/** The card ID `/v1/resolve` or `/v1/verify` answers for a PAN; undefined when the card is not found. */
+async function cardIdVia(c: ServiceClient, path: '/v1/resolve' | '/v1/verify', pan: string): Promise<string | undefined> {
   try {
-    return (await c.request<{ cardId: string }>({ method: 'POST', path: '/v1/resolve', body: { pan } })).body.cardId
+    return (await c.request<{ cardId: string }>({ method: 'POST', path, body: { pan } })).body.cardId
   } catch {
     return undefined
   }
 }
+const resolve = (c: ServiceClient, pan: string): Promise<string | undefined> => cardIdVia(c, '/v1/resolve', pan)
+const verify = (c: ServiceClient, pan: string): Promise<string | undefined> => cardIdVia(c, '/v1/verify', pan)
 
 /** Resolve on an instance once its key refresh is due, retrying while the background re-read lands. */
 async function resolvedAfterRefresh(c: ServiceClient, pan: string): Promise<string | undefined> {
@@ -105,14 +108,6 @@ async function resolvedAfterRefresh(c: ServiceClient, pan: string): Promise<stri
     if (found === undefined) await sleep(50)
   }
   return found
-}
-
-async function verify(c: ServiceClient, pan: string): Promise<string | undefined> {
-  try {
-    return (await c.request<{ cardId: string }>({ method: 'POST', path: '/v1/verify', body: { pan } })).body.cardId
-  } catch {
-    return undefined
-  }
 }
 
 async function replace(c: ServiceClient): Promise<{ keyId: number; retiringKeyId: number }> {
