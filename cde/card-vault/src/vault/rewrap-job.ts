@@ -44,6 +44,15 @@ export interface RewrapJob {
 export function startRewrapJob(vault: CardVault, keys: KeyManager, log: FastifyBaseLogger, intervalMs: number): RewrapJob {
   let running: Promise<RewrapPass> | undefined
   let stopped = false
+  /** One walk over a work list in card ID order, batch after batch from a cursor, until a batch sees nothing. */
+  const walk = async <B extends { seen: number; last: string }>(next: (after: string) => Promise<B>, add: (b: B) => void): Promise<void> => {
+    for (let after = ''; !stopped; ) {
+      const b = await next(after)
+      add(b)
+      if (b.seen === 0) return
+      after = b.last
+    }
+  }
   const runOnce = (): Promise<RewrapPass> => {
     running ??= (async () => {
       const r = await keys.rotate()
@@ -59,26 +68,20 @@ export function startRewrapJob(vault: CardVault, keys: KeyManager, log: FastifyB
       // PIN blocks: after the records, so a PIN-side failure never holds up a KEK rotation.
       const pinKeyVersion = await vault.latestPinKeyVersion()
       const pins = { moved: 0, recorded: 0, refused: 0 }
-      for (let after = ''; !stopped; ) {
-        const b = await vault.rewrapPinBatch(pinKeyVersion, after, 200)
+      await walk((after) => vault.rewrapPinBatch(pinKeyVersion, after, 200), (b) => {
         pins.moved += b.moved
         pins.recorded += b.recorded
         pins.refused += b.refused
-        if (b.seen === 0) break
-        after = b.last
-      }
+      })
       if (pins.moved + pins.recorded > 0) log.info({ moved: pins.moved, recorded: pins.recorded, pinKeyVersion }, 'stored PIN blocks rewrapped')
       if (pins.refused > 0) log.warn({ refused: pins.refused, pinKeyVersion }, 'stored PIN blocks the key service refused to rewrap (left under their version)')
       // PAN index: cards under a replaced index key move to the active one; then the old key is retired.
       const index = await keys.reloadIndexKeys()
       const idx = { moved: 0, left: 0, retired: 0 }
-      for (let after = ''; !stopped; ) {
-        const b = await vault.reindexBatch(index.active, after, 200)
+      await walk((after) => vault.reindexBatch(index.active, after, 200), (b) => {
         idx.moved += b.moved
         idx.left += b.left
-        if (b.seen === 0) break
-        after = b.last
-      }
+      })
       if (!stopped && index.retiring) idx.retired = (await keys.retireIndexKeys()).length
       if (idx.moved > 0) log.info({ moved: idx.moved, indexKeyId: index.active.id }, 'cards re-indexed under the active PAN index key')
       if (idx.left > 0) log.warn({ left: idx.left, indexKeyId: index.active.id }, 'cards the PAN re-indexing left (changed meanwhile or the new HMAC already taken)')
