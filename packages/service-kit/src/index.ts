@@ -10,5 +10,6 @@ export * from './app.js'
 export * from './run.js'
 export * from './client.js'
 export * from './exchange.js'
+export * from './batcher.js'
 // Re-exported so services build their config schemas without depending on TypeBox themselves.
 export { Type, type Static, type TObject } from '@sinclair/typebox'
