@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
+import { mapError } from '@cardplane/service-kit'
 import type { LedgerStore } from '../store/ledger-store.js'
-import { CaptureBody, HoldParams, HoldQuery, IncrementBody, PlaceHoldBody, ReleaseBody } from './schemas.js'
+import { CaptureBody, HoldParams, HoldQuery, IncrementBody, PlaceHoldBody, PlaceHoldsBody, ReleaseBody } from './schemas.js'
 
 /** Holds: place (idempotent per authorizationId), read, increment, release, capture. */
 export function registerHoldRoutes(app: FastifyInstance, store: LedgerStore): void {
@@ -11,6 +12,25 @@ export function registerHoldRoutes(app: FastifyInstance, store: LedgerStore): vo
     async (request, reply) => {
       const result = await store.placeHold(request.body)
       return reply.code(result.hold && !result.replayed ? 201 : 200).send(result)
+    },
+  )
+
+  // Several holds in one call (the authorizations service's decision batches): one outcome per hold, in
+  // order, each what `POST /v1/holds` would have answered for it (an error as its status and error body).
+  // A failure of the call as a whole (the database down) is the usual error answer.
+  app.post<{ Body: PlaceHoldsBody }>(
+    '/v1/holds/batch',
+    { config: { callers: ['authorizations'] }, schema: { body: PlaceHoldsBody } },
+    async (request) => {
+      const outcomes = await store.placeHolds(request.body.holds)
+      return {
+        results: outcomes.map((o) => {
+          if (o.ok) return { statusCode: o.value.hold && !o.value.replayed ? 201 : 200, body: o.value }
+          const { statusCode, body } = mapError(o.error)
+          if (statusCode >= 500) throw o.error
+          return { statusCode, body }
+        }),
+      }
     },
   )
 

@@ -36,6 +36,15 @@ export const PlaceHoldBody = Type.Object(
 )
 export type PlaceHoldBody = Static<typeof PlaceHoldBody>
 
+/** Most holds in one `POST /v1/holds/batch` (the authorizations service's decision batch is smaller). */
+export const MAX_HOLDS_PER_BATCH = 64
+
+export const PlaceHoldsBody = Type.Object(
+  { holds: Type.Array(PlaceHoldBody, { minItems: 1, maxItems: MAX_HOLDS_PER_BATCH }) },
+  { additionalProperties: false },
+)
+export type PlaceHoldsBody = Static<typeof PlaceHoldsBody>
+
 export const IncrementBody = Type.Object(
   { incrementId: OpaqueId, amount: PositiveMoney, allowPartial: Type.Optional(Type.Boolean()), force: Type.Optional(Type.Boolean()) },
   { additionalProperties: false },

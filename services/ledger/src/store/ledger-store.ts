@@ -3,6 +3,7 @@ import { and, eq, getTableColumns, lte, sql } from 'drizzle-orm'
 import type pg from 'pg'
 import { pipelinedTransaction, type PipelinedTransaction } from '@cardplane/pg-kit'
 import type { Money } from '@cardplane/contracts'
+import type { BatchOutcome } from '@cardplane/service-kit'
 import type { LedgerDb } from '../db/client.js'
 import { accounts, entries, holdOperations, holds } from '../db/schema.js'
 import { checkRequested, planCapture, planHold, planRelease } from '../domain/holds.js'
@@ -223,6 +224,35 @@ const PLACE_FUNDED_HOLD = `with raised as (
   select balance_minor, held_minor from raised`
 
 /**
+ * {@link PLACE_FUNDED_HOLD} for several holds at once, each on its own account and for its own
+ * authorisation (the caller sees to both): the inputs arrive as arrays ($1 hold ids, $2 authorisation ids,
+ * $3 accounts, $4 currencies, $5 amounts, $6 forced), $7 the holds' expiry and $8 now. The `locked` CTE
+ * takes the accounts' row locks in id order, so two batches can never wait on each other in a cycle; the
+ * UPDATE then re-reads each locked row as it stands and raises only the accounts whose funds, currency, due
+ * holds and prior hold allow it, exactly as the one-hold statement does. One statement: all of it commits
+ * or none. An account left out comes back without a row and takes the general path.
+ */
+const PLACE_FUNDED_HOLDS = `with input as (
+    select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::boolean[])
+      as i(hold_id, authorization_id, account_id, currency, amount, forced)
+  ), locked as (
+    select a.id from accounts a where a.id = any($3::text[]) order by a.id for update
+  ), raised as (
+    update accounts a set held_minor = a.held_minor + i.amount, updated_at = $8
+    from locked l join input i on i.account_id = l.id
+    where a.id = l.id and a.currency = i.currency and (i.forced or a.balance_minor - a.held_minor >= i.amount)
+      and not exists(select 1 from holds h where h.account_id = a.id and h.status = 'active' and h.expires_at <= $8)
+      and not exists(select 1 from holds h where h.authorization_id = i.authorization_id)
+    returning i.authorization_id, a.balance_minor, a.held_minor
+  ), inserted as (
+    insert into holds (id, authorization_id, account_id, currency, requested_minor, amount_minor, status, forced, partial,
+      expires_at, created_at, updated_at)
+    select i.hold_id, i.authorization_id, i.account_id, i.currency, i.amount, i.amount, 'active', i.forced, false, $7, $8, $8
+    from input i join raised r on r.authorization_id = i.authorization_id
+  )
+  select authorization_id, balance_minor, held_minor from raised`
+
+/**
  * Every money movement of the ledger. Each operation is one PostgreSQL transaction that first locks the
  * account row (`SELECT ... FOR UPDATE`): operations on one account are serialised, operations on different
  * accounts run in parallel. Idempotency keys are unique in the database, so even a race that slips past
@@ -316,6 +346,85 @@ export class LedgerStore {
       if (isUniqueViolation(err, 'holds_authorization_id_unique')) return this.placeHoldOnce(input)
       throw err
     }
+  }
+
+  /**
+   * Place several holds (one call of the authorizations service's decision batch): the outcome of each in
+   * the inputs' order, each exactly what {@link placeHold} would give for it alone (an error fails that
+   * input only). The fully funded ones, each first of its account and of its authorisation in the batch,
+   * are placed together by one statement ({@link PLACE_FUNDED_HOLDS}); every other input (partial or
+   * insufficient funds, replays, due holds, a second hold on one account) then takes placeHold's own path.
+   * If the batch statement fails (a concurrent duplicate's hold, say) nothing of it was applied and every
+   * input takes placeHold's path, which replays what a duplicate placed.
+   */
+  async placeHolds(inputs: readonly PlaceHoldInput[]): Promise<BatchOutcome<PlaceHoldResult>[]> {
+    const outcomes: (BatchOutcome<PlaceHoldResult> | undefined)[] = new Array(inputs.length)
+    const batch: { index: number; hold: HoldRow }[] = []
+    const accountsSeen = new Set<string>()
+    const authorizationsSeen = new Set<string>()
+    const now = this.now()
+    inputs.forEach((input, index) => {
+      try {
+        checkRequested(input.amount.minor)
+      } catch (error) {
+        outcomes[index] = { ok: false, error }
+        return
+      }
+      if (!accountsSeen.has(input.accountId) && !authorizationsSeen.has(input.authorizationId)) {
+        batch.push({ index, hold: this.newHold(input, input.amount.currency, input.amount.minor, false, now) })
+      }
+      accountsSeen.add(input.accountId)
+      authorizationsSeen.add(input.authorizationId)
+    })
+    if (batch.length > 1) {
+      const rows = await this.pool
+        .query({
+          name: 'ledger_place_funded_holds',
+          text: PLACE_FUNDED_HOLDS,
+          values: [
+            batch.map((b) => b.hold.id),
+            batch.map((b) => b.hold.authorizationId),
+            batch.map((b) => b.hold.accountId),
+            batch.map((b) => b.hold.currency),
+            batch.map((b) => b.hold.amountMinor),
+            batch.map((b) => b.hold.forced),
+            batch[0]!.hold.expiresAt.toISOString(),
+            now.toISOString(),
+          ],
+        })
+        .then(
+          (r) => r.rows as { authorization_id: string; balance_minor: string | number; held_minor: string | number }[],
+          (err: unknown) => {
+            // A duplicate's hold committed after this statement's snapshot: none of the batch was applied.
+            if (isUniqueViolation(err, 'holds_authorization_id_unique')) return []
+            throw err
+          },
+        )
+      const placed = new Map(rows.map((r) => [r.authorization_id, r]))
+      for (const { index, hold } of batch) {
+        const row = placed.get(hold.authorizationId)
+        if (!row) continue
+        outcomes[index] = {
+          ok: true,
+          value: {
+            result: 'placed',
+            hold: holdView(hold),
+            available: m(Number(row.balance_minor) - Number(row.held_minor), hold.currency),
+            replayed: false,
+          },
+        }
+      }
+    }
+    await Promise.all(
+      inputs.map(async (input, index) => {
+        if (outcomes[index]) return
+        outcomes[index] = await this.placeHold(input).then(
+          (value) => ({ ok: true, value }) as const,
+          (error: unknown) => ({ ok: false, error }) as const,
+        )
+      }),
+    )
+    return outcomes as BatchOutcome<PlaceHoldResult>[]
   }
 
   /**
