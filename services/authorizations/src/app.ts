@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
+import type { AuthorizationRequest } from '@cardplane/contracts'
 import type { Redis } from 'ioredis'
-import { createServiceApp, registerProbe, type Logger } from '@cardplane/service-kit'
+import { Histogram } from 'prom-client'
+import { createBatcher, createServiceApp, registerProbe, type Logger } from '@cardplane/service-kit'
 import type { JwtBundleSource } from '@cardplane/spiffe'
 import type { ZoneMap } from '@cardplane/zones'
 import { AdviceService } from './advice-service.js'
@@ -16,7 +18,8 @@ import { VelocityCounter } from './velocity.js'
 
 /** What buildApp needs; main.ts creates these, tests pass their own. */
 export interface AuthorizationsDeps {
-  config: Pick<AuthorizationsConfig, 'LOG_LEVEL' | 'VELOCITY_KEY_PREFIX'>
+  config: Pick<AuthorizationsConfig, 'LOG_LEVEL' | 'VELOCITY_KEY_PREFIX'> &
+    Partial<Pick<AuthorizationsConfig, 'DECISION_BATCH_MAX' | 'DECISION_BATCH_CONCURRENCY'>>
   database: AuthorizationsDatabase
   redis: Redis
   ledger: LedgerPort
@@ -58,8 +61,23 @@ export async function buildApp(deps: AuthorizationsDeps): Promise<FastifyInstanc
   })
   registerProbe(app)
   registerCardRoutes(app, ctx)
+  const decisions = new DecisionService(ctx)
+  const batchSize = new Histogram({
+    name: 'authorization_decision_batch_size',
+    help: 'Decisions per batch (one transaction, one ledger call); 1 while the service keeps up without waiting.',
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [app.metrics.registry],
+  })
+  const batcher = createBatcher({
+    run: (requests: AuthorizationRequest[]) => decisions.decideMany(requests),
+    maxBatch: deps.config.DECISION_BATCH_MAX ?? 32,
+    maxConcurrent: deps.config.DECISION_BATCH_CONCURRENCY ?? 4,
+    // Decisions of one card run one after the other (limits, duplicates), and so do repeats of one id.
+    keys: (r) => [`card:${r.cardId}`, `authorization:${r.authorizationId}`],
+    onBatch: (size) => batchSize.observe(size),
+  })
   registerDecisionRoutes(app, ctx, {
-    decisions: new DecisionService(ctx),
+    decisions: { decide: (request) => batcher.submit(request) },
     advices: new AdviceService(ctx),
     reversals: new ReversalService(ctx),
   })

@@ -17,6 +17,19 @@ export const authorizationsConfigSchema = Type.Composite([
       description: 'Prefix of the Redis keys holding velocity counters.',
     }),
     DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 20, description: 'PostgreSQL connections in the pool.' }),
+    DECISION_BATCH_MAX: Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      default: 32,
+      description: 'Most decisions taken together in one transaction and one ledger call (1: every decision alone).',
+    }),
+    DECISION_BATCH_CONCURRENCY: Type.Integer({
+      minimum: 1,
+      maximum: 200,
+      default: 4,
+      description:
+        'Decision batches running at once; a decision arriving while one is free starts at once, the others wait and leave together. Keep below DB_POOL_SIZE.',
+    }),
   }),
 ])
 

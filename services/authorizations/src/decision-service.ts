@@ -1,5 +1,5 @@
 import type { AuthorizationRequest, DeclineReason, Decision, Money } from '@cardplane/contracts'
-import { isCardplaneError } from '@cardplane/service-kit'
+import { isCardplaneError, type BatchOutcome } from '@cardplane/service-kit'
 import type { ServiceContext } from './context.js'
 import { effectiveControls, type CardState } from './domain/card-state.js'
 import { derivedKey } from './domain/keys.js'
@@ -9,13 +9,16 @@ import {
   findOriginal,
   insertAuthorization,
   insertAuthorizationStatement,
+  insertAuthorizationsStatement,
   lockCard,
   lockCardForDecision,
+  lockCardsForDecisions,
   type AuthorizationRow,
   type DecisionFacts,
 } from './store/authorizations-store.js'
 import { pipelinedTransaction, type PipelinedTransaction } from '@cardplane/pg-kit'
 import { IdempotencyConflictError } from './errors.js'
+import type { LedgerPlaceHoldResult } from './ledger-client.js'
 
 /** Thrown inside the decision transaction when the ledger cannot answer; the transaction rolls back. */
 class LedgerUnavailable extends Error {
@@ -107,23 +110,9 @@ export class DecisionService {
       return d
     }
     if (!card) return decline('unknown_card')
-    // The acquirer already cancelled this authorisation (0400 overtook the 0100): never hold for it.
-    if (facts.earlyFullReversal) return decline('invalid_transaction')
-    if (facts.networkDuplicate) return decline('duplicate')
-
-    const controls = effectiveControls(card.controls, facts.programControls)
-    const pre = preChecks(request, card, controls)
-    if (pre) return decline(pre)
-
-    if (request.messageClass !== 'balance_inquiry') {
-      const velocity = checkVelocity(await this.ctx.velocity.hit(card.cardId, controls.velocity, now))
-      if (velocity) return decline(velocity)
-    }
+    const refused = await this.screen(request, card, facts, now)
+    if (refused) return decline(refused)
     const amount = request.amounts.cardholderBilling
-    if (movesMoney(request)) {
-      const limits = checkPeriodLimits(amount.minor, facts.usage, controls)
-      if (limits) return decline(limits)
-    }
 
     let d: Decision
     switch (request.messageClass) {
@@ -145,9 +134,7 @@ export class DecisionService {
             allowPartial: request.partialApprovalCapable,
           }),
         )
-        // A replayed hold that is no longer active was released after a lost answer: never approve on it.
-        if (r.hold && r.hold.status !== 'active') return decline('issuer_unavailable')
-        d = this.fromHold(request, r.result, r.hold?.id, r.hold?.amount, r.available)
+        d = this.fromPlaceHold(request, r)
         break
       }
       case 'incremental': {
@@ -179,6 +166,135 @@ export class DecisionService {
     }
     await tx.commit(insertAuthorizationStatement(request, d, now))
     return d
+  }
+
+  /**
+   * Every check before the ledger, for a known card under its lock: early reversal, network duplicate,
+   * card status and controls, velocity (counts this attempt), period limits. The reason to decline, or
+   * undefined when the request goes on.
+   */
+  private async screen(request: AuthorizationRequest, card: CardState, facts: DecisionFacts, now: Date): Promise<DeclineReason | undefined> {
+    // The acquirer already cancelled this authorisation (0400 overtook the 0100): never hold for it.
+    if (facts.earlyFullReversal) return 'invalid_transaction'
+    if (facts.networkDuplicate) return 'duplicate'
+    const controls = effectiveControls(card.controls, facts.programControls)
+    const pre = preChecks(request, card, controls)
+    if (pre) return pre
+    if (request.messageClass !== 'balance_inquiry') {
+      const velocity = checkVelocity(await this.ctx.velocity.hit(card.cardId, controls.velocity, now))
+      if (velocity) return velocity
+    }
+    if (movesMoney(request)) return checkPeriodLimits(request.amounts.cardholderBilling.minor, facts.usage, controls)
+    return undefined
+  }
+
+  /** The decision on a placed (or refused) hold; a replayed hold no longer active was released after a lost answer: never approve on it. */
+  private fromPlaceHold(request: AuthorizationRequest, r: LedgerPlaceHoldResult): Decision {
+    if (r.hold && r.hold.status !== 'active') return this.decision(request, { outcome: 'decline', reason: 'issuer_unavailable' })
+    return this.fromHold(request, r.result, r.hold?.id, r.hold?.amount, r.available)
+  }
+
+  /**
+   * Decide a batch (see {@link DecisionBatcher}): one outcome per request, in order, each what
+   * {@link decide} gives for it alone. Authorisations and financial requests (the ones placing a hold)
+   * are decided together when there are several: one transaction locks their cards and reads their facts
+   * in one round trip, their holds go to the ledger in one call, and their rows and `COMMIT` go in one
+   * statement and round trip. The batcher never puts two requests of one card or one authorizationId in
+   * a batch. Every other request is decided alone, alongside.
+   */
+  async decideMany(requests: readonly AuthorizationRequest[]): Promise<BatchOutcome<Decision>[]> {
+    const outcomes: BatchOutcome<Decision>[] = new Array(requests.length)
+    const together: number[] = []
+    const alone: number[] = []
+    requests.forEach((r, i) => (r.messageClass === 'authorization' || r.messageClass === 'financial' ? together : alone).push(i))
+    if (together.length < 2) alone.push(...together.splice(0))
+    await Promise.all([
+      ...alone.map(async (i) => {
+        outcomes[i] = await settle(this.decide(requests[i]!))
+      }),
+      (async () => {
+        if (together.length === 0) return
+        const decided = await this.decideHolds(together.map((i) => requests[i]!))
+        decided.forEach((o, k) => (outcomes[together[k]!] = o))
+      })(),
+    ])
+    return outcomes
+  }
+
+  /** {@link decideMany}'s shared transaction for requests that place holds, on distinct cards and ids. */
+  private async decideHolds(requests: readonly AuthorizationRequest[]): Promise<BatchOutcome<Decision>[]> {
+    const outcomes: (BatchOutcome<Decision> | undefined)[] = new Array(requests.length)
+    // Requests whose hold the ledger could not answer for: decided after the transaction, one by one.
+    const unanswered: { index: number; failure: unknown }[] = []
+    try {
+      await pipelinedTransaction(this.ctx.pool, async (tx) => {
+        const now = this.ctx.now()
+        const states = await lockCardsForDecisions(tx, requests, now)
+        const rows: { request: AuthorizationRequest; decision: Decision }[] = []
+        const declined = (index: number, reason: DeclineReason): void => {
+          const decision = this.decision(requests[index]!, { outcome: 'decline', reason })
+          rows.push({ request: requests[index]!, decision })
+          outcomes[index] = { ok: true, value: decision }
+        }
+        const holds: { index: number; card: CardState }[] = []
+        await Promise.all(
+          states.map(async (state, index) => {
+            const request = requests[index]!
+            if (state.prior) {
+              outcomes[index] = await settle(Promise.resolve().then(() => this.replay(state.prior!, request)))
+              return
+            }
+            if (!state.card) return declined(index, 'unknown_card')
+            const refused = await this.screen(request, state.card, state.facts, now)
+            if (refused) return declined(index, refused)
+            holds.push({ index, card: state.card })
+          }),
+        )
+        if (holds.length > 0) {
+          let placed: BatchOutcome<LedgerPlaceHoldResult>[] | undefined
+          try {
+            placed = await this.ctx.ledger.placeHolds(
+              holds.map(({ index, card }) => ({
+                authorizationId: requests[index]!.authorizationId,
+                accountId: card.accountId,
+                amount: requests[index]!.amounts.cardholderBilling,
+                allowPartial: requests[index]!.partialApprovalCapable,
+              })),
+            )
+          } catch (err) {
+            if (!isLedgerFailure(err)) throw err
+            for (const { index } of holds) unanswered.push({ index, failure: err })
+          }
+          placed?.forEach((o, k) => {
+            const { index } = holds[k]!
+            if (!o.ok) {
+              if (isLedgerFailure(o.error)) unanswered.push({ index, failure: o.error })
+              else outcomes[index] = { ok: false, error: o.error }
+              return
+            }
+            const decision = this.fromPlaceHold(requests[index]!, o.value)
+            rows.push({ request: requests[index]!, decision })
+            outcomes[index] = { ok: true, value: decision }
+          })
+        }
+        // The declines and decisions of this batch; the unanswered ones store nothing here.
+        await tx.commit(...(rows.length > 0 ? [insertAuthorizationsStatement(rows, now)] : []))
+      })
+    } catch (err) {
+      // Nothing of the batch was stored (a row conflicting with a concurrent writer, say). Decide each
+      // alone: a placed hold replays in the ledger. Velocity counted these attempts once already and
+      // counts them again here: a rare path, and an over-count only errs towards declining.
+      this.ctx.log.warn({ err, size: requests.length }, 'decision batch failed; deciding its requests one by one')
+      return Promise.all(requests.map((r) => settle(this.decide(r))))
+    }
+    await Promise.all(
+      unanswered.map(async ({ index, failure }) => {
+        const request = requests[index]!
+        this.ctx.log.warn({ authorizationId: request.authorizationId, err: failure }, 'ledger unavailable during a decision')
+        outcomes[index] = await settle(this.afterLedgerFailure(request, true))
+      }),
+    )
+    return outcomes as BatchOutcome<Decision>[]
   }
 
   private fromHold(
@@ -229,6 +345,13 @@ export class DecisionService {
       throw err
     }
   }
+}
+
+async function settle<T>(p: Promise<T>): Promise<BatchOutcome<T>> {
+  return p.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  )
 }
 
 function zero(currency: string): Money {

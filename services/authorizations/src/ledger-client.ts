@@ -1,5 +1,5 @@
 import type { Money } from '@cardplane/contracts'
-import type { ServiceClient } from '@cardplane/service-kit'
+import { UpstreamError, type BatchOutcome, type ServiceClient } from '@cardplane/service-kit'
 
 /** A ledger hold, as the ledger's API returns it (the fields the decision uses). */
 export interface LedgerHold {
@@ -32,15 +32,23 @@ export interface LedgerAccount {
   available: Money
 }
 
+/** What placing a hold takes. */
+export interface LedgerPlaceHoldInput {
+  authorizationId: string
+  accountId: string
+  amount: Money
+  allowPartial?: boolean
+  force?: boolean
+}
+
 /** What the decision needs from the ledger. Every mutation is idempotent by the key passed. */
 export interface LedgerPort {
-  placeHold(input: {
-    authorizationId: string
-    accountId: string
-    amount: Money
-    allowPartial?: boolean
-    force?: boolean
-  }): Promise<LedgerPlaceHoldResult>
+  placeHold(input: LedgerPlaceHoldInput): Promise<LedgerPlaceHoldResult>
+  /**
+   * Several holds in one call (a decision batch): one outcome each, in order; an outcome's error is what
+   * placeHold would have thrown for that hold alone. Throws when the call as a whole fails.
+   */
+  placeHolds(inputs: readonly LedgerPlaceHoldInput[]): Promise<BatchOutcome<LedgerPlaceHoldResult>[]>
   incrementHold(
     holdId: string,
     input: { incrementId: string; amount: Money; allowPartial?: boolean; force?: boolean },
@@ -59,6 +67,32 @@ export function httpLedger(client: ServiceClient, timeoutMs?: number): LedgerPor
   const get = async <T>(path: string): Promise<T> => (await client.request<T>({ method: 'GET', path, ...t })).body
   return {
     placeHold: (input) => post('/v1/holds', input),
+    async placeHolds(inputs) {
+      type Item = { statusCode: number; body: LedgerPlaceHoldResult | { error?: { code?: string } } }
+      const r = await post<{ results: Item[] }>('/v1/holds/batch', { holds: inputs })
+      if (r.results.length !== inputs.length) {
+        throw new UpstreamError('upstream_bad_response', { context: { callee: client.callee, method: 'POST', path: '/v1/holds/batch' } })
+      }
+      return r.results.map((item) => {
+        if (item.statusCode < 300) return { ok: true, value: item.body as LedgerPlaceHoldResult }
+        // The same error the client throws for that status on POST /v1/holds.
+        const upstreamCode = (item.body as { error?: { code?: unknown } }).error?.code
+        return {
+          ok: false,
+          error: new UpstreamError('upstream_error', {
+            message: `${client.callee} answered ${item.statusCode}`,
+            retry: item.statusCode >= 500 || item.statusCode === 429,
+            context: {
+              callee: client.callee,
+              method: 'POST',
+              path: '/v1/holds',
+              statusCode: item.statusCode,
+              ...(typeof upstreamCode === 'string' ? { upstreamCode } : {}),
+            },
+          }),
+        }
+      })
+    },
     incrementHold: (holdId, input) => post(`/v1/holds/${encodeURIComponent(holdId)}/increments`, input),
     releaseHold: (holdId, input) => post(`/v1/holds/${encodeURIComponent(holdId)}/releases`, input),
     async findHold(authorizationId) {

@@ -15,7 +15,7 @@ runMain('authorizations', async () => {
   const workload = new WorkloadApiClient({ socketPath: config.SPIFFE_ENDPOINT_SOCKET })
   const database = openDatabase(config.DATABASE_URL, config.DB_POOL_SIZE)
   await migrateDatabase(database.pool)
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 })
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableAutoPipelining: true })
   const ledgerClient = createServiceClient({
     callee: 'ledger',
     zoneMap,

@@ -15,7 +15,7 @@ type AuthorizationParams = Static<typeof AuthorizationParams>
 export function registerDecisionRoutes(
   app: FastifyInstance,
   ctx: ServiceContext,
-  services: { decisions: DecisionService; advices: AdviceService; reversals: ReversalService },
+  services: { decisions: Pick<DecisionService, 'decide'>; advices: AdviceService; reversals: ReversalService },
 ): void {
   app.post<{ Body: AuthorizationRequest }>(
     '/v1/decisions',

@@ -165,8 +165,10 @@ export async function lockCardForDecision(tx: PipelinedTransaction, request: Aut
     { text: LOCK_CARD, values: [request.cardId] },
     { text: DECISION_FACTS, values: [id, request.cardId, networkKey(request), utcDate(day), utcDate(month)] },
   )
-  const c = locked!.rows[0] as CardColumns | undefined
-  const row = facts!.rows[0] as FactsRow
+  return toLockedState(locked!.rows[0] as CardColumns | undefined, facts!.rows[0] as FactsRow)
+}
+
+function toLockedState(c: CardColumns | undefined, row: FactsRow): LockedDecisionState {
   const prior = row.prior ?? undefined
   if (!c) {
     return {
@@ -175,9 +177,8 @@ export async function lockCardForDecision(tx: PipelinedTransaction, request: Aut
       facts: { earlyFullReversal: false, networkDuplicate: false, programControls: undefined, usage: { day: 0, month: 0 } },
     }
   }
-  const card = toCardState(c)
   return {
-    card,
+    card: toCardState(c),
     prior,
     facts: {
       earlyFullReversal: row.early === true,
@@ -186,6 +187,48 @@ export async function lockCardForDecision(tx: PipelinedTransaction, request: Aut
       usage: { day: Number(row.usage_day), month: Number(row.usage_month) },
     },
   }
+}
+
+const LOCK_CARDS = `select card_id as "cardId", account_id as "accountId", program_id as "programId", status, currency, controls
+  from cards where card_id = any($1::text[]) order by card_id for update`
+
+// DECISION_FACTS for several decisions at once: $1 authorisation ids, $2 card ids, $3 network keys (one
+// row each, in order), $4 and $5 as there.
+const DECISION_FACTS_MANY = `
+  select
+    (select jsonb_build_object('cardId', p.card_id, 'decision', p.decision)
+       from authorizations p where p.authorization_id = i.id) as prior,
+    exists(select 1 from reversals r where r.original_authorization_id = i.id and r.kind = 'full') as early,
+    exists(select 1 from authorizations d where d.card_id = i.card and d.network_key = i.nk
+       and d.authorization_id <> i.id) as dup,
+    (select g.controls from programs g join cards c on c.program_id = g.program_id where c.card_id = i.card) as program_controls,
+    coalesce((select u.amount_minor from card_usage u where u.card_id = i.card and u.period = 'day'
+       and u.period_start = $4::date), 0) as usage_day,
+    coalesce((select u.amount_minor from card_usage u where u.card_id = i.card and u.period = 'month'
+       and u.period_start = $5::date), 0) as usage_month
+  from unnest($1::text[], $2::text[], $3::text[]) with ordinality as i(id, card, nk, ord)
+  order by i.ord`
+
+/**
+ * {@link lockCardForDecision} for a batch of decisions on distinct cards, in the same two statements:
+ * the cards' row locks, taken in card-id order (two batches, or a batch and a single decision, never wait
+ * on each other in a cycle), then every decision's facts. One state per request, in order.
+ */
+export async function lockCardsForDecisions(
+  tx: PipelinedTransaction,
+  requests: readonly AuthorizationRequest[],
+  now: Date,
+): Promise<LockedDecisionState[]> {
+  const { day, month } = periodStarts(now)
+  const [locked, facts] = await tx.run(
+    { text: LOCK_CARDS, values: [requests.map((r) => r.cardId)] },
+    {
+      text: DECISION_FACTS_MANY,
+      values: [requests.map((r) => r.authorizationId), requests.map((r) => r.cardId), requests.map(networkKey), utcDate(day), utcDate(month)],
+    },
+  )
+  const cardsById = new Map((locked!.rows as CardColumns[]).map((c) => [c.cardId, c]))
+  return requests.map((request, i) => toLockedState(cardsById.get(request.cardId), facts!.rows[i] as FactsRow))
 }
 
 function utcDate(d: Date): string {
@@ -208,28 +251,41 @@ const INSERT_AUTHORIZATION = `insert into authorizations (authorization_id, card
   currency, requested_minor, approved_minor, hold_id, original_authorization_id, network_key, decision, decided_at, updated_at)
   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)`
 
+/** The row of a decision, in INSERT_AUTHORIZATION's order ($1..$13; the time is added by the statement's caller). */
+function authorizationValues(request: AuthorizationRequest, decision: Decision): unknown[] {
+  return [
+    request.authorizationId,
+    request.cardId,
+    request.messageClass,
+    decision.source,
+    decision.outcome,
+    decision.outcome === 'decline' ? decision.reason : null,
+    request.amounts.cardholderBilling.currency,
+    request.amounts.cardholderBilling.minor,
+    decision.outcome === 'decline' ? 0 : decision.approvedAmount.minor,
+    decision.holdId ?? null,
+    request.originalAuthorizationId ?? null,
+    networkKey(request),
+    JSON.stringify(decision),
+  ]
+}
+
 /** The statement inserting the authorisation row of a decision (what {@link insertAuthorization} writes). */
 export function insertAuthorizationStatement(request: AuthorizationRequest, decision: Decision, now: Date): Statement {
-  const approved = decision.outcome === 'decline' ? 0 : decision.approvedAmount.minor
-  return {
-    text: INSERT_AUTHORIZATION,
-    values: [
-      request.authorizationId,
-      request.cardId,
-      request.messageClass,
-      decision.source,
-      decision.outcome,
-      decision.outcome === 'decline' ? decision.reason : null,
-      request.amounts.cardholderBilling.currency,
-      request.amounts.cardholderBilling.minor,
-      approved,
-      decision.holdId ?? null,
-      request.originalAuthorizationId ?? null,
-      networkKey(request),
-      JSON.stringify(decision),
-      now.toISOString(),
-    ],
-  }
+  return { text: INSERT_AUTHORIZATION, values: [...authorizationValues(request, decision), now.toISOString()] }
+}
+
+const INSERT_AUTHORIZATIONS = `insert into authorizations (authorization_id, card_id, message_class, source, outcome, reason,
+  currency, requested_minor, approved_minor, hold_id, original_authorization_id, network_key, decision, decided_at, updated_at)
+  select a, c, mc, s, o, r, cur, req, app, h, orig, nk, d::jsonb, $14, $14
+  from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[],
+    $10::text[], $11::text[], $12::text[], $13::text[]) as t(a, c, mc, s, o, r, cur, req, app, h, orig, nk, d)`
+
+/** One statement inserting the rows of several decisions (a decision batch), all decided at `now`. */
+export function insertAuthorizationsStatement(rows: readonly { request: AuthorizationRequest; decision: Decision }[], now: Date): Statement {
+  const columns: unknown[][] = Array.from({ length: 13 }, () => [])
+  for (const { request, decision } of rows) authorizationValues(request, decision).forEach((v, i) => columns[i]!.push(v))
+  return { text: INSERT_AUTHORIZATIONS, values: [...columns, now.toISOString()] }
 }
 
 /** Insert an authorisation row for a decision. */

@@ -38,8 +38,13 @@ export interface Harness {
 
 let seq = 0
 
-/** Start everything. `ledger` lets a test replace the ledger port (e.g. one pointing at a dead port). */
-export async function startHarness(opts: { ledger?: (real: LedgerPort) => LedgerPort } = {}): Promise<Harness> {
+/**
+ * Start everything. `ledger` lets a test replace the ledger port (e.g. one pointing at a dead port);
+ * `batch` sets the decision batcher (default: the service's defaults).
+ */
+export async function startHarness(
+  opts: { ledger?: (real: LedgerPort) => LedgerPort; batch?: { max: number; concurrency: number } } = {},
+): Promise<Harness> {
   const run = randomBytes(3).toString('hex')
   let now = new Date('2026-11-22T10:00:00Z')
   const clock = () => now
@@ -71,7 +76,11 @@ export async function startHarness(opts: { ledger?: (real: LedgerPort) => Ledger
   })
   const real = httpLedger(client)
   const app = await buildApp({
-    config: { LOG_LEVEL: 'silent', VELOCITY_KEY_PREFIX: prefix },
+    config: {
+      LOG_LEVEL: 'silent',
+      VELOCITY_KEY_PREFIX: prefix,
+      ...(opts.batch ? { DECISION_BATCH_MAX: opts.batch.max, DECISION_BATCH_CONCURRENCY: opts.batch.concurrency } : {}),
+    },
     database,
     redis,
     ledger: opts.ledger ? opts.ledger(real) : real,
