@@ -38,7 +38,9 @@ function pidsNamed(re: RegExp): number[] {
 async function main(): Promise<void> {
   const visaPort = await freePort()
   if (PROF_DIR) mkdirSync(PROF_DIR, { recursive: true })
-  const quiet = (_name: string): Record<string, string> => ({ LOG_LEVEL: 'warn' })
+  // BENCH_SERVICE_ENV: extra environment per service, as JSON, as for bench:auth.
+  const extraEnv = JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}') as Record<string, Record<string, string>>
+  const quiet = (name: string): Record<string, string> => ({ LOG_LEVEL: 'warn', ...extraEnv[name] })
   // BENCH_NODE_ARGS: extra Node.js flags for every service (space-separated), to try runtime settings.
   const extraArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
   const nodeArgs = Object.fromEntries(
