@@ -19,9 +19,15 @@ export interface Database<TSchema extends Record<string, unknown>> {
 export function openDatabase<TSchema extends Record<string, unknown>>(
   url: string,
   schema: TSchema,
-  opts: { max?: number; onIdleError?: (err: Error) => void; pipeline?: boolean } = {},
+  opts: { max?: number; onIdleError?: (err: Error) => void; pipeline?: boolean; options?: string } = {},
 ): Database<TSchema> {
-  const pool = createPool({ connectionString: url, max: opts.max ?? 10, ...(opts.pipeline ? { pipeline: true } : {}) })
+  const pool = createPool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    ...(opts.pipeline ? { pipeline: true } : {}),
+    // Server settings for every connection, e.g. `-c plan_cache_mode=force_generic_plan`.
+    ...(opts.options ? { options: opts.options } : {}),
+  })
   pool.on('error', (err) => opts.onIdleError?.(err))
   const db = drizzle(pool, { schema })
   return { pool, db, close: () => pool.end() }
