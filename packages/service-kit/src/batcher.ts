@@ -24,6 +24,11 @@ export interface BatcherOptions<I, O> {
   keys?(item: I): readonly string[]
   /** Called with the size of every batch started (a histogram, say). */
   onBatch?(size: number): void
+  /**
+   * A batch still running after this long gives its slot up (it keeps running): one slow batch cannot
+   * hold up the items queued behind it for longer than this. Default: slots are held to the end.
+   */
+  slotReleaseMs?: number
 }
 
 /** Submits items one at a time; see the module comment. */
@@ -31,7 +36,7 @@ export interface Batcher<I, O> {
   submit(item: I): Promise<O>
   /** Items waiting for a slot (not counting running batches). */
   readonly waiting: number
-  /** Batches running now. */
+  /** Batches holding a slot now. */
   readonly running: number
 }
 
@@ -91,9 +96,18 @@ export function createBatcher<I, O>(opts: BatcherOptions<I, O>): Batcher<I, O> {
     while (running < opts.maxConcurrent && queue.length > 0) {
       const batch = take()
       running++
-      void runBatch(batch).finally(() => {
+      let held = true
+      const free = (): void => {
+        if (!held) return
+        held = false
         running--
         pump()
+      }
+      const timer = opts.slotReleaseMs === undefined ? undefined : setTimeout(free, opts.slotReleaseMs)
+      timer?.unref()
+      void runBatch(batch).finally(() => {
+        clearTimeout(timer)
+        free()
       })
     }
   }

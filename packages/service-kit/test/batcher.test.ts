@@ -98,3 +98,17 @@ void t.test('onBatch sees every batch size', async (t) => {
   await Promise.all(answers)
   t.same(sizes, [1, 2])
 })
+
+void t.test('slotReleaseMs: a slow batch gives its slot up, the queue moves on', async (t) => {
+  const g = gated<number>()
+  const b = createBatcher({ run: g.run, maxBatch: 8, maxConcurrent: 1, slotReleaseMs: 30 })
+  const answers = [1, 2, 3].map((i) => b.submit(i))
+  await tick()
+  t.same(g.batches, [[1]])
+  await new Promise((r) => setTimeout(r, 60))
+  t.same(g.batches, [[1], [2, 3]], 'the waiting items left while the first batch still ran')
+  await g.release()
+  await g.release()
+  t.same(await Promise.all(answers), ['done:1', 'done:2', 'done:3'])
+  t.equal(b.running, 0)
+})
