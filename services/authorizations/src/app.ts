@@ -75,6 +75,8 @@ export async function buildApp(deps: AuthorizationsDeps): Promise<FastifyInstanc
     // Decisions of one card run one after the other (limits, duplicates), and so do repeats of one id.
     keys: (r) => [`card:${r.cardId}`, `authorization:${r.authorizationId}`],
     onBatch: (size) => batchSize.observe(size),
+    // A batch waiting on a card lock held elsewhere (an advice, a reversal) must not hold up the others.
+    slotReleaseMs: 100,
   })
   registerDecisionRoutes(app, ctx, {
     decisions: { decide: (request) => batcher.submit(request) },

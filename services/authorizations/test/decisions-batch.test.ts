@@ -142,3 +142,23 @@ void t.test('over HTTP with one batch at a time: concurrent decisions share batc
   const xmins = await writers(h, requests.map((r) => r.authorizationId))
   t.ok(new Set(xmins.values()).size < requests.length, 'some decisions were stored together')
 })
+
+void t.test('POST /v1/decisions/batch: one answer per request, in order, a refused one alone', async (t) => {
+  const h = await startHarness()
+  t.teardown(() => h.stop())
+  const a = await h.card({ balance: 1_000 })
+  const b = await h.card({ balance: 1_000 })
+  const decided = h.request(a.cardId, 100)
+  t.equal((await h.call('proxy-internal', 'POST', '/v1/decisions', decided)).status, 200)
+  // The same authorizationId for another card is a conflict; the other two are decided.
+  const conflict = { ...decided, cardId: b.cardId }
+  const requests = [h.request(b.cardId, 200), conflict, h.request(a.cardId, 5_000)]
+  const res = await h.call('proxy-internal', 'POST', '/v1/decisions/batch', { requests })
+  t.equal(res.status, 200)
+  t.equal(res.body.results.length, 3)
+  t.match(res.body.results[0], { statusCode: 200, body: { authorizationId: requests[0]!.authorizationId, outcome: 'approve' } })
+  t.match(res.body.results[1], { statusCode: 409, body: { error: { code: 'idempotency_conflict' } } })
+  t.match(res.body.results[2], { statusCode: 200, body: { outcome: 'decline', reason: 'insufficient_funds' } })
+  t.equal((await h.call('cards', 'POST', '/v1/decisions/batch', { requests })).status, 403, 'only proxy-internal may call')
+  t.equal((await h.call('proxy-internal', 'POST', '/v1/decisions/batch', { requests: [] })).status, 400)
+})

@@ -51,6 +51,7 @@ export const DEFAULT_ROUTES: ProxyRoute[] = [
   },
   // CDE -> main cluster
   { id: 'decisions', caller: 'processor', methods: ['POST'], path: '/v1/decisions', upstream: 'authorizations' },
+  { id: 'decisions-batch', caller: 'processor', methods: ['POST'], path: '/v1/decisions/batch', upstream: 'authorizations' },
   { id: 'advices', caller: 'processor', methods: ['POST'], path: '/v1/advices', upstream: 'authorizations' },
   { id: 'reversals', caller: 'processor', methods: ['POST'], path: '/v1/reversals', upstream: 'authorizations' },
   {

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { AuthorizationAdvice, AuthorizationRequest, OpaqueId, ReversalRequest } from '@cardplane/contracts'
+import { mapError } from '@cardplane/service-kit'
 import type { AdviceService } from '../advice-service.js'
 import type { ServiceContext } from '../context.js'
 import type { DecisionService } from '../decision-service.js'
@@ -9,6 +10,15 @@ import type { ReversalService } from '../reversal-service.js'
 import { findAuthorization } from '../store/authorizations-store.js'
 
 const AuthorizationParams = Type.Object({ authorizationId: OpaqueId })
+
+/** Most decisions in one `POST /v1/decisions/batch`. */
+export const MAX_DECISIONS_PER_CALL = 64
+
+const DecisionsBody = Type.Object(
+  { requests: Type.Array(AuthorizationRequest, { minItems: 1, maxItems: MAX_DECISIONS_PER_CALL }) },
+  { additionalProperties: false },
+)
+type DecisionsBody = Static<typeof DecisionsBody>
 type AuthorizationParams = Static<typeof AuthorizationParams>
 
 /** The processor's calls (through the internal proxy): decisions, advices, reversals. */
@@ -21,6 +31,25 @@ export function registerDecisionRoutes(
     '/v1/decisions',
     { config: { callers: ['proxy-internal'] }, schema: { body: AuthorizationRequest } },
     async (request) => services.decisions.decide(request.body),
+  )
+
+  // Several decisions in one call (the processor under load): each goes its own way through the decision
+  // batcher, exactly as if posted alone; one answer per request, in order, as { statusCode, body } with the
+  // status and body `POST /v1/decisions` would have answered (a failure of one fails that one only).
+  app.post<{ Body: DecisionsBody }>(
+    '/v1/decisions/batch',
+    { config: { callers: ['proxy-internal'] }, schema: { body: DecisionsBody } },
+    async (request) => {
+      const settled = await Promise.allSettled(request.body.requests.map((r) => services.decisions.decide(r)))
+      return {
+        results: settled.map((s) => {
+          if (s.status === 'fulfilled') return { statusCode: 200, body: s.value }
+          const { statusCode, body } = mapError(s.reason)
+          if (statusCode >= 500) request.log.error({ err: s.reason, code: body.error.code }, 'decision in a batch failed')
+          return { statusCode, body }
+        }),
+      }
+    },
   )
 
   app.post<{ Body: AuthorizationAdvice }>(
