@@ -40,6 +40,8 @@ type AuthorizationConfig = Pick<
   | 'STAND_IN_RULES'
   | 'PROCESSOR_REDIS_PREFIX'
   | 'ADVICE_RETRY_MS'
+  | 'DECISION_BATCH_MAX'
+  | 'DECISION_CALLS_IN_FLIGHT'
 >
 
 /** Logs pipeline events: ids and codes only (the events carry no card data). */
@@ -114,7 +116,7 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
     duplicates,
     verifier,
     messages,
-    decider: mainClusterDecider(proxyInternal),
+    decider: mainClusterDecider(proxyInternal, { max: config.DECISION_BATCH_MAX, concurrency: config.DECISION_CALLS_IN_FLIGHT }),
     advices,
     standInRules: config.STAND_IN_RULES,
     redis,

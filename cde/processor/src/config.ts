@@ -45,6 +45,20 @@ export const processorConfigSchema = Type.Composite([
       description:
         'Authorisations worked on at once; past it a new one is answered 91 at once (after the duplicate check) instead of queueing past its deadline. Frames that arrive already past the deadline are answered the same way. Size it as capacity × acceptable latency (e.g. 200/s × 0.3 s ≈ 64).',
     }),
+    DECISION_BATCH_MAX: Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      default: 16,
+      description:
+        'Most decisions sent to the main cluster in one call when decisions queue up (POST /v1/decisions/batch); 1: every decision in its own call.',
+    }),
+    DECISION_CALLS_IN_FLIGHT: Type.Integer({
+      minimum: 1,
+      maximum: 256,
+      default: 4,
+      description:
+        'Decision calls to the main cluster in flight at once; a decision arriving while one is free is sent at once, the others wait and go together in the next call.',
+    }),
     DUPLICATE_WINDOW_MS: Type.Integer({
       minimum: 1000,
       default: 3_600_000,

@@ -192,6 +192,33 @@ t.test('duplicate retransmission: same answer, one hold', async (t) => {
   t.same(await available(card.accountId), { balance: 10_000, held: 3000, available: 7000 }, 'one hold')
 })
 
+/** A counter or histogram total of a service's /metrics (sum over the series whose text matches `series`). */
+async function metricTotal(service: string, series: RegExp): Promise<number> {
+  const text = await (await fetch(`${platform.urls[service]}/metrics`)).text()
+  return text
+    .split('\n')
+    .filter((l) => series.test(l))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0)
+}
+
+t.test('a burst on many cards: every answer its own, decisions batched through proxy-internal and authorizations', async (t) => {
+  const cards = await Promise.all(Array.from({ length: 24 }, () => issueCard({ fund: 5_000 })))
+  // Two authorisations for one card with funds for one: never in one batch, the second sees the first hold.
+  const shared = await issueCard({ fund: 3_000 })
+  const batchesBefore = await metricTotal('proxy-internal', /^proxy_forwarded_total\{.*route="decisions-batch"/)
+  const msgs = [...cards.map((c, i) => auth(c, { amountMinor: 1000 + i })), auth(shared, { amountMinor: 2000 }), auth(shared, { amountMinor: 2000 })]
+  const answers = await Promise.all(msgs.map((m) => link.send(m)))
+  answers.slice(0, 24).forEach((a, i) => {
+    t.equal(a.message.fields['39'], '00', `card ${i}`)
+    t.equal(a.message.fields['11'], msgs[i]!.fields['11'], 'matched to its own request')
+  })
+  t.same(answers.slice(24).map((a) => a.message.fields['39']).sort(), ['00', '51'], 'one card: one approved, one insufficient funds')
+  for (const [i, c] of cards.entries()) t.same(await available(c.accountId), { balance: 5_000, held: 1000 + i, available: 4_000 - i })
+  t.same(await available(shared.accountId), { balance: 3_000, held: 2_000, available: 1_000 })
+  const batches = (await metricTotal('proxy-internal', /^proxy_forwarded_total\{.*route="decisions-batch"/)) - batchesBefore
+  t.ok(batches > 0, `decision batches forwarded: ${batches}`)
+})
+
 t.test('main cluster down: stand-in 91 within the deadline, advice recorded and replayed once', async (t) => {
   const card = await issueCard({ fund: 10_000 })
   const queue = `${REDIS_PREFIX}bull:advices`
