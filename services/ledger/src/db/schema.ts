@@ -71,10 +71,13 @@ export const holds = pgTable(
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [
-    index('holds_account_active_idx').on(t.accountId, t.status),
     /**
      * Active holds of an account by expiry: "is any hold due?" (asked under the account lock by every
      * hold placement) and the sweep read one index entry instead of every active hold of the account.
+     * The only index on account_id (migration 0002 dropped (account_id, status)): every query of holds by
+     * account is about its active holds, and with two such indexes a plan made on young statistics could
+     * pick the other and read every active hold of the account (see PLACE_FUNDED_HOLDS). Accounts are
+     * never deleted, so the foreign key needs no index of its own.
      */
     index('holds_account_due_idx').on(t.accountId, t.expiresAt).where(sql`${t.status} = 'active'`),
     check('holds_amount_non_negative', sql`${t.amountMinor} >= 0`),

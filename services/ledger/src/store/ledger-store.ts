@@ -231,9 +231,24 @@ const PLACE_FUNDED_HOLD = `with raised as (
  * UPDATE then re-reads each locked row as it stands and raises only the accounts whose funds, currency, due
  * holds and prior hold allow it, exactly as the one-hold statement does. One statement: all of it commits
  * or none. An account left out comes back without a row and takes the general path.
+ *
+ * The due-hold and prior-hold checks are per-input scalar LIMIT 1 probes: a due hold of the account (a
+ * range on the partial index on (account_id, expires_at) that is empty unless a hold is due) and a hold for
+ * the authorisation (the unique authorization_id). The prepared statement runs on a generic plan made from
+ * the statistics of its first executions, when `holds` may be nearly empty (a new database, the
+ * benchmark's). Written as `not exists` in the UPDATE, that plan hash-joined the whole table on every
+ * execution; as `min(expires_at)` (or ordered by it) it read every active hold of the account through the
+ * (account_id, status) index (auto_explain: 3,400 buffers for 31 holds). In this form the range index is
+ * the cheaper plan whatever the statistics say. Both read the statement's snapshot, as before: holds only
+ * become due with time, and a duplicate's hold committed meanwhile stops the insert on the unique
+ * authorization_id.
  */
 const PLACE_FUNDED_HOLDS = `with input as (
-    select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::boolean[])
+    select i.*,
+      (select true from holds h where h.account_id = i.account_id and h.status = 'active' and h.expires_at <= $8
+        limit 1) as due,
+      (select true from holds h where h.authorization_id = i.authorization_id limit 1) as prior
+    from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::boolean[])
       as i(hold_id, authorization_id, account_id, currency, amount, forced)
   ), locked as (
     select a.id from accounts a where a.id = any($3::text[]) order by a.id for update
@@ -241,8 +256,7 @@ const PLACE_FUNDED_HOLDS = `with input as (
     update accounts a set held_minor = a.held_minor + i.amount, updated_at = $8
     from locked l join input i on i.account_id = l.id
     where a.id = l.id and a.currency = i.currency and (i.forced or a.balance_minor - a.held_minor >= i.amount)
-      and not exists(select 1 from holds h where h.account_id = a.id and h.status = 'active' and h.expires_at <= $8)
-      and not exists(select 1 from holds h where h.authorization_id = i.authorization_id)
+      and i.due is null and i.prior is null
     returning i.authorization_id, a.balance_minor, a.held_minor
   ), inserted as (
     insert into holds (id, authorization_id, account_id, currency, requested_minor, amount_minor, status, forced, partial,

@@ -1,0 +1,1 @@
+DROP INDEX "holds_account_active_idx";
