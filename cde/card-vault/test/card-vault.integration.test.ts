@@ -147,6 +147,36 @@ t.test('CVV2, magstripe CVV and chip iCVV verified by the key service', async (t
   t.equal(magOnChip.results.icvv, magCvv === icvv ? 'match' : 'mismatch', 'a magstripe CVV does not pass as iCVV')
 })
 
+t.test('POST /v1/verify/batch: one result per item, in order, each what /v1/verify answers alone', async (t) => {
+  const cards = await Promise.all([...issuedPans].slice(0, 3).map(async ([cardId, pan]) => ({ pan, card: await reveal(cardId) })))
+  const [a, b, c] = cards as [(typeof cards)[number], (typeof cards)[number], (typeof cards)[number]]
+  const wrong = String((Number(b.card.cvv2) + 1) % 1000).padStart(3, '0')
+  const items = [
+    { pan: a.pan, expiry: yymm(a.card), cvv2: a.card.cvv2 },
+    { pan: b.pan, expiry: yymm(b.card), cvv2: wrong },
+    { pan: '4539912099999990', cvv2: '123' },
+    { pan: c.pan, expiry: '2001' },
+  ]
+  const r = await vault.request<{ results: { statusCode: number; result?: { cardId: string; results: Record<string, string> }; error?: { code: string } }[] }>({
+    method: 'POST',
+    path: '/v1/verify/batch',
+    body: { items },
+  })
+  t.equal(r.body.results.length, 4)
+  t.match(r.body.results[0], { statusCode: 200, result: { cardId: a.card.cardId, results: { cvv2: 'match', expiry: 'ok' } } })
+  t.match(r.body.results[1], { statusCode: 200, result: { cardId: b.card.cardId, results: { cvv2: 'mismatch' } } })
+  t.match(r.body.results[2], { statusCode: 404, error: { code: 'card_not_found' } })
+  t.notOk(r.body.results[2]!.result)
+  t.match(r.body.results[3], { statusCode: 200, result: { cardId: c.card.cardId, results: { expiry: 'mismatch' } } })
+  for (const [i, item] of items.entries()) {
+    if (r.body.results[i]!.statusCode !== 200) continue
+    t.same(r.body.results[i]!.result, await verify(item), `item ${i} as /v1/verify answers it`)
+  }
+  t.notMatch(JSON.stringify(r.body), /\d{13,19}/, 'no PAN-length digit run in the answer')
+  t.equal((await refusal(vault.request({ method: 'POST', path: '/v1/verify/batch', body: { items: [] } }))).status, 400)
+  t.equal((await refusal(vault.request({ method: 'POST', path: '/v1/verify/batch', body: { items: [{ pan: 'x' }] } }))).status, 400)
+})
+
 t.test('PIN: chosen PIN via PIN block, PVV verify, try counter and lockout', async (t) => {
   // The chosen PIN reaches the vault only as a PIN block under a ZPK; the issuer sends it per card.
   const [probe] = await issue(1)
