@@ -42,6 +42,8 @@ type AuthorizationConfig = Pick<
   | 'ADVICE_RETRY_MS'
   | 'DECISION_BATCH_MAX'
   | 'DECISION_CALLS_IN_FLIGHT'
+  | 'VERIFY_BATCH_MAX'
+  | 'VERIFY_CALLS_IN_FLIGHT'
 >
 
 /** Logs pipeline events: ids and codes only (the events carry no card data). */
@@ -99,7 +101,7 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
   })
   const connector = new VisaConnector()
   const duplicates = new DuplicateWindow({ redis, prefix: config.PROCESSOR_REDIS_PREFIX, windowMs: config.DUPLICATE_WINDOW_MS })
-  const verifier = cardVaultVerifier(cardVault)
+  const verifier = cardVaultVerifier(cardVault, { max: config.VERIFY_BATCH_MAX, concurrency: config.VERIFY_CALLS_IN_FLIGHT })
   const messages = new NetworkMessageFlows({
     connector,
     duplicates,

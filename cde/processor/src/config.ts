@@ -59,6 +59,20 @@ export const processorConfigSchema = Type.Composite([
       description:
         'Decision calls to the main cluster in flight at once; a decision arriving while one is free is sent at once, the others wait and go together in the next call.',
     }),
+    VERIFY_BATCH_MAX: Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      default: 16,
+      description:
+        'Most card verifications sent to the card vault in one call when they queue up (POST /v1/verify/batch); 1: every verification in its own call.',
+    }),
+    VERIFY_CALLS_IN_FLIGHT: Type.Integer({
+      minimum: 1,
+      maximum: 256,
+      default: 4,
+      description:
+        'Verification calls to the card vault in flight at once; a verification arriving while one is free is sent at once, the others wait and go together in the next call.',
+    }),
     DUPLICATE_WINDOW_MS: Type.Integer({
       minimum: 1000,
       default: 3_600_000,

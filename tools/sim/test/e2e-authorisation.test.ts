@@ -201,11 +201,12 @@ async function metricTotal(service: string, series: RegExp): Promise<number> {
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0)
 }
 
-t.test('a burst on many cards: every answer its own, decisions batched through proxy-internal and authorizations', async (t) => {
+t.test('a burst on many cards: every answer its own, verifications and decisions batched', async (t) => {
   const cards = await Promise.all(Array.from({ length: 24 }, () => issueCard({ fund: 5_000 })))
   // Two authorisations for one card with funds for one: never in one batch, the second sees the first hold.
   const shared = await issueCard({ fund: 3_000 })
   const batchesBefore = await metricTotal('proxy-internal', /^proxy_forwarded_total\{.*route="decisions-batch"/)
+  const verifyBatchesBefore = await metricTotal('card-vault', /^http_requests_total\{.*route="\/v1\/verify\/batch"/)
   const msgs = [...cards.map((c, i) => auth(c, { amountMinor: 1000 + i })), auth(shared, { amountMinor: 2000 }), auth(shared, { amountMinor: 2000 })]
   const answers = await Promise.all(msgs.map((m) => link.send(m)))
   answers.slice(0, 24).forEach((a, i) => {
@@ -217,6 +218,8 @@ t.test('a burst on many cards: every answer its own, decisions batched through p
   t.same(await available(shared.accountId), { balance: 3_000, held: 2_000, available: 1_000 })
   const batches = (await metricTotal('proxy-internal', /^proxy_forwarded_total\{.*route="decisions-batch"/)) - batchesBefore
   t.ok(batches > 0, `decision batches forwarded: ${batches}`)
+  const verifyBatches = (await metricTotal('card-vault', /^http_requests_total\{.*route="\/v1\/verify\/batch"/)) - verifyBatchesBefore
+  t.ok(verifyBatches > 0, `verification batches: ${verifyBatches}`)
 })
 
 t.test('main cluster down: stand-in 91 within the deadline, advice recorded and replayed once', async (t) => {
