@@ -50,7 +50,7 @@ export const processorConfigSchema = Type.Composite([
       maximum: 64,
       default: 16,
       description:
-        'Most decisions sent to the main cluster in one call when decisions queue up (POST /v1/decisions/batch); 1: every decision in its own call.',
+        'Most decisions sent to the main cluster in one call when decisions queue up (POST /v1/decisions/batch); 1: every decision in its own call. A request is about 1–2 KB: the batch must fit proxy-internal\'s PROXY_MAX_BODY_BYTES (64 KiB by default).',
     }),
     DECISION_CALLS_IN_FLIGHT: Type.Integer({
       minimum: 1,

@@ -92,7 +92,9 @@ async function main(): Promise<void> {
     const full: LoadTarget = { links: visaLinks, cards, expect: '00', amountMinor: 100 }
     // The floor echoes the request with the response MTI: its DE 39 is absent.
     const floor: LoadTarget = { links: floorLinks, cards, expect: 'undefined', amountMinor: 100 }
-    for (const [label, target] of [['floor', floor], ['authorisation', full]] as const) {
+    // BENCH_FLOOR=0: the full path only (quicker, to try a setting).
+    const phases = [['floor', floor], ['authorisation', full]] as const
+    for (const [label, target] of phases.filter(([l]) => process.env.BENCH_FLOOR !== '0' || l !== 'floor')) {
       log(`${label}: warm-up ${WARM_S} s`)
       await closedLoop(`${label} warm-up`, target, 16, WARM_S)
       // Each run with the mean answering time of every service route it used (see server-times.ts).
