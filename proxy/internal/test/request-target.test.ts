@@ -98,4 +98,7 @@ t.test('PAN guard: a Luhn-valid 15-digit Visa transaction id passes only in its 
   t.ok(containsPan('{"network":{"schemeTransactionId":"4111111111111111"}}'), 'a 16-digit PAN in the exempt field is caught')
   t.ok(containsPan(`{"schemeTransactionId":"${tid}","pan":"4111111111111111"}`), 'the rest of the body is still scanned')
   t.ok(containsPan('{"schemeTransactionId":"\\u0034111111111111111"}'), 'escaped digits cannot slip through the exemption')
+  const batch = JSON.stringify({ requests: [1, 2, 3].map((i) => ({ authorizationId: `a${i}`, network: { schemeTransactionId: tid } })) })
+  t.notOk(containsPan(batch), 'the exemption holds in a batch of decisions (POST /v1/decisions/batch)')
+  t.ok(containsPan(batch.replace('"a2"', '"4111111111111111"')), 'and a PAN anywhere in the batch is caught')
 })
