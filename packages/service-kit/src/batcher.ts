@@ -1,9 +1,10 @@
 /**
  * Adaptive batching for hot paths: callers submit one item at a time and get one answer back, while the
  * work runs in batches. Up to `maxConcurrent` batches run at once; an item submitted while a slot is free
- * starts at once (a batch of one, no added latency when the service is quiet). Items submitted while every
- * slot is busy wait and leave together, up to `maxBatch` at a time, when a slot frees up. So batches grow
- * with the load exactly when per-call overhead (round trips, commits, wake-ups) matters, without a timer.
+ * starts at the end of the current task (a batch of one when the service is quiet: no timer, no added
+ * latency), together with whatever else was submitted in that task. Items submitted while every slot is
+ * busy wait and leave together, up to `maxBatch` at a time, when a slot frees up. So batches grow with the
+ * load exactly when per-call overhead (round trips, commits, wake-ups) matters.
  *
  * Items that share a key never ride in the same batch (e.g. two authorisations of one card, which must be
  * decided one after the other); the later one waits for a following batch, in arrival order.
@@ -112,11 +113,23 @@ export function createBatcher<I, O>(opts: BatcherOptions<I, O>): Batcher<I, O> {
     }
   }
 
+  // Items submitted in one synchronous stretch (a batch request's items, frames read in one chunk) are
+  // queued before the pump runs, at the end of the current task: they leave together even with slots free.
+  let scheduled = false
+  function schedule(): void {
+    if (scheduled) return
+    scheduled = true
+    queueMicrotask(() => {
+      scheduled = false
+      pump()
+    })
+  }
+
   return {
     submit(item: I): Promise<O> {
       return new Promise<O>((resolve, reject) => {
         queue.push({ item, resolve, reject })
-        pump()
+        schedule()
       })
     },
     get waiting() {
