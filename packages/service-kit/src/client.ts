@@ -59,6 +59,20 @@ export interface ServiceClient {
   close(): Promise<void>
 }
 
+/**
+ * The UpstreamError for a non-2xx answer: the status, the callee's `error.code` from a standard error body,
+ * and retry for 5xx and 429. Also for one item's answer inside a batch call's body, so a batched item fails
+ * exactly as the same request sent alone would.
+ */
+export function answeredError(ctx: Omit<UpstreamContext, 'statusCode' | 'upstreamCode'>, statusCode: number, body: unknown): UpstreamError {
+  const upstreamCode = (body as { error?: { code?: unknown } } | undefined)?.error?.code
+  return new UpstreamError('upstream_error', {
+    message: `${ctx.callee} answered ${statusCode}`,
+    retry: statusCode >= 500 || statusCode === 429,
+    context: { ...ctx, statusCode, ...(typeof upstreamCode === 'string' ? { upstreamCode } : {}) },
+  })
+}
+
 function isTimeout(err: unknown): boolean {
   return (
     err instanceof undiciErrors.HeadersTimeoutError ||
@@ -106,14 +120,7 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
           throw new UpstreamError('upstream_bad_response', { context: { ...context(req), statusCode: res.statusCode }, retry: false })
         }
       }
-      if (res.statusCode < 200 || res.statusCode >= 300) {
-        const upstreamCode = (parsed as { error?: { code?: unknown } } | undefined)?.error?.code
-        throw new UpstreamError('upstream_error', {
-          message: `${callee.name} answered ${res.statusCode}`,
-          retry: res.statusCode >= 500 || res.statusCode === 429,
-          context: { ...context(req), statusCode: res.statusCode, ...(typeof upstreamCode === 'string' ? { upstreamCode } : {}) },
-        })
-      }
+      if (res.statusCode < 200 || res.statusCode >= 300) throw answeredError(context(req), res.statusCode, parsed)
       return { statusCode: res.statusCode, headers: res.headers, body: parsed as T }
     } catch (err) {
       if (isCardplaneError(err)) throw err

@@ -1,5 +1,5 @@
 import type { Money } from '@cardplane/contracts'
-import { UpstreamError, type BatchOutcome, type ServiceClient } from '@cardplane/service-kit'
+import { UpstreamError, answeredError, type BatchOutcome, type ServiceClient } from '@cardplane/service-kit'
 
 /** A ledger hold, as the ledger's API returns it (the fields the decision uses). */
 export interface LedgerHold {
@@ -73,25 +73,11 @@ export function httpLedger(client: ServiceClient, timeoutMs?: number): LedgerPor
       if (r.results.length !== inputs.length) {
         throw new UpstreamError('upstream_bad_response', { context: { callee: client.callee, method: 'POST', path: '/v1/holds/batch' } })
       }
-      return r.results.map((item) => {
-        if (item.statusCode < 300) return { ok: true, value: item.body as LedgerPlaceHoldResult }
-        // The same error the client throws for that status on POST /v1/holds.
-        const upstreamCode = (item.body as { error?: { code?: unknown } }).error?.code
-        return {
-          ok: false,
-          error: new UpstreamError('upstream_error', {
-            message: `${client.callee} answered ${item.statusCode}`,
-            retry: item.statusCode >= 500 || item.statusCode === 429,
-            context: {
-              callee: client.callee,
-              method: 'POST',
-              path: '/v1/holds',
-              statusCode: item.statusCode,
-              ...(typeof upstreamCode === 'string' ? { upstreamCode } : {}),
-            },
-          }),
-        }
-      })
+      return r.results.map((item) =>
+        item.statusCode < 300
+          ? { ok: true, value: item.body as LedgerPlaceHoldResult }
+          : { ok: false, error: answeredError({ callee: client.callee, method: 'POST', path: '/v1/holds' }, item.statusCode, item.body) },
+      )
     },
     incrementHold: (holdId, input) => post(`/v1/holds/${encodeURIComponent(holdId)}/increments`, input),
     releaseHold: (holdId, input) => post(`/v1/holds/${encodeURIComponent(holdId)}/releases`, input),

@@ -1,5 +1,6 @@
 import type { VerificationResult } from '@cardplane/contracts'
-import { UpstreamError, createBatcher, type ServiceClient } from '@cardplane/service-kit'
+import { UpstreamError, answeredError, type ServiceClient } from '@cardplane/service-kit'
+import { batchedCalls, batchResults, type CallBatching } from './batched-calls.js'
 import type { CardCheck, CardResolver, CardVerifier } from '../pipeline/types.js'
 
 /** The card vault's `POST /v1/verify` answer (its own vocabulary). */
@@ -79,16 +80,6 @@ function toCheck(v: VaultVerifyResult): CardCheck {
   return check
 }
 
-/** How the verifier groups verifications under load (as the decider does, see main-cluster.ts). */
-export interface VerifyBatching {
-  /** Most verifications in one call (`POST /v1/verify/batch`); 1 turns batching off. */
-  max: number
-  /** Calls in flight at once. */
-  concurrency: number
-  /** A call still running after this long stops counting against `concurrency` (default 50 ms). */
-  slotReleaseMs?: number
-}
-
 const VERIFY_ROUTE = { callee: 'card-vault', method: 'POST', path: '/v1/verify' } as const
 
 /**
@@ -99,55 +90,30 @@ const VERIFY_ROUTE = { callee: 'card-vault', method: 'POST', path: '/v1/verify' 
  * verification finding one free goes alone (`POST /v1/verify`), the others leave together in one
  * `POST /v1/verify/batch` when a call returns or has run `slotReleaseMs`. One result per verification.
  */
-export function cardVaultVerifier(client: ServiceClient, batching: VerifyBatching = { max: 1, concurrency: 64 }): CardVerifier {
-  type Item = { body: Record<string, unknown>; deadline: number }
-  const one = async (body: Record<string, unknown>, timeoutMs: number): Promise<CardCheck | undefined> => {
-    try {
-      return toCheck((await client.request<VaultVerifyResult>({ method: 'POST', path: '/v1/verify', body, timeoutMs })).body)
-    } catch (err) {
-      if (err instanceof UpstreamError && (err.context as { statusCode?: number }).statusCode === 404) return undefined
-      throw err
-    }
-  }
-  const batcher = createBatcher<Item, CardCheck | undefined>({
-    maxBatch: batching.max,
-    maxConcurrent: batching.concurrency,
-    slotReleaseMs: batching.slotReleaseMs ?? 50,
-    async run(items) {
-      const timeoutMs = Math.max(1, Math.max(...items.map((i) => i.deadline)) - Date.now())
-      if (items.length === 1) return [{ ok: true, value: await one(items[0]!.body, timeoutMs) }]
-      type Answer = { statusCode: number; result?: VaultVerifyResult; error?: { code?: string } }
-      const res = await client.request<{ results?: Answer[] }>({
-        method: 'POST',
-        path: '/v1/verify/batch',
-        body: { items: items.map((i) => i.body) },
-        timeoutMs,
-      })
-      const results = res.body.results
-      if (!Array.isArray(results) || results.length !== items.length) {
-        throw new UpstreamError('upstream_bad_response', { retry: false, context: { ...VERIFY_ROUTE, path: '/v1/verify/batch' } })
+export function cardVaultVerifier(client: ServiceClient, batching: CallBatching = { max: 1, concurrency: 64 }): CardVerifier {
+  const verify = batchedCalls<Record<string, unknown>, CardCheck | undefined>(batching, {
+    async one(body, timeoutMs) {
+      try {
+        return toCheck((await client.request<VaultVerifyResult>({ method: 'POST', path: '/v1/verify', body, timeoutMs })).body)
+      } catch (err) {
+        if (err instanceof UpstreamError && (err.context as { statusCode?: number }).statusCode === 404) return undefined
+        throw err
       }
-      return results.map((r) => {
+    },
+    async many(items, timeoutMs) {
+      const path = '/v1/verify/batch'
+      const res = await client.request<{ results?: unknown }>({ method: 'POST', path, body: { items }, timeoutMs })
+      type Answer = { statusCode: number; result?: VaultVerifyResult; error?: unknown }
+      return batchResults<Answer>(res.body, items.length, { ...VERIFY_ROUTE, path }).map((r) => {
         if (r.statusCode === 200 && r.result) return { ok: true, value: toCheck(r.result) }
         if (r.statusCode === 404) return { ok: true, value: undefined }
-        const upstreamCode = r.error?.code
-        return {
-          ok: false,
-          error: new UpstreamError('upstream_error', {
-            message: `card-vault answered ${r.statusCode}`,
-            retry: r.statusCode >= 500 || r.statusCode === 429,
-            context: { ...VERIFY_ROUTE, statusCode: r.statusCode, ...(typeof upstreamCode === 'string' ? { upstreamCode } : {}) },
-          }),
-        }
+        return { ok: false, error: answeredError(VERIFY_ROUTE, r.statusCode, { error: r.error }) }
       })
     },
   })
   return {
-    verify(envelope, input, timeoutMs): Promise<CardCheck | undefined> {
-      const body = { ...envelope.reveal(), ...(envelope.reveal().pinBlock ? { zpkName: input.zpkName } : {}) }
-      if (batching.max <= 1) return one(body, timeoutMs)
-      return batcher.submit({ body, deadline: Date.now() + timeoutMs })
-    },
+    verify: (envelope, input, timeoutMs) =>
+      verify({ ...envelope.reveal(), ...(envelope.reveal().pinBlock ? { zpkName: input.zpkName } : {}) }, timeoutMs),
   }
 }
 

@@ -1,17 +1,8 @@
 import type { AdviceResult, AuthorizationAdvice, AuthorizationRequest, Decision, ReversalRequest } from '@cardplane/contracts'
 import { AdviceResult as AdviceResultSchema, Decision as DecisionSchema, ReversalResult, checkContract } from '@cardplane/contracts'
-import { UpstreamError, createBatcher, type ServiceClient } from '@cardplane/service-kit'
+import { UpstreamError, answeredError, type ServiceClient } from '@cardplane/service-kit'
+import { batchResults, batchedCalls, type CallBatching } from './batched-calls.js'
 import type { Decider, MainClusterPosting } from '../pipeline/types.js'
-
-/** How the decider groups decisions under load (see {@link mainClusterDecider}). */
-export interface DecisionBatching {
-  /** Most decisions in one call (`POST /v1/decisions/batch`); 1 turns batching off. */
-  max: number
-  /** Decision calls in flight at once. */
-  concurrency: number
-  /** A call still running after this long stops counting against `concurrency` (default 50 ms). */
-  slotReleaseMs?: number
-}
 
 const DECISIONS_ROUTE = { callee: 'authorizations', method: 'POST', path: '/v1/decisions' } as const
 
@@ -31,44 +22,19 @@ function checkedDecision(body: unknown): Decision {
  * HTTP exchange through the proxy and into authorizations instead of one per decision. Each answer is
  * per decision (a refused one fails alone and its authorisation stands in); the call as a whole runs
  * until the latest deadline of its decisions, and each decision's participant still gives up at its own.
- * A call still running after `slotReleaseMs` frees its slot, so a slow call delays the queue by that at most.
+ * A call still running after `slotReleaseMs` (50 ms) frees its slot: a slow call (a card lock held elsewhere,
+ * a slow ledger) delays the decisions behind it by that at most.
  */
-export function mainClusterDecider(proxyInternal: ServiceClient, batching: DecisionBatching = { max: 1, concurrency: 64 }): Decider {
-  type Item = { request: AuthorizationRequest; deadline: number }
-  const one = async (request: AuthorizationRequest, timeoutMs: number): Promise<Decision> =>
-    checkedDecision((await proxyInternal.request<unknown>({ method: 'POST', path: '/v1/decisions', body: request, timeoutMs })).body)
-  const batcher = createBatcher<Item, Decision>({
-    maxBatch: batching.max,
-    maxConcurrent: batching.concurrency,
-    // A slow call (a card lock held elsewhere, a slow ledger) must not hold up the decisions behind it.
-    slotReleaseMs: batching.slotReleaseMs ?? 50,
-    async run(items) {
-      const timeoutMs = Math.max(1, Math.max(...items.map((i) => i.deadline)) - Date.now())
-      if (items.length === 1) {
-        const decision = await one(items[0]!.request, timeoutMs)
-        return [{ ok: true, value: decision }]
-      }
-      type Answer = { statusCode: number; body: unknown }
-      const res = await proxyInternal.request<{ results?: Answer[] }>({
-        method: 'POST',
-        path: '/v1/decisions/batch',
-        body: { requests: items.map((i) => i.request) },
-        timeoutMs,
-      })
-      const results = res.body.results
-      if (!Array.isArray(results) || results.length !== items.length) {
-        throw new UpstreamError('decision_invalid', { retry: false, context: { ...DECISIONS_ROUTE, path: '/v1/decisions/batch' } })
-      }
-      return results.map((r) => {
+export function mainClusterDecider(proxyInternal: ServiceClient, batching: CallBatching = { max: 1, concurrency: 64 }): Decider {
+  const decide = batchedCalls<AuthorizationRequest, Decision>(batching, {
+    one: async (request, timeoutMs) =>
+      checkedDecision((await proxyInternal.request<unknown>({ method: 'POST', path: '/v1/decisions', body: request, timeoutMs })).body),
+    async many(requests, timeoutMs) {
+      const path = '/v1/decisions/batch'
+      const res = await proxyInternal.request<{ results?: unknown }>({ method: 'POST', path, body: { requests }, timeoutMs })
+      return batchResults<{ statusCode: number; body: unknown }>(res.body, requests.length, { ...DECISIONS_ROUTE, path }).map((r) => {
         try {
-          if (r.statusCode !== 200) {
-            const upstreamCode = (r.body as { error?: { code?: unknown } } | undefined)?.error?.code
-            throw new UpstreamError('upstream_error', {
-              message: `authorizations answered ${r.statusCode}`,
-              retry: r.statusCode >= 500 || r.statusCode === 429,
-              context: { ...DECISIONS_ROUTE, statusCode: r.statusCode, ...(typeof upstreamCode === 'string' ? { upstreamCode } : {}) },
-            })
-          }
+          if (r.statusCode !== 200) throw answeredError(DECISIONS_ROUTE, r.statusCode, r.body)
           return { ok: true, value: checkedDecision(r.body) }
         } catch (error) {
           return { ok: false, error }
@@ -76,12 +42,7 @@ export function mainClusterDecider(proxyInternal: ServiceClient, batching: Decis
       })
     },
   })
-  return {
-    decide(request: AuthorizationRequest, timeoutMs: number): Promise<Decision> {
-      if (batching.max <= 1) return one(request, timeoutMs)
-      return batcher.submit({ request, deadline: Date.now() + timeoutMs })
-    },
-  }
+  return { decide }
 }
 
 /** `authorizations POST /v1/advices` through proxy-internal (store-and-forward delivery). */
