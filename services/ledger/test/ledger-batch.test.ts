@@ -1,45 +1,29 @@
 import t from 'tap'
-import { migrateDatabase, openDatabase, type LedgerDatabase } from '../src/db/client.js'
-import { LedgerStore, type PlaceHoldInput } from '../src/store/ledger-store.js'
-import { createTestDatabase, type TestDatabase } from '@cardplane/pg-kit/testing'
+import type { PlaceHoldInput } from '../src/store/ledger-h.store.js'
+import { eur, storeHarness, type StoreHarness } from './helpers.js'
 
 // placeHolds: the fully funded holds of a batch go in one statement (one transaction: one xmin), every
 // other input takes placeHold's own path, and each outcome is what placeHold gives for that input alone.
 
-let tdb: TestDatabase
-let database: LedgerDatabase
-let store: LedgerStore
-const clock = new Date('2026-11-22T03:00:00Z')
-
+let h: StoreHarness
 t.before(async () => {
-  tdb = await createTestDatabase('ledger_batch')
-  database = openDatabase(tdb.url, 20)
-  await migrateDatabase(database.pool)
-  store = new LedgerStore(database, { holdTtlSeconds: 3600, now: () => clock })
-})
-t.teardown(async () => {
-  await database.close()
-  await tdb.drop()
+  h = await storeHarness(t, 'ledger_batch')
 })
 
-const eur = (minor: number) => ({ minor, currency: 'EUR' })
 let n = 0
 const authId = () => `auth-b-${++n}`
-async function funded(minor: number): Promise<string> {
-  const { account } = await store.createAccount({ currency: 'EUR' })
-  if (minor > 0) await store.credit({ accountId: account.id, idempotencyKey: `fund-${account.id}`, amount: eur(minor) })
-  return account.id
-}
+const funded = (minor: number) => h.funded(minor)
+
 /** The transaction that wrote each hold (xmin), by authorisation. */
 async function writers(ids: string[]): Promise<Map<string, string>> {
-  const r = await database.pool.query('select authorization_id, xmin::text as x from holds where authorization_id = any($1)', [ids])
+  const r = await h.database.pool.query('select authorization_id, xmin::text as x from holds where authorization_id = any($1)', [ids])
   return new Map(r.rows.map((row: { authorization_id: string; x: string }) => [row.authorization_id, row.x]))
 }
 
 void t.test('funded holds on distinct accounts are placed by one statement', async (t) => {
   const accounts = await Promise.all([funded(1000), funded(2000), funded(3000)])
   const inputs: PlaceHoldInput[] = accounts.map((accountId, i) => ({ authorizationId: authId(), accountId, amount: eur(100 * (i + 1)) }))
-  const outcomes = await store.placeHolds(inputs)
+  const outcomes = await h.store.placeHolds(inputs)
   t.equal(outcomes.length, 3)
   outcomes.forEach((o, i) => {
     t.ok(o.ok)
@@ -53,7 +37,7 @@ void t.test('funded holds on distinct accounts are placed by one statement', asy
   t.equal(xmins.size, 3)
   t.equal(new Set(xmins.values()).size, 1, 'one transaction wrote all three holds')
   for (const [i, accountId] of accounts.entries()) {
-    t.same((await store.getAccount(accountId)).held, eur(100 * (i + 1)))
+    t.same((await h.store.getAccount(accountId)).held, eur(100 * (i + 1)))
   }
 })
 
@@ -63,7 +47,7 @@ void t.test('a mixed batch: each input gets what placeHold alone would give', as
   const partial = await funded(70)
   const shared = await funded(500)
   const replayed = await funded(1000)
-  const first = await store.placeHold({ authorizationId: 'auth-b-prior', accountId: replayed, amount: eur(10) })
+  const first = await h.store.placeHold({ authorizationId: 'auth-b-prior', accountId: replayed, amount: eur(10) })
   const inputs: PlaceHoldInput[] = [
     { authorizationId: authId(), accountId: rich, amount: eur(100) },
     { authorizationId: authId(), accountId: poor, amount: eur(100) },
@@ -75,7 +59,7 @@ void t.test('a mixed batch: each input gets what placeHold alone would give', as
     { authorizationId: authId(), accountId: rich, amount: { minor: 5, currency: 'USD' } },
     { authorizationId: authId(), accountId: rich, amount: eur(0) },
   ]
-  const outcomes = await store.placeHolds(inputs)
+  const outcomes = await h.store.placeHolds(inputs)
   const value = (i: number) => {
     const o = outcomes[i]!
     if (!o.ok) throw new Error(`input ${i} failed: ${String(o.error)}`)
@@ -94,29 +78,29 @@ void t.test('a mixed batch: each input gets what placeHold alone would give', as
   t.match(outcomes[6], { ok: false, error: { code: 'account_not_found' } })
   t.match(outcomes[7], { ok: false, error: { code: 'currency_mismatch' } })
   t.match(outcomes[8], { ok: false })
-  t.same((await store.getAccount(shared)).held, eur(300), 'one of the two holds on the shared account')
-  t.same((await store.getAccount(rich)).held, eur(100))
-  t.same((await store.getAccount(replayed)).held, eur(10), 'the replay held nothing more')
+  t.same((await h.store.getAccount(shared)).held, eur(300), 'one of the two holds on the shared account')
+  t.same((await h.store.getAccount(rich)).held, eur(100))
+  t.same((await h.store.getAccount(replayed)).held, eur(10), 'the replay held nothing more')
 })
 
 void t.test('a batch repeated: every hold replays, nothing is held twice', async (t) => {
   const accounts = await Promise.all([funded(500), funded(500)])
   const inputs: PlaceHoldInput[] = accounts.map((accountId) => ({ authorizationId: authId(), accountId, amount: eur(200) }))
-  const [a, b] = await Promise.all([store.placeHolds(inputs), store.placeHolds(inputs)])
+  const [a, b] = await Promise.all([h.store.placeHolds(inputs), h.store.placeHolds(inputs)])
   for (const [i] of inputs.entries()) {
     t.ok(a[i]!.ok && b[i]!.ok)
     if (!a[i]!.ok || !b[i]!.ok) continue
     t.equal(a[i]!.value.hold?.id, b[i]!.value.hold?.id, 'the same hold both times')
     t.equal(Number(a[i]!.value.replayed) + Number(b[i]!.value.replayed), 1, 'placed once, replayed once')
   }
-  for (const accountId of accounts) t.same((await store.getAccount(accountId)).held, eur(200))
+  for (const accountId of accounts) t.same((await h.store.getAccount(accountId)).held, eur(200))
 })
 
 void t.test('concurrent batches over the same accounts in opposite orders all complete', async (t) => {
   const accounts = await Promise.all(Array.from({ length: 8 }, () => funded(10_000)))
   const batch = (order: string[]) => order.map((accountId) => ({ authorizationId: authId(), accountId, amount: eur(10) }))
-  const rounds = Array.from({ length: 10 }, (_, i) => store.placeHolds(batch(i % 2 === 0 ? accounts : [...accounts].reverse())))
+  const rounds = Array.from({ length: 10 }, (_, i) => h.store.placeHolds(batch(i % 2 === 0 ? accounts : [...accounts].reverse())))
   const all = await Promise.all(rounds)
   t.ok(all.flat().every((o) => o.ok && o.value.result === 'placed'))
-  for (const accountId of accounts) t.same((await store.getAccount(accountId)).held, eur(100))
+  for (const accountId of accounts) t.same((await h.store.getAccount(accountId)).held, eur(100))
 })

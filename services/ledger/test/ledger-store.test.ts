@@ -1,33 +1,19 @@
 import t from 'tap'
-import { migrateDatabase, openDatabase, type LedgerDatabase } from '../src/db/client.js'
-import { LedgerStore } from '../src/store/ledger-store.js'
+import { migrateDatabase } from '../src/db/client.js'
+import type { LedgerStore } from '../src/store/ledger-store.js'
 import { AccountNotFoundError, CurrencyMismatchError } from '../src/errors.js'
-import { createTestDatabase, type TestDatabase } from '@cardplane/pg-kit/testing'
+import { eur, storeHarness, type StoreHarness } from './helpers.js'
 
-let tdb: TestDatabase
-let database: LedgerDatabase
+let h: StoreHarness
 let store: LedgerStore
-let clock = new Date('2026-11-22T03:00:00Z')
-
 t.before(async () => {
-  tdb = await createTestDatabase('ledger_store')
-  database = openDatabase(tdb.url, 20)
-  await migrateDatabase(database.pool)
-  await migrateDatabase(database.pool) // re-running is a no-op
-  store = new LedgerStore(database, { holdTtlSeconds: 3600, now: () => clock })
-})
-t.teardown(async () => {
-  await database.close()
-  await tdb.drop()
+  h = await storeHarness(t, 'ledger_store')
+  await migrateDatabase(h.database.pool) // re-running is a no-op
+  store = h.store
 })
 
-const eur = (minor: number) => ({ minor, currency: 'EUR' })
 let n = 0
-async function fundedAccount(minor: number): Promise<string> {
-  const { account } = await store.createAccount({ currency: 'EUR' })
-  if (minor > 0) await store.credit({ accountId: account.id, idempotencyKey: `fund-${account.id}`, amount: eur(minor) })
-  return account.id
-}
+const fundedAccount = (minor: number) => h.funded(minor)
 const authId = () => `auth-${++n}-${Date.now()}`
 
 void t.test('accounts: create with a chosen id is idempotent; another currency conflicts', async (t) => {
@@ -172,7 +158,7 @@ void t.test('expired holds stop counting against the balance', async (t) => {
   const id = await fundedAccount(1000)
   await store.placeHold({ authorizationId: authId(), accountId: id, amount: eur(700) })
   t.same((await store.getAccount(id)).available, eur(300))
-  clock = new Date(clock.getTime() + 3601_000)
+  h.clock.now = new Date(h.clock.now.getTime() + 3601_000)
   t.same((await store.getAccount(id)).available, eur(1000))
   const r = await store.placeHold({ authorizationId: authId(), accountId: id, amount: eur(900) })
   t.equal(r.result, 'placed')
