@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { PlaceHoldInput } from '../src/store/ledger-h.store.js'
+import type { PlaceHoldInput } from '../src/store/ledger-store.js'
 import { eur, storeHarness, type StoreHarness } from './helpers.js'
 
 // placeHolds: the fully funded holds of a batch go in one statement (one transaction: one xmin), every
