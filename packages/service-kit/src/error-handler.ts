@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import { isCardplaneError } from './errors.js'
 import { scrubPan } from './pan-scrubber.js'
 
@@ -25,16 +25,27 @@ export function mapError(err: unknown): { statusCode: number; body: ErrorBody; r
 }
 
 /**
+ * What the error handler does with an error, short of answering: map it (see {@link mapError}), count it
+ * in `cardplane_errors_total`, and log it — server errors with the error (the logger scrubs it), client
+ * errors at info without a stack. Batch routes call it for each item that failed, so a failed item is
+ * counted and logged exactly as the same request failing alone would be.
+ */
+export function reportError(request: FastifyRequest, err: unknown): { statusCode: number; body: ErrorBody; retry: boolean } {
+  const mapped = mapError(err)
+  const code = mapped.body.error.code
+  request.server.metrics.errorsTotal.inc({ code })
+  if (mapped.statusCode >= 500) request.log.error({ err, code, retry: mapped.retry }, 'request failed')
+  else request.log.info({ code, statusCode: mapped.statusCode }, 'request rejected')
+  return mapped
+}
+
+/**
  * One place maps errors to HTTP: CardplaneErrors to their status and public message, fastify's own
- * 4xx errors to their status, anything else to 500 `internal_error` with no detail. Server errors are
- * logged with the error (the logger scrubs it); client errors are logged at info without a stack.
+ * 4xx errors to their status, anything else to 500 `internal_error` with no detail (see reportError).
  */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler(async (err, request, reply) => {
-    const { statusCode, body, retry } = mapError(err)
-    app.metrics.errorsTotal.inc({ code: body.error.code })
-    if (statusCode >= 500) request.log.error({ err, code: body.error.code, retry }, 'request failed')
-    else request.log.info({ code: body.error.code, statusCode }, 'request rejected')
+    const { statusCode, body, retry } = reportError(request, err)
     if (retry && statusCode === 503) void reply.header('retry-after', '1')
     return reply.code(statusCode).send(body)
   })

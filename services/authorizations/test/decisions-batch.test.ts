@@ -158,6 +158,8 @@ void t.test('POST /v1/decisions/batch: one answer per request, in order, a refus
   t.equal(res.body.results.length, 3)
   t.match(res.body.results[0], { statusCode: 200, body: { authorizationId: requests[0]!.authorizationId, outcome: 'approve' } })
   t.match(res.body.results[1], { statusCode: 409, body: { error: { code: 'idempotency_conflict' } } })
+  const counted = await h.app.metrics.registry.getSingleMetricAsString('cardplane_errors_total')
+  t.match(counted, /cardplane_errors_total\{[^}]*code="idempotency_conflict"[^}]*\} 1/, 'the refused item is counted as the same request alone would be')
   t.match(res.body.results[2], { statusCode: 200, body: { outcome: 'decline', reason: 'insufficient_funds' } })
   t.equal((await h.call('cards', 'POST', '/v1/decisions/batch', { requests })).status, 403, 'only proxy-internal may call')
   t.equal((await h.call('proxy-internal', 'POST', '/v1/decisions/batch', { requests: [] })).status, 400)

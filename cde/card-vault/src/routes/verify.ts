@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { mapError } from '@cardplane/service-kit'
+import { reportError } from '@cardplane/service-kit'
 import type { CardVault, VerifyRequest } from '../vault/card-vault.js'
 
 const hex = (max: number) => ({ type: 'string', pattern: `^[0-9A-Fa-f]{1,${max}}$` }) as const
@@ -121,8 +121,7 @@ export function registerVerify(app: FastifyInstance, vault: CardVault): void {
       return {
         results: settled.map((s) => {
           if (s.status === 'fulfilled') return { statusCode: 200, result: s.value }
-          const { statusCode, body } = mapError(s.reason)
-          if (statusCode >= 500) request.log.error({ err: s.reason, code: body.error.code }, 'verification in a batch failed')
+          const { statusCode, body } = reportError(request, s.reason)
           return { statusCode, error: body.error }
         }),
       }

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { AuthorizationAdvice, AuthorizationRequest, OpaqueId, ReversalRequest } from '@cardplane/contracts'
-import { mapError } from '@cardplane/service-kit'
+import { reportError } from '@cardplane/service-kit'
 import type { AdviceService } from '../advice-service.js'
 import type { ServiceContext } from '../context.js'
 import type { DecisionService } from '../decision-service.js'
@@ -44,8 +44,7 @@ export function registerDecisionRoutes(
       return {
         results: settled.map((s) => {
           if (s.status === 'fulfilled') return { statusCode: 200, body: s.value }
-          const { statusCode, body } = mapError(s.reason)
-          if (statusCode >= 500) request.log.error({ err: s.reason, code: body.error.code }, 'decision in a batch failed')
+          const { statusCode, body } = reportError(request, s.reason)
           return { statusCode, body }
         }),
       }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { mapError } from '@cardplane/service-kit'
+import { mapError, reportError } from '@cardplane/service-kit'
 import type { LedgerStore } from '../store/ledger-store.js'
 import { CaptureBody, HoldParams, HoldQuery, IncrementBody, PlaceHoldBody, PlaceHoldsBody, ReleaseBody } from './schemas.js'
 
@@ -26,8 +26,9 @@ export function registerHoldRoutes(app: FastifyInstance, store: LedgerStore): vo
       return {
         results: outcomes.map((o) => {
           if (o.ok) return { statusCode: o.value.hold && !o.value.replayed ? 201 : 200, body: o.value }
-          const { statusCode, body } = mapError(o.error)
-          if (statusCode >= 500) throw o.error
+          // A server error fails the call as a whole (the error handler answers it).
+          if (mapError(o.error).statusCode >= 500) throw o.error
+          const { statusCode, body } = reportError(request, o.error)
           return { statusCode, body }
         }),
       }
