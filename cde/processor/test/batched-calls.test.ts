@@ -1,6 +1,5 @@
 import t from 'tap'
-import { UpstreamError } from '@cardplane/service-kit'
-import { batchResults, batchedCalls } from '../src/clients/batched-calls.js'
+import { batchedCalls } from '../src/clients/batched-calls.js'
 
 void t.test('quiet: one call per item; busy: the waiting items go in one batch call with the latest deadline', async (t) => {
   const calls: { kind: 'one' | 'many'; items: number[]; timeoutMs: number }[] = []
@@ -37,11 +36,4 @@ void t.test('max 1: every item its own call', async (t) => {
   const call = batchedCalls<number, number>({ max: 1, concurrency: 1 }, { one: async (i) => i * 2, many: async () => (many++, []) })
   t.same(await Promise.all([1, 2, 3].map((i) => call(i, 100))), [2, 4, 6])
   t.equal(many, 0)
-})
-
-void t.test('batchResults: one result per item, or a typed error', async (t) => {
-  const ctx = { callee: 'card-vault', method: 'POST', path: '/v1/verify/batch' }
-  t.same(batchResults({ results: [1, 2] }, 2, ctx), [1, 2])
-  t.throws(() => batchResults({ results: [1] }, 2, ctx), UpstreamError)
-  t.throws(() => batchResults(undefined, 1, ctx), { code: 'upstream_bad_response' })
 })

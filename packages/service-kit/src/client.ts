@@ -73,6 +73,15 @@ export function answeredError(ctx: Omit<UpstreamContext, 'statusCode' | 'upstrea
   })
 }
 
+/** A batch call's `results`, checked to hold one entry per item sent (else `upstream_bad_response`). */
+export function batchResults<A>(body: { results?: unknown } | undefined, count: number, ctx: Omit<UpstreamContext, 'statusCode' | 'upstreamCode'>): A[] {
+  const results = body?.results
+  if (!Array.isArray(results) || results.length !== count) {
+    throw new UpstreamError('upstream_bad_response', { retry: false, context: ctx })
+  }
+  return results as A[]
+}
+
 function isTimeout(err: unknown): boolean {
   return (
     err instanceof undiciErrors.HeadersTimeoutError ||

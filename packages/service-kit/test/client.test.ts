@@ -2,6 +2,7 @@ import { createServer } from 'node:net'
 import t from 'tap'
 import { decodeJwt } from 'jose'
 import {
+  batchResults,
   DeadlineError,
   UnavailableError,
   UpstreamError,
@@ -92,4 +93,11 @@ t.test('nothing listening: retryable UpstreamError', async (t) => {
   t.ok(err instanceof UpstreamError)
   t.equal((err as UpstreamError).code, 'upstream_unreachable')
   t.equal((err as UpstreamError).retry, true)
+})
+
+void t.test('batchResults: one result per item, or a typed error', async (t) => {
+  const ctx = { callee: 'card-vault', method: 'POST', path: '/v1/verify/batch' }
+  t.same(batchResults({ results: [1, 2] }, 2, ctx), [1, 2])
+  t.throws(() => batchResults({ results: [1] }, 2, ctx), UpstreamError)
+  t.throws(() => batchResults(undefined, 1, ctx), { code: 'upstream_bad_response' })
 })

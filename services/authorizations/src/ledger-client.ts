@@ -1,5 +1,5 @@
 import type { Money } from '@cardplane/contracts'
-import { UpstreamError, answeredError, type BatchOutcome, type ServiceClient } from '@cardplane/service-kit'
+import { answeredError, batchResults, type BatchOutcome, type ServiceClient } from '@cardplane/service-kit'
 
 /** A ledger hold, as the ledger's API returns it (the fields the decision uses). */
 export interface LedgerHold {
@@ -68,12 +68,10 @@ export function httpLedger(client: ServiceClient, timeoutMs?: number): LedgerPor
   return {
     placeHold: (input) => post('/v1/holds', input),
     async placeHolds(inputs) {
-      type Item = { statusCode: number; body: LedgerPlaceHoldResult | { error?: { code?: string } } }
-      const r = await post<{ results: Item[] }>('/v1/holds/batch', { holds: inputs })
-      if (r.results.length !== inputs.length) {
-        throw new UpstreamError('upstream_bad_response', { context: { callee: client.callee, method: 'POST', path: '/v1/holds/batch' } })
-      }
-      return r.results.map((item) =>
+      const path = '/v1/holds/batch'
+      const r = await post<{ results?: unknown }>(path, { holds: inputs })
+      type Item = { statusCode: number; body: unknown }
+      return batchResults<Item>(r, inputs.length, { callee: client.callee, method: 'POST', path }).map((item) =>
         item.statusCode < 300
           ? { ok: true, value: item.body as LedgerPlaceHoldResult }
           : { ok: false, error: answeredError({ callee: client.callee, method: 'POST', path: '/v1/holds' }, item.statusCode, item.body) },

@@ -1,4 +1,4 @@
-import { UpstreamError, createBatcher, type BatchOutcome, type UpstreamContext } from '@cardplane/service-kit'
+import { createBatcher, type BatchOutcome } from '@cardplane/service-kit'
 
 /** How a client groups its calls under load. */
 export interface CallBatching {
@@ -39,13 +39,4 @@ export function batchedCalls<I, O>(
     },
   })
   return (item, timeoutMs) => (batching.max <= 1 ? calls.one(item, timeoutMs) : batcher.submit({ item, deadline: Date.now() + timeoutMs }))
-}
-
-/** A batch answer's `results`, checked to hold one entry per item sent. */
-export function batchResults<A>(body: { results?: unknown } | undefined, count: number, ctx: Omit<UpstreamContext, 'statusCode'>): A[] {
-  const results = body?.results
-  if (!Array.isArray(results) || results.length !== count) {
-    throw new UpstreamError('upstream_bad_response', { retry: false, context: ctx })
-  }
-  return results as A[]
 }

@@ -1,6 +1,6 @@
 import type { VerificationResult } from '@cardplane/contracts'
-import { UpstreamError, answeredError, type ServiceClient } from '@cardplane/service-kit'
-import { batchedCalls, batchResults, type CallBatching } from './batched-calls.js'
+import { UpstreamError, answeredError, batchResults, type ServiceClient } from '@cardplane/service-kit'
+import { batchedCalls, type CallBatching } from './batched-calls.js'
 import type { CardCheck, CardResolver, CardVerifier } from '../pipeline/types.js'
 
 /** The card vault's `POST /v1/verify` answer (its own vocabulary). */

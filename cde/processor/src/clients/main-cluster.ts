@@ -1,7 +1,7 @@
 import type { AdviceResult, AuthorizationAdvice, AuthorizationRequest, Decision, ReversalRequest } from '@cardplane/contracts'
 import { AdviceResult as AdviceResultSchema, Decision as DecisionSchema, ReversalResult, checkContract } from '@cardplane/contracts'
-import { UpstreamError, answeredError, type ServiceClient } from '@cardplane/service-kit'
-import { batchResults, batchedCalls, type CallBatching } from './batched-calls.js'
+import { UpstreamError, answeredError, batchResults, type ServiceClient } from '@cardplane/service-kit'
+import { batchedCalls, type CallBatching } from './batched-calls.js'
 import type { Decider, MainClusterPosting } from '../pipeline/types.js'
 
 const DECISIONS_ROUTE = { callee: 'authorizations', method: 'POST', path: '/v1/decisions' } as const
