@@ -195,7 +195,7 @@ export class DecisionService {
   }
 
   /**
-   * Decide a batch (see {@link DecisionBatcher}): one outcome per request, in order, each what
+   * Decide a batch (the app's decision batcher runs it): one outcome per request, in order, each what
    * {@link decide} gives for it alone. Authorisations and financial requests (the ones placing a hold)
    * are decided together when there are several: one transaction locks their cards and reads their facts
    * in one round trip, their holds go to the ledger in one call, and their rows and `COMMIT` go in one
@@ -241,7 +241,11 @@ export class DecisionService {
           states.map(async (state, index) => {
             const request = requests[index]!
             if (state.prior) {
-              outcomes[index] = await settle(Promise.resolve().then(() => this.replay(state.prior!, request)))
+              try {
+                outcomes[index] = { ok: true, value: this.replay(state.prior, request) }
+              } catch (error) {
+                outcomes[index] = { ok: false, error }
+              }
               return
             }
             if (!state.card) return declined(index, 'unknown_card')
