@@ -9,7 +9,7 @@ import { freePorts, startTestPlatform, TEST_KEYS, testProgram } from '@cardplane
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
 import { closedLoop, fixedRate, type LoadTarget, type RunResult } from './load.js'
 import { inProcessPipeline } from './in-process.js'
-import { meanServerTimes, readRequestTotals } from './server-times.js'
+import { meanServerTimes, readServiceMetrics, type EventLoopLag } from './server-times.js'
 
 const SHORT = process.env.BENCH_SHORT === '1'
 const RUN_S = Number(process.env.BENCH_RUN_S ?? (SHORT ? 5 : 15))
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   const call = (c: ServiceClient) => async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> =>
     (await c.request<T>({ method, path, ...(body !== undefined ? { body } : {}) })).body
   const setup: SetupClients = { request: { vault: call(vault), ledger: call(ledger), authorizations: call(authz) } }
-  const results: (RunResult & { serverTimes?: Record<string, { count: number; meanMs: number }> })[] = []
+  const results: (RunResult & { serverTimes?: Record<string, { count: number; meanMs: number }>; eventLoopLag?: Record<string, EventLoopLag> })[] = []
   const participants: Record<string, { count: number; meanMs: number }> = {}
   try {
     log(`issuing and funding ${CARDS} cards`)
@@ -97,12 +97,14 @@ async function main(): Promise<void> {
     for (const [label, target] of phases.filter(([l]) => process.env.BENCH_FLOOR !== '0' || l !== 'floor')) {
       log(`${label}: warm-up ${WARM_S} s`)
       await closedLoop(`${label} warm-up`, target, 16, WARM_S)
-      // Each run with the mean answering time of every service route it used (see server-times.ts).
+      // Each run with the mean answering time of every service route it used and each service's event-loop
+      // delay over the run (see server-times.ts).
       const measured = async (run: () => Promise<RunResult>): Promise<void> => {
-        const before = await readRequestTotals(platform.urls)
+        const before = await readServiceMetrics(platform.urls)
         const r = await run()
-        const serverTimes = meanServerTimes(before, await readRequestTotals(platform.urls), Math.ceil(r.answered / 100))
-        results.push({ ...r, serverTimes })
+        const after = await readServiceMetrics(platform.urls)
+        const serverTimes = meanServerTimes(before.totals, after.totals, Math.ceil(r.answered / 100))
+        results.push({ ...r, serverTimes, eventLoopLag: after.eventLoopLag })
         log(JSON.stringify(results.at(-1)))
       }
       for (const c of CONCURRENCY) {

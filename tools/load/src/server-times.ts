@@ -31,20 +31,58 @@ export function parseRequestTotals(service: string, text: string, into: RequestT
   return into
 }
 
-/** Read the totals of every service (a service that does not answer is left out). */
-export async function readRequestTotals(urls: Readonly<Record<string, string>>): Promise<RequestTotals> {
+/** One service's event-loop delay since its previous scrape (prom-client resets the monitor on each read). */
+export interface EventLoopLag {
+  meanMs: number
+  p50Ms: number
+  p99Ms: number
+  maxMs: number
+}
+
+const LAG = /^nodejs_eventloop_lag_(mean|p50|p99|max)_seconds(?:\{[^}]*\})? ([0-9.e+-]+)$/gm
+
+/** Parse `nodejs_eventloop_lag_{mean,p50,p99,max}_seconds` (collectDefaultMetrics); undefined if absent. */
+export function parseEventLoopLag(text: string): EventLoopLag | undefined {
+  const v: Record<string, number> = {}
+  for (const m of text.matchAll(LAG)) v[m[1]!] = Math.round(Number(m[2]) * 100_000) / 100
+  if (v.mean === undefined || v.p50 === undefined || v.p99 === undefined || v.max === undefined) return undefined
+  return { meanMs: v.mean, p50Ms: v.p50, p99Ms: v.p99, maxMs: v.max }
+}
+
+/** What one scrape of every service gives: request totals, and each one's event-loop delay since the last scrape. */
+export interface ServiceMetrics {
+  totals: RequestTotals
+  eventLoopLag: Record<string, EventLoopLag>
+}
+
+/**
+ * Scrape every service (a service that does not answer is left out). The event-loop delay read after a run
+ * covers exactly that run when the scrape before it reset the monitor: a busy process delays every reply it
+ * handles by its lag, which is how a hop's queue shows up in a fixed-rate run.
+ */
+export async function readServiceMetrics(urls: Readonly<Record<string, string>>): Promise<ServiceMetrics> {
   const totals: RequestTotals = new Map()
+  const eventLoopLag: Record<string, EventLoopLag> = {}
   await Promise.all(
     Object.entries(urls).map(async ([service, url]) => {
       try {
         const r = await fetch(`${url}/metrics`)
-        if (r.ok) parseRequestTotals(service, await r.text(), totals)
+        if (!r.ok) return
+        const text = await r.text()
+        parseRequestTotals(service, text, totals)
+        const lag = parseEventLoopLag(text)
+        if (lag) eventLoopLag[service] = lag
       } catch {
         // not running (e.g. stopped by a test): nothing to add
       }
     }),
   )
-  return totals
+  return { totals, eventLoopLag: Object.fromEntries(Object.entries(eventLoopLag).sort(([a], [b]) => a.localeCompare(b))) }
+}
+
+/** Read the request totals of every service (a service that does not answer is left out). */
+export async function readRequestTotals(urls: Readonly<Record<string, string>>): Promise<RequestTotals> {
+  return (await readServiceMetrics(urls)).totals
 }
 
 /** Mean answering time per route over a run; routes called fewer than `minCount` times are left out. */
