@@ -145,6 +145,7 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
       await redis.ping()
     },
     async close() {
+      await pipeline.settle()
       await advices.close()
       await Promise.allSettled([cardVault.close(), proxyInternal.close()])
       redis.disconnect()

@@ -8,7 +8,7 @@ import { parseTlv, VisaConnector, type VisaMessage } from '@cardplane/visa'
 import { AdviceQueue } from '../src/pipeline/advice-queue.js'
 import { DuplicateWindow } from '../src/pipeline/duplicate-window.js'
 import { ANSWER_MARGIN_MS } from '../src/pipeline/participants.js'
-import { AuthorizationPipeline } from '../src/pipeline/pipeline.js'
+import { AuthorizationPipeline, type PipelineEvent } from '../src/pipeline/pipeline.js'
 import type { CardCheck, LinkConfig } from '../src/pipeline/types.js'
 
 const PAN = '4000001234567899'
@@ -64,6 +64,8 @@ function harness(opts: {
   maxInFlight?: number
   verifyDelayMs?: number
   arpc?: string
+  duplicates?: DuplicateWindow
+  onEvent?: (e: PipelineEvent) => void
 }): Harness {
   const decisions: AuthorizationRequest[] = []
   const advices: AuthorizationAdvice[] = []
@@ -80,7 +82,8 @@ function harness(opts: {
   t.teardown(() => queue.close())
   const pipeline = new AuthorizationPipeline({
     connector,
-    duplicates: new DuplicateWindow({ redis, prefix, windowMs: 60_000 }),
+    duplicates: opts.duplicates ?? new DuplicateWindow({ redis, prefix, windowMs: 60_000 }),
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
     verifier: {
       async verify(envelope) {
         counts.verify++
@@ -129,6 +132,58 @@ t.test('a retransmission gets the original answer without a second decision', as
   t.equal(h.decisions.length, 1)
   if (a.action !== 'answer' || b.action !== 'answer') throw new Error('no answer')
   t.same(connector.decodeAny(b.frame).message.fields, connector.decodeAny(a.frame).message.fields)
+})
+
+/** A duplicate window whose answers land in Redis only when the test lets them (a slow or failing Redis write). */
+class HeldWindow extends DuplicateWindow {
+  private readonly held: (() => void)[] = []
+  published = 0
+  constructor(private readonly fail = false) {
+    super({ redis, prefix, windowMs: 60_000 })
+  }
+  override async publish<T>(key: string, answer: T): Promise<void> {
+    await new Promise<void>((release) => this.held.push(release))
+    if (this.fail) throw Object.assign(new Error('redis write failed'), { code: 'ECONNRESET' })
+    await super.publish(key, answer)
+    this.published++
+  }
+  letThrough(): void {
+    for (const r of this.held.splice(0)) r()
+  }
+}
+
+t.test('the frame leaves before its answer is published; a retransmission in between waits for it', async (t) => {
+  const window = new HeldWindow()
+  const h = harness({ duplicates: window })
+  const f = frame()
+  const a = await h.pipeline.handleFrame(link, f.bytes)
+  if (a.action !== 'answer') throw new Error('no answer')
+  t.equal(de39(a.frame), '00', 'answered')
+  t.equal(window.published, 0, 'while the answer was still on its way to the window')
+  // The retransmission finds the pending claim and polls it; the answer lands 50 ms later.
+  const retransmitted = h.pipeline.handleFrame(link, f.bytes)
+  setTimeout(() => window.letThrough(), 50)
+  const b = await retransmitted
+  if (b.action !== 'answer') throw new Error('no answer')
+  t.same(connector.decodeAny(b.frame).message.fields, connector.decodeAny(a.frame).message.fields, 'the same answer')
+  t.equal(h.decisions.length, 1, 'one decision')
+  await h.pipeline.settle()
+  t.equal(window.published, 1)
+})
+
+t.test('settle() waits for answers still being published; a failed publish is reported, the frame was answered', async (t) => {
+  const events: PipelineEvent[] = []
+  const window = new HeldWindow(true)
+  const h = harness({ duplicates: window, onEvent: (e) => events.push(e) })
+  const a = await h.pipeline.handleFrame(link, frame().bytes)
+  t.equal(a.action === 'answer' && de39(a.frame), '00')
+  let settled = false
+  const settling = h.pipeline.settle().then(() => (settled = true))
+  await new Promise((r) => setTimeout(r, 20))
+  t.notOk(settled, 'settle waits while a publish is pending')
+  window.letThrough()
+  await settling
+  t.match(events.filter((e) => e.kind === 'participant_failed'), [{ participant: 'respond', code: 'ECONNRESET' }])
 })
 
 t.test('concurrent duplicates: one decision, the same answer twice', async (t) => {
