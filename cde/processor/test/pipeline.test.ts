@@ -6,7 +6,7 @@ import { newVisaHeader } from '@cardplane/iso8583'
 import { DeadlineError } from '@cardplane/service-kit'
 import { parseTlv, VisaConnector, type VisaMessage } from '@cardplane/visa'
 import { AdviceQueue } from '../src/pipeline/advice-queue.js'
-import { DuplicateWindow } from '../src/pipeline/duplicate-window.js'
+import { DuplicateWindow, type Claim } from '../src/pipeline/duplicate-window.js'
 import { ANSWER_MARGIN_MS } from '../src/pipeline/participants.js'
 import { AuthorizationPipeline, type PipelineEvent } from '../src/pipeline/pipeline.js'
 import type { CardCheck, LinkConfig } from '../src/pipeline/types.js'
@@ -186,6 +186,69 @@ t.test('settle() waits for answers still being published; a failed publish is re
   t.match(events.filter((e) => e.kind === 'participant_failed'), [{ participant: 'respond', code: 'ECONNRESET' }])
 })
 
+/** A duplicate window whose claims answer only when the test lets them (a slow Redis round trip). */
+class SlowClaimWindow extends DuplicateWindow {
+  private readonly held: (() => void)[] = []
+  claims = 0
+  constructor() {
+    super({ redis, prefix, windowMs: 60_000 })
+  }
+  override async claim<T>(key: string, waitUntil: number): Promise<Claim<T>> {
+    this.claims++
+    await new Promise<void>((go) => this.held.push(go))
+    return super.claim<T>(key, waitUntil)
+  }
+  letThrough(): void {
+    for (const go of this.held.splice(0)) go()
+  }
+}
+
+t.test('without a PIN the card check runs alongside the duplicate check; with one it waits for the claim', async (t) => {
+  const window = new SlowClaimWindow()
+  const h = harness({ duplicates: window })
+  const noPin = h.pipeline.handleFrame(link, frame().bytes)
+  await new Promise((r) => setTimeout(r, 20))
+  t.equal(window.claims, 1, 'claiming')
+  t.equal(h.counts.verify, 1, 'the card check started before the claim came back')
+  window.letThrough()
+  const a = await noPin
+  t.equal(a.action === 'answer' && de39(a.frame), '00')
+  t.equal(h.counts.verify, 1, 'and was used: one card check')
+
+  const withPin = h.pipeline.handleFrame(link, frame({ '52': Buffer.from('0123456789ABCDEF', 'hex'), '53': '2001010100000000' }).bytes)
+  await new Promise((r) => setTimeout(r, 20))
+  t.equal(window.claims, 2)
+  t.equal(h.counts.verify, 1, 'a PIN check waits until this request owns the window')
+  window.letThrough()
+  const b = await withPin
+  t.equal(b.action === 'answer' && de39(b.frame), '00')
+  t.equal(h.counts.verify, 2)
+})
+
+t.test('a retransmission without a PIN: the early card check is dropped, the answer is the original one', async (t) => {
+  const h = harness({})
+  const f = frame()
+  const a = await h.pipeline.handleFrame(link, f.bytes)
+  const b = await h.pipeline.handleFrame(link, f.bytes)
+  if (a.action !== 'answer' || b.action !== 'answer') throw new Error('no answer')
+  t.same(connector.decodeAny(b.frame).message.fields, connector.decodeAny(a.frame).message.fields)
+  t.equal(h.decisions.length, 1, 'no second decision')
+  t.equal(h.counts.verify, 2, 'the retransmission\'s card check ran (it reads only) and was not used')
+  const pin = frame({ '52': Buffer.from('0123456789ABCDEF', 'hex'), '53': '2001010100000000' })
+  await h.pipeline.handleFrame(link, pin.bytes)
+  await h.pipeline.handleFrame(link, pin.bytes)
+  t.equal(h.counts.verify, 3, 'a PIN request\'s retransmission never reaches the card vault')
+})
+
+t.test('an early card check that fails while the duplicate check answers is dropped quietly', async (t) => {
+  const h = harness({ verifyThrows: true })
+  const f = frame()
+  const first = await h.pipeline.handleFrame(link, f.bytes)
+  t.equal(first.action === 'answer' && de39(first.frame), '96', 'card vault failure → 96')
+  const again = await h.pipeline.handleFrame(link, f.bytes)
+  t.equal(again.action === 'answer' && de39(again.frame), '96', 'the retransmission gets the same answer')
+})
+
 t.test('concurrent duplicates: one decision, the same answer twice', async (t) => {
   const h = harness({
     decide: async (r) => {
@@ -281,12 +344,13 @@ t.test('a frame that arrives past its deadline is answered 91 at once, without c
   if (r2.action !== 'answer') throw new Error('no answer')
   t.equal(de39(r2.frame), '91')
   t.equal(inner.shed.late, 2)
+  t.equal(h.counts.verify, 0, 'the card vault was not asked')
   // The retransmission (now on time) gets the same 91 from the window: no second, different answer.
   const again = await inner.handleFrame(link, f.bytes)
   if (again.action !== 'answer') throw new Error('no answer')
   t.equal(de39(again.frame), '91')
   t.equal(h.decisions.length, 0)
-  t.equal(h.counts.verify, 0, 'the card vault was not asked')
+  t.equal(h.counts.verify, 1, 'only the retransmission\'s early card check (it reads only; dropped)')
 })
 
 t.test('a frame answered before it queued keeps its original answer when it is retransmitted late', async (t) => {

@@ -38,6 +38,11 @@ export class SensitiveEnvelope {
     return this.#data
   }
 
+  /** Whether a PIN block came with the request (checking it moves the card's PIN try counter). */
+  get hasPinBlock(): boolean {
+    return this.#data.pinBlock !== undefined
+  }
+
   /** Last four digits of the PAN (not sensitive). */
   get lastFour(): string {
     return this.#data.pan.slice(-4)

@@ -3,7 +3,7 @@ import { DeadlineError } from '@cardplane/service-kit'
 import type { Redis } from 'ioredis'
 import type { DuplicateWindow } from './duplicate-window.js'
 import { standInDecision, type StandInRules } from './stand-in.js'
-import { processorDecline, type AuthContext, type CardVerifier, type Decider, type Participant } from './types.js'
+import { processorDecline, type AuthContext, type CardCheck, type CardVerifier, type Decider, type Participant } from './types.js'
 
 /** Time kept back from the deadline to encode, record and send the answer. */
 export const ANSWER_MARGIN_MS = 60
@@ -55,15 +55,36 @@ export function duplicateCheck(window: DuplicateWindow): Participant {
   }
 }
 
+/** The card-vault participant; `start` begins its call ahead of the duplicate check when that is safe. */
+export interface VerifyCardParticipant extends Participant {
+  /**
+   * Start the card check now, alongside the duplicate check, when it has no effect in the card vault: a
+   * request without a PIN block only reads (PAN → card ID, CVV2/ARQC/expiry checks). A PIN check counts
+   * tries, so it waits until the duplicate check has made this request the window's owner: a
+   * retransmission never counts a wrong PIN twice. If the duplicate check answers the request instead,
+   * the early result is dropped. Saves the Redis round trip of the claim on the authorisation's clock.
+   */
+  start(ctx: AuthContext): void
+}
+
 /** Card vault: PAN → card ID, and the CVV2/PIN/ARQC/expiry checks. Builds the unified request. */
-export function verifyCard(verifier: CardVerifier): Participant {
+export function verifyCard(verifier: CardVerifier): VerifyCardParticipant {
+  const check = (ctx: AuthContext): Promise<CardCheck | undefined> => {
+    const amount = ctx.auth.draft.amounts.cardholderBilling
+    const input = { zpkName: ctx.link.zpkName, amountMinor: amount.minor, currency: amount.currency }
+    return withinDeadline(remaining(ctx), (ms) => verifier.verify(ctx.auth.envelope, input, ms))
+  }
   return {
     name: 'verify-card',
+    start(ctx) {
+      if (ctx.auth.envelope.hasPinBlock) return
+      ctx.cardCheck = check(ctx)
+      // Dropped when the duplicate check answers the request: its failure is nobody's to report.
+      ctx.cardCheck.catch(() => undefined)
+    },
     async run(ctx) {
-      const { draft, envelope } = ctx.auth
-      const amount = draft.amounts.cardholderBilling
-      const input = { zpkName: ctx.link.zpkName, amountMinor: amount.minor, currency: amount.currency }
-      const card = await withinDeadline(remaining(ctx), (ms) => verifier.verify(envelope, input, ms))
+      const { draft } = ctx.auth
+      const card = await (ctx.cardCheck ?? check(ctx))
       if (!card) {
         ctx.decision = processorDecline(ctx, 'unknown_card')
         return 'respond'

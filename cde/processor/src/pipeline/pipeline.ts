@@ -4,7 +4,7 @@ import { acknowledgement, authorizationResponse, VISA_DE39, type VisaConnector }
 import type { Redis } from 'ioredis'
 import type { DuplicateWindow } from './duplicate-window.js'
 import { authorizationIdFor, type NetworkMessageFlows } from './network-messages.js'
-import { ANSWER_MARGIN_MS, cardAuthentication, decide, duplicateCheck, verifyCard } from './participants.js'
+import { ANSWER_MARGIN_MS, cardAuthentication, decide, duplicateCheck, verifyCard, type VerifyCardParticipant } from './participants.js'
 import { DeadlineError } from '@cardplane/service-kit'
 import type { StandInRules } from './stand-in.js'
 import {
@@ -105,6 +105,7 @@ export class AuthorizationPipeline {
   private readonly deps: PipelineDeps
   /** The first participant; a shed authorisation runs it alone. */
   private readonly duplicates: Participant
+  private readonly verify: VerifyCardParticipant
   private inFlight = 0
   /** Authorisations answered without work, by reason (for metrics and tests). */
   readonly shed: Record<ShedReason, number> = { late: 0, overload: 0 }
@@ -114,9 +115,10 @@ export class AuthorizationPipeline {
   constructor(deps: PipelineDeps) {
     this.deps = deps
     this.duplicates = duplicateCheck(deps.duplicates)
+    this.verify = verifyCard(deps.verifier)
     this.participants = [
       this.duplicates,
-      verifyCard(deps.verifier),
+      this.verify,
       cardAuthentication(),
       decide(deps.decider, deps.standInRules, deps.redis, deps.redisPrefix),
     ]
@@ -205,6 +207,8 @@ export class AuthorizationPipeline {
     const emit = this.deps.onEvent ?? (() => undefined)
     const link = ctx.link
     const observe = this.deps.observe
+    // An effect-free card check runs alongside the duplicate check (participants.ts, VerifyCardParticipant).
+    this.verify.start(ctx)
     for (const p of this.participants) {
       const started = performance.now()
       try {

@@ -98,6 +98,8 @@ export interface AuthContext {
   replay?: StoredAnswer
   /** True when this request owns the duplicate window entry (it must publish its answer). */
   ownsWindow?: boolean
+  /** The card check when it started together with the duplicate check (no PIN: it changes nothing). */
+  cardCheck?: Promise<CardCheck | undefined>
   card?: CardCheck
   request?: AuthorizationRequest
   decision?: Decision
