@@ -1,8 +1,8 @@
 /**
  * Adaptive batching for hot paths: callers submit one item at a time and get one answer back, while the
  * work runs in batches. Up to `maxConcurrent` batches run at once; an item submitted while a slot is free
- * starts at the end of the current task (a batch of one when the service is quiet: no timer, no added
- * latency), together with whatever else was submitted in that task. Items submitted while every slot is
+ * starts at the end of the current event-loop turn (a batch of one when the service is quiet: no timer, no
+ * added latency), together with whatever else was submitted in that turn. Items submitted while every slot is
  * busy wait and leave together, up to `maxBatch` at a time, when a slot frees up. So batches grow with the
  * load exactly when per-call overhead (round trips, commits, wake-ups) matters.
  *
@@ -113,13 +113,15 @@ export function createBatcher<I, O>(opts: BatcherOptions<I, O>): Batcher<I, O> {
     }
   }
 
-  // Items submitted in one synchronous stretch (a batch request's items, frames read in one chunk) are
-  // queued before the pump runs, at the end of the current task: they leave together even with slots free.
+  // Items submitted in one turn of the event loop (a batch request's items, or the frames of every request
+  // that arrived in one wake-up, each in its own I/O callback) are queued before the pump runs, right after
+  // that turn's I/O callbacks (setImmediate: no timer, no added wait when the turn is done): they leave
+  // together even with slots free. A microtask would run after the first callback and send each alone.
   let scheduled = false
   function schedule(): void {
     if (scheduled) return
     scheduled = true
-    queueMicrotask(() => {
+    setImmediate(() => {
       scheduled = false
       pump()
     })

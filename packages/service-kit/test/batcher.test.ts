@@ -47,6 +47,22 @@ void t.test('items submitted in one synchronous stretch leave together even with
   await Promise.all(answers)
 })
 
+void t.test('items submitted by separate callbacks of one event-loop turn leave together', async (t) => {
+  const g = gated<string>()
+  const b = createBatcher({ run: g.run, maxBatch: 8, maxConcurrent: 4 })
+  // Three timers due together fire in one timers phase, each its own callback with microtasks run in
+  // between (like the HTTP requests of one wake-up): one batch, not three.
+  const answers: Promise<string>[] = []
+  await new Promise<void>((resolve) => {
+    for (const x of ['a', 'b', 'c']) setTimeout(() => answers.push(b.submit(x)), 0)
+    setTimeout(resolve, 0)
+  })
+  await tick()
+  t.same(g.batches, [['a', 'b', 'c']])
+  await g.release()
+  t.same(await Promise.all(answers), ['done:a', 'done:b', 'done:c'])
+})
+
 void t.test('maxConcurrent batches run at once', async (t) => {
   const g = gated<number>()
   const b = createBatcher({ run: g.run, maxBatch: 10, maxConcurrent: 2 })
