@@ -17,6 +17,7 @@ runMain('proxy-public', async () => {
     svids: workload,
     processorUrl: serviceUrl(config, zoneMap, 'processor'),
     logger: app.log as Logger,
+    coalesceMs: config.PUBLIC_FRAME_COALESCE_MS,
   })
   registerLinkMetrics(app.metrics.registry, links.listeners)
   await runService(app, {

@@ -1,7 +1,7 @@
 import type { Logger } from '@cardplane/service-kit'
 import type { JwtSvidSource } from '@cardplane/spiffe'
 import { serviceByName, type ZoneMap } from '@cardplane/zones'
-import { createFrameForwarder, type FrameForwarder } from './frame-forwarder.js'
+import { coalescingForwarder, createFrameForwarder, type FrameForwarder } from './frame-forwarder.js'
 import type { LinkListenerConfig } from './link-config.js'
 import { LinkListener, type LinkEvent } from './link-listener.js'
 
@@ -42,10 +42,14 @@ export async function startLinks(opts: {
   processorUrl: string
   logger?: Logger
   forwarder?: FrameForwarder
+  /** Hold frames of a busy link up to this long and forward them together (0: off); see coalescingForwarder. */
+  coalesceMs?: number
 }): Promise<RunningLinks> {
-  const forwarder =
+  const forwarder = coalescingForwarder(
     opts.forwarder ??
-    createFrameForwarder({ processorUrl: opts.processorUrl, processorSpiffeId: serviceByName(opts.zoneMap, 'processor').spiffeId, svids: opts.svids })
+      createFrameForwarder({ processorUrl: opts.processorUrl, processorSpiffeId: serviceByName(opts.zoneMap, 'processor').spiffeId, svids: opts.svids }),
+    { windowMs: opts.coalesceMs ?? 0 },
+  )
   const listeners: LinkListener[] = []
   const ports: Record<string, number> = {}
   const onEvent = logEvent(opts.logger)
