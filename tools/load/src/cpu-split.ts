@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { startTestPlatform, freePort, processCpuUs, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
-import { closedLoop, type LoadTarget } from './load.js'
+import { closedLoop, fixedRate, type LoadTarget } from './load.js'
 
 const RUN_S = Number(process.env.BENCH_RUN_S ?? 15)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
@@ -18,6 +18,12 @@ const WARM_S = Number(process.env.BENCH_WARM_S ?? 30)
 const PROF_DIR = process.env.BENCH_CPU_PROF === '1' ? `/tmp/cardplane-cpu-prof-${process.pid}` : undefined
 /** BENCH_FLOOR=1: the processor link is `mode: passthrough` (the floor of pnpm bench:auth: same hops, no work). */
 const FLOOR = process.env.BENCH_FLOOR === '1'
+/**
+ * BENCH_RATE=500: measure at that fixed rate instead of the closed loop. Batches are smaller at a moderate
+ * rate than in a saturated loop, so the cost per authorisation is higher there: this is the cost the
+ * latency target runs at. Writes tools/load/cpu-split-rate.json.
+ */
+const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined
 const SERVICES = ['keyvault', 'card-vault', 'ledger', 'authorizations', 'proxy-internal', 'processor', 'proxy-public'] as const
 
 const log = (m: string): void => console.error(`[bench:auth:cpu] ${m}`)
@@ -99,8 +105,8 @@ async function main(): Promise<void> {
     pids['load-generator'] = [process.pid]
     const before = Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, v.reduce((a, p) => a + processCpuUs(p), 0)]))
     const load0 = loadavg()
-    log(`closed loop ${CONCURRENCY} in flight, ${RUN_S} s`)
-    const run = await closedLoop('measured', target, CONCURRENCY, RUN_S)
+    log(RATE ? `fixed rate ${RATE}/s, ${RUN_S} s` : `closed loop ${CONCURRENCY} in flight, ${RUN_S} s`)
+    const run = RATE ? await fixedRate('measured', target, RATE, RUN_S) : await closedLoop('measured', target, CONCURRENCY, RUN_S)
     const after = Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, v.reduce((a, p) => a + processCpuUs(p), 0)]))
     const perAuthUs: Record<string, number> = {}
     let total = 0
@@ -111,7 +117,7 @@ async function main(): Promise<void> {
     }
     for (const l of links) await l.close()
     const report = {
-      benchmark: FLOOR ? 'CPU per passed-through frame by process, floor (BENCH_FLOOR=1 pnpm bench:auth:cpu)' : 'CPU per authorisation by process (pnpm bench:auth:cpu)',
+      benchmark: `${FLOOR ? 'CPU per passed-through frame by process, floor (BENCH_FLOOR=1 pnpm bench:auth:cpu)' : 'CPU per authorisation by process (pnpm bench:auth:cpu)'}${RATE ? `, at a fixed ${RATE}/s (BENCH_RATE)` : ''}`,
       measuredAt: new Date().toISOString(),
       loadavgBefore: load0,
       loadavgAfter: loadavg(),
@@ -120,7 +126,8 @@ async function main(): Promise<void> {
       capacityPerSOnTwoCores: Math.round(2e6 / total),
       ...(PROF_DIR ? { cpuProfiles: PROF_DIR } : {}),
     }
-    writeFileSync(new URL(FLOOR ? '../cpu-split-floor.json' : '../cpu-split.json', import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
+    const file = RATE ? '../cpu-split-rate.json' : FLOOR ? '../cpu-split-floor.json' : '../cpu-split.json'
+    writeFileSync(new URL(file, import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
     console.log(JSON.stringify(report, null, 2))
   } finally {
     for (const c of clients) await c.close()
