@@ -63,3 +63,22 @@ t.test('a failure stays with its frame; close releases what is held', async (t) 
   t.equal(answer(await good), 'Rb')
   t.ok(inner.closed, 'closes the forwarder it wraps')
 })
+
+t.test('a burst of maxHeld frames leaves at once, without waiting for the window', async (t) => {
+  let clock = 0
+  const inner = recorder()
+  const f = coalescingForwarder(inner, { windowMs: 10_000, maxHeld: 3, now: () => clock })
+  await f.forward('visa', Buffer.from('a'), meta)
+  clock += 1
+  const burst = ['b', 'c'].map((x) => f.forward('visa', Buffer.from(x), meta))
+  t.same(inner.calls, ['a'], 'two held')
+  burst.push(f.forward('visa', Buffer.from('d'), meta))
+  t.same(inner.calls, ['a', 'b', 'c', 'd'], 'the third fills the batch: released at once')
+  t.same((await Promise.all(burst)).map(answer), ['Rb', 'Rc', 'Rd'])
+  clock += 1
+  const next = f.forward('visa', Buffer.from('e'), meta)
+  t.same(inner.calls, ['a', 'b', 'c', 'd'], 'the link is still busy: the next frame opens a new window')
+  await f.close()
+  t.equal(answer(await next), 'Re')
+})
+

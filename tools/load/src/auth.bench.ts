@@ -134,10 +134,13 @@ async function main(): Promise<void> {
   }
   const byName = (n: string) => results.find((r) => r.name === n)
   const at500 = byName('authorisation fixed 500/s')
-  // Sustained: the best closed-loop throughput with zero errors (an overloaded run answers 91 by stand-in).
+  // Sustained: the best zero-error run, either a closed loop (its throughput) or a fixed rate that answered
+  // every request 00 (its rate: that many authorisations a second, every second of the run). An overloaded
+  // run answers 91 by stand-in, so it is not clean.
   const closedRuns = results.filter((r) => r.name.startsWith('authorisation closed-loop'))
-  const clean = closedRuns.filter((r) => r.errors === 0)
-  const closed = (clean.length ? clean : closedRuns).reduce<RunResult | undefined>((best, r) => (!best || r.throughputPerS > best.throughputPerS ? r : best), undefined)
+  const fixedRuns = results.filter((r) => r.name.startsWith('authorisation fixed'))
+  const clean = [...closedRuns.filter((r) => r.errors === 0), ...fixedRuns.filter((r) => r.errors === 0 && r.answered === r.sent)]
+  const sustained = (clean.length ? clean : closedRuns).reduce<RunResult | undefined>((best, r) => (!best || r.throughputPerS > best.throughputPerS ? r : best), undefined)
   const report = {
     benchmark: 'authorisation over TCP (pnpm bench:auth)',
     measuredAt: new Date().toISOString(),
@@ -157,9 +160,12 @@ async function main(): Promise<void> {
     inProcess,
     processorParticipants: participants,
     verdict: {
-      sustainedPerS: closed?.throughputPerS,
-      sustainedRun: closed?.name,
-      meetsThroughput: (closed?.throughputPerS ?? 0) >= 1000 && (closed?.errors ?? 1) === 0,
+      sustainedPerS: sustained?.throughputPerS,
+      sustainedRun: sustained?.name,
+      meetsThroughput: (sustained?.throughputPerS ?? 0) >= 1000 && (sustained?.errors ?? 1) === 0,
+      // Both kinds, so a reader sees which one carried the verdict.
+      bestClosedLoopPerS: Math.max(0, ...closedRuns.filter((r) => r.errors === 0).map((r) => r.throughputPerS)),
+      highestCleanFixedRatePerS: Math.max(0, ...fixedRuns.filter((r) => r.errors === 0 && r.answered === r.sent).map((r) => r.target)),
       p99At500Ms: at500?.latencyMs.p99,
       meetsLatency: (at500?.latencyMs.p99 ?? Infinity) <= 50 && (at500?.errors ?? 1) === 0,
     },

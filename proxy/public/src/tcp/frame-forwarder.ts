@@ -79,16 +79,21 @@ export function createFrameForwarder(opts: {
  * this takes CPU per authorisation down at moderate rates, where frames otherwise arrive one by one and
  * every hop wakes for each (tools/load/README.md). A frame that finds the link quiet (no other frame within
  * the last `windowMs`) is forwarded at once: a quiet link adds no latency. The hold counts against the
- * frame's deadline (its received-at time is the edge's), and it never exceeds `windowMs`.
+ * frame's deadline (its received-at time is the edge's), and it never exceeds `windowMs`; a burst of
+ * `maxHeld` frames (default 16, the processor's batch size) leaves at once. It holds at every load: a guard
+ * that forwarded straight once 32 frames were unanswered undid it at 500/s (a latency spike lifted the count
+ * past the guard, the lost batching raised CPU and latency further), for no clear gain in a saturated loop.
  */
-export function coalescingForwarder(inner: FrameForwarder, opts: { windowMs: number; now?: () => number }): FrameForwarder {
+export function coalescingForwarder(inner: FrameForwarder, opts: { windowMs: number; maxHeld?: number; now?: () => number }): FrameForwarder {
   if (!(opts.windowMs > 0)) return inner
+  const maxHeld = opts.maxHeld ?? 16
   const now = opts.now ?? (() => performance.now())
   type Held = { link: string; frame: Buffer; meta: { peer: string; receivedAt: number }; resolve(r: ForwardResult): void; reject(e: unknown): void }
   let held: Held[] = []
   let timer: NodeJS.Timeout | undefined
   let lastArrival = -Infinity
   const release = (): void => {
+    clearTimeout(timer)
     timer = undefined
     const out = held
     held = []
@@ -102,7 +107,9 @@ export function coalescingForwarder(inner: FrameForwarder, opts: { windowMs: num
       if (!busy && timer === undefined) return inner.forward(link, frame, meta)
       return new Promise<ForwardResult>((resolve, reject) => {
         held.push({ link, frame, meta, resolve, reject })
-        timer ??= setTimeout(release, opts.windowMs)
+        // A full batch goes at once: a burst is not held for the rest of the window.
+        if (held.length >= maxHeld) release()
+        else timer ??= setTimeout(release, opts.windowMs)
       })
     },
     async close() {
