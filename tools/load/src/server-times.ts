@@ -80,11 +80,6 @@ export async function readServiceMetrics(urls: Readonly<Record<string, string>>)
   return { totals, eventLoopLag: Object.fromEntries(Object.entries(eventLoopLag).sort(([a], [b]) => a.localeCompare(b))) }
 }
 
-/** Read the request totals of every service (a service that does not answer is left out). */
-export async function readRequestTotals(urls: Readonly<Record<string, string>>): Promise<RequestTotals> {
-  return (await readServiceMetrics(urls)).totals
-}
-
 /** Mean answering time per route over a run; routes called fewer than `minCount` times are left out. */
 export function meanServerTimes(before: RequestTotals, after: RequestTotals, minCount: number): Record<string, { count: number; meanMs: number }> {
   const out: Record<string, { count: number; meanMs: number }> = {}

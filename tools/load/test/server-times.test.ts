@@ -2,7 +2,7 @@ import t from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { meanServerTimes, parseEventLoopLag, readRequestTotals, readServiceMetrics } from '../src/server-times.js'
+import { meanServerTimes, parseEventLoopLag, readServiceMetrics } from '../src/server-times.js'
 
 // The metric as service-kit registers it: seconds, by method, route and status code.
 function serviceMetrics(): { registry: Registry; h: Histogram<'method' | 'route' | 'status_code'> } {
@@ -27,14 +27,14 @@ void t.test('mean answering time per route over a run, status codes together, pr
     gone: 'http://127.0.0.1:1',
   }
   a.h.observe({ method: 'POST', route: '/v1/holds', status_code: '200' }, 5) // before the run: not counted
-  const before = await readRequestTotals(urls)
+  const before = (await readServiceMetrics(urls)).totals
   a.h.observe({ method: 'POST', route: '/v1/holds', status_code: '200' }, 0.002)
   a.h.observe({ method: 'POST', route: '/v1/holds', status_code: '200' }, 0.004)
   a.h.observe({ method: 'POST', route: '/v1/holds', status_code: '409' }, 0.006)
   a.h.observe({ method: 'GET', route: '/healthz', status_code: '200' }, 0.001)
   b.h.observe({ method: 'POST', route: '/v1/decisions', status_code: '200' }, 0.02)
   b.h.observe({ method: 'GET', route: '/v1/cards/:id', status_code: '200' }, 0.5) // once: under minCount
-  const after = await readRequestTotals(urls)
+  const after = (await readServiceMetrics(urls)).totals
   t.same(meanServerTimes(before, after, 1), {
     'authorizations GET /v1/cards/:id': { count: 1, meanMs: 500 },
     'authorizations POST /v1/decisions': { count: 1, meanMs: 20 },
