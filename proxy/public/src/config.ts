@@ -18,7 +18,7 @@ export const proxyPublicConfigSchema = Type.Composite([
       maximum: 50,
       default: 10,
       description:
-        'Micro-batching at the edge: on a busy link (another frame within this many ms), hold frames up to this long and forward them together, so they travel the path together (fewer process wake-ups per authorisation: at 500/s about 15-20 % less CPU). A frame on a quiet link goes at once. 0: off.',
+        'Micro-batching at the edge: while the links are busy (another frame on any link within this many ms), hold frames up to this long and forward them together, so they travel the path together (fewer process wake-ups per authorisation: at 500/s about 15-20 % less CPU). A frame that finds the links quiet goes at once. 0: off.',
     }),
     PUBLIC_REVEAL_PORT: Type.Integer({
       minimum: 0,

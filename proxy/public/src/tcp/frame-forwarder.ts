@@ -72,13 +72,14 @@ export function createFrameForwarder(opts: {
 }
 
 /**
- * Micro-batching at the edge: on a busy link, frames are held for up to `windowMs` and then forwarded
+ * Micro-batching at the edge: while the links are busy (one window and one clock for all links of this
+ * proxy, so frames of every link batch together), frames are held for up to `windowMs` and then forwarded
  * together, so they reach the processor in one wake-up and travel the rest of the path together (one Redis
  * write for their duplicate claims, one card-vault call, one decision batch; see service-kit's
  * createBatcher). On this kind of machine a process wake-up costs far more than the work of one frame, so
  * this takes CPU per authorisation down at moderate rates, where frames otherwise arrive one by one and
- * every hop wakes for each (tools/load/README.md). A frame that finds the link quiet (no other frame within
- * the last `windowMs`) is forwarded at once: a quiet link adds no latency. The hold counts against the
+ * every hop wakes for each (tools/load/README.md). A frame that finds the links quiet (no other frame
+ * within the last `windowMs`) is forwarded at once: a quiet link adds no latency. The hold counts against the
  * frame's deadline (its received-at time is the edge's), and it never exceeds `windowMs`; a burst of
  * `maxHeld` frames (default 16, the processor's batch size) leaves at once. It holds at every load: a guard
  * that forwarded straight once 32 frames were unanswered undid it at 500/s (a latency spike lifted the count
@@ -113,10 +114,7 @@ export function coalescingForwarder(inner: FrameForwarder, opts: { windowMs: num
       })
     },
     async close() {
-      if (timer !== undefined) {
-        clearTimeout(timer)
-        release()
-      }
+      if (held.length > 0) release()
       await inner.close()
     },
   }
