@@ -201,12 +201,15 @@ async function metricTotal(service: string, series: RegExp): Promise<number> {
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0)
 }
 
+const FRAME_BATCHES = /^http_requests_total\{.*route="\/v1\/links\/:link\/frame-batches".*status_code="200"/
+
 t.test('a burst on many cards: every answer its own, verifications and decisions batched', async (t) => {
   const cards = await Promise.all(Array.from({ length: 24 }, () => issueCard({ fund: 5_000 })))
   // Two authorisations for one card with funds for one: never in one batch, the second sees the first hold.
   const shared = await issueCard({ fund: 3_000 })
   const batchesBefore = await metricTotal('proxy-internal', /^proxy_forwarded_total\{.*route="decisions-batch"/)
   const verifyBatchesBefore = await metricTotal('card-vault', /^http_requests_total\{.*route="\/v1\/verify\/batch"/)
+  const frameBatchesBefore = await metricTotal('processor', FRAME_BATCHES)
   const msgs = [...cards.map((c, i) => auth(c, { amountMinor: 1000 + i })), auth(shared, { amountMinor: 2000 }), auth(shared, { amountMinor: 2000 })]
   const answers = await Promise.all(msgs.map((m) => link.send(m)))
   answers.slice(0, 24).forEach((a, i) => {
@@ -220,6 +223,9 @@ t.test('a burst on many cards: every answer its own, verifications and decisions
   t.ok(batches > 0, `decision batches forwarded: ${batches}`)
   const verifyBatches = (await metricTotal('card-vault', /^http_requests_total\{.*route="\/v1\/verify\/batch"/)) - verifyBatchesBefore
   t.ok(verifyBatches > 0, `verification batches: ${verifyBatches}`)
+  // The edge held the burst (PUBLIC_FRAME_COALESCE_MS) and forwarded the held frames as groups.
+  const frameBatches = (await metricTotal('processor', FRAME_BATCHES)) - frameBatchesBefore
+  t.ok(frameBatches > 0 && frameBatches < msgs.length, `frame groups from the edge: ${frameBatches} for ${msgs.length} frames`)
 })
 
 t.test('main cluster down: stand-in 91 within the deadline, advice recorded and replayed once', async (t) => {

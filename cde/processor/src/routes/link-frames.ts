@@ -1,4 +1,15 @@
+import { PassThrough } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
+import {
+  decodeFrameBatch,
+  encodeFrameAnswer,
+  FRAME_ANSWERS_CONTENT_TYPE,
+  FRAME_BATCH_CONTENT_TYPE,
+  FRAME_BATCH_MAX_BODY_BYTES,
+  FrameBatchError,
+  type BatchedFrame,
+  type FrameAnswer,
+} from '@cardplane/contracts'
 import type { AuthorizationPipeline } from '../pipeline/pipeline.js'
 import type { LinkConfig } from '../pipeline/types.js'
 
@@ -21,6 +32,11 @@ export const MAX_EDGE_AGE_MS = 60_000
  */
 export function edgeReceiptTime(header: string | string[] | undefined, now: number): number {
   const edge = typeof header === 'string' && /^[0-9]{1,15}$/.test(header) ? Number(header) : Number.NaN
+  return plausibleEdgeTime(edge, now)
+}
+
+/** The edge's stamp (epoch ms) when it is believable, else `now`. */
+export function plausibleEdgeTime(edge: number, now: number): number {
   if (!Number.isFinite(edge)) return now
   // A stamp ahead of our clock (nodes' clocks differ slightly) or too old to believe: count from now.
   return edge <= now && now - edge <= MAX_EDGE_AGE_MS ? edge : now
@@ -29,6 +45,48 @@ export function edgeReceiptTime(header: string | string[] | undefined, now: numb
 /** What a link does with frames: run the pipeline, or (benchmark floor) answer without doing any work. */
 export interface LinkFrameHandler {
   handleFrame: AuthorizationPipeline['handleFrame']
+}
+
+/**
+ * Run every frame of a batch at once and stream each answer as soon as it is ready: answers that become
+ * ready in the same turn of the event loop leave in one write. The stream ends when every frame is
+ * answered. A frame whose handling failed gets `error` (proxy-public then sends nothing for it, as when the
+ * processor is unreachable); the failure is logged by code only.
+ */
+function answerStream(
+  items: readonly BatchedFrame[],
+  handle: (item: BatchedFrame) => Promise<Awaited<ReturnType<LinkFrameHandler['handleFrame']>>>,
+  onFailure: (err: unknown) => void,
+): PassThrough {
+  const out = new PassThrough()
+  let ready: Buffer[] = []
+  let left = items.length
+  let flushing = false
+  const flush = (): void => {
+    flushing = false
+    const chunk = ready.length === 1 ? ready[0]! : Buffer.concat(ready)
+    ready = []
+    if (left === 0) out.end(chunk)
+    else out.write(chunk)
+  }
+  const emit = (answer: FrameAnswer): void => {
+    ready.push(encodeFrameAnswer(answer))
+    left--
+    if (!flushing) {
+      flushing = true
+      setImmediate(flush)
+    }
+  }
+  items.forEach((item, index) => {
+    handle(item).then(
+      (r) => emit(r.action === 'answer' ? { index, action: 'answer', frame: r.frame } : { index, action: r.action }),
+      (err: unknown) => {
+        onFailure(err)
+        emit({ index, action: 'error' })
+      },
+    )
+  })
+  return out
 }
 
 /**
@@ -60,6 +118,34 @@ export async function registerLinkFrames(
           case 'close':
             return reply.code(204).header(LINK_ACTION_HEADER, 'close').send()
         }
+      },
+    )
+    // A group of frames the edge held together (its micro-batching): one request in, the answers streamed
+    // back in the order they are ready. Format: @cardplane/contracts frame-batch. 400 for a malformed batch
+    // (nothing of it is run); the body is never logged.
+    scope.addContentTypeParser(FRAME_BATCH_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: FRAME_BATCH_MAX_BODY_BYTES }, (_req, body, done) => done(null, body))
+    scope.post<{ Params: { link: string }; Body: Buffer }>(
+      '/v1/links/:link/frame-batches',
+      { config: { callers: ['proxy-public'] } },
+      async (request, reply) => {
+        const link = deps.links.get(request.params.link)
+        if (!link) return reply.code(404).send({ error: { code: 'link_unknown', message: 'unknown link' } })
+        if (!Buffer.isBuffer(request.body)) return reply.code(415).send({ error: { code: 'frame_batch_body_required', message: `${FRAME_BATCH_CONTENT_TYPE} body required` } })
+        let items: BatchedFrame[]
+        try {
+          items = decodeFrameBatch(request.body)
+        } catch (err) {
+          if (err instanceof FrameBatchError) return reply.code(400).send({ error: { code: err.code, message: err.message } })
+          throw err
+        }
+        const now = Date.now()
+        const handler = link.mode === 'passthrough' ? deps.passthrough : deps.pipeline
+        const stream = answerStream(
+          items,
+          (item) => handler.handleFrame(link, item.frame, new Date(plausibleEdgeTime(item.receivedAt, now))),
+          (err) => request.log.error({ code: (err as { code?: unknown }).code ?? (err as Error).name }, 'frame of a batch failed'),
+        )
+        return reply.code(200).header('content-type', FRAME_ANSWERS_CONTENT_TYPE).send(stream)
       },
     )
   })

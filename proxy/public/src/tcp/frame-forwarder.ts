@@ -1,13 +1,25 @@
 import { Pool } from 'undici'
+import { encodeFrameBatch, FRAME_ANSWERS_CONTENT_TYPE, FRAME_BATCH_MAX_FRAMES, FRAME_BATCH_CONTENT_TYPE, FrameAnswerReader, type FrameAnswer } from '@cardplane/contracts'
 import { collectExchange } from '@cardplane/service-kit'
 import type { JwtSvidSource } from '@cardplane/spiffe'
 
 /** What the processor said to do with a frame. */
 export type ForwardResult = { action: 'answer'; frame: Buffer } | { action: 'none' } | { action: 'close' }
 
-/** Sends one frame of a link to the processor. */
+/** Where and when a frame arrived. */
+export interface FrameMeta {
+  peer: string
+  receivedAt: number
+}
+
+/** Sends frames of a link to the processor. */
 export interface FrameForwarder {
-  forward(link: string, frame: Buffer, meta: { peer: string; receivedAt: number }): Promise<ForwardResult>
+  forward(link: string, frame: Buffer, meta: FrameMeta): Promise<ForwardResult>
+  /**
+   * Several frames of one link in one request (optional): one result per frame, in the same order, each
+   * settling as soon as its own answer is back.
+   */
+  forwardGroup?(link: string, frames: readonly { frame: Buffer; meta: FrameMeta }[]): Promise<ForwardResult>[]
   close(): Promise<void>
 }
 
@@ -67,6 +79,70 @@ export function createFrameForwarder(opts: {
       if (res.statusCode !== 200) throw Object.assign(new Error(`processor answered ${res.statusCode}`), { code: 'processor_error' })
       return { action: 'answer', frame: res.body }
     },
+    forwardGroup(link, frames) {
+      const pending = frames.map(() => {
+        let settle!: { resolve(r: ForwardResult): void; reject(e: unknown): void }
+        const promise = new Promise<ForwardResult>((resolve, reject) => (settle = { resolve, reject }))
+        return { promise, settle, done: false }
+      })
+      const finish = (index: number, outcome: { result: ForwardResult } | { error: unknown }): void => {
+        const p = pending[index]
+        if (!p || p.done) return
+        p.done = true
+        if ('result' in outcome) p.settle.resolve(outcome.result)
+        else p.settle.reject(outcome.error)
+      }
+      const failRest = (error: unknown): void => pending.forEach((_, i) => finish(i, { error }))
+      const processorError = (message: string): Error => Object.assign(new Error(message), { code: 'processor_error' })
+      let body: Buffer
+      try {
+        body = encodeFrameBatch(frames.map((f) => ({ frame: f.frame, receivedAt: Math.round(f.meta.receivedAt) })))
+      } catch (err) {
+        failRest(err)
+        return pending.map((p) => p.promise)
+      }
+      opts.svids.fetchJwtSvid(opts.processorSpiffeId).then((svid) => {
+        const reader = new FrameAnswerReader()
+        let status = 0
+        pool.dispatch(
+          {
+            method: 'POST',
+            path: `/v1/links/${encodeURIComponent(link)}/frame-batches`,
+            headers: { authorization: `Bearer ${svid.token}`, 'content-type': FRAME_BATCH_CONTENT_TYPE, accept: FRAME_ANSWERS_CONTENT_TYPE },
+            body,
+            headersTimeout: timeoutMs,
+            bodyTimeout: timeoutMs,
+          },
+          {
+            onConnect() {},
+            onHeaders(code) {
+              status = code
+              return true
+            },
+            onData(chunk) {
+              if (status !== 200) return true
+              let answers: FrameAnswer[]
+              try {
+                answers = reader.push(chunk)
+              } catch (err) {
+                failRest(err)
+                return false
+              }
+              for (const a of answers) {
+                if (a.action === 'error') finish(a.index, { error: processorError('processor failed the frame') })
+                else finish(a.index, { result: a.action === 'answer' ? { action: 'answer', frame: a.frame } : { action: a.action } })
+              }
+              return true
+            },
+            onComplete() {
+              failRest(processorError(status === 200 ? 'processor ended the batch without an answer' : `processor answered ${status}`))
+            },
+            onError: failRest,
+          },
+        )
+      }, failRest)
+      return pending.map((p) => p.promise)
+    },
     close: () => pool.close(),
   }
 }
@@ -87,9 +163,9 @@ export function createFrameForwarder(opts: {
  */
 export function coalescingForwarder(inner: FrameForwarder, opts: { windowMs: number; maxHeld?: number; now?: () => number }): FrameForwarder {
   if (!(opts.windowMs > 0)) return inner
-  const maxHeld = opts.maxHeld ?? 16
+  const maxHeld = Math.min(opts.maxHeld ?? 16, FRAME_BATCH_MAX_FRAMES)
   const now = opts.now ?? (() => performance.now())
-  type Held = { link: string; frame: Buffer; meta: { peer: string; receivedAt: number }; resolve(r: ForwardResult): void; reject(e: unknown): void }
+  type Held = { link: string; frame: Buffer; meta: FrameMeta; resolve(r: ForwardResult): void; reject(e: unknown): void }
   let held: Held[] = []
   let timer: NodeJS.Timeout | undefined
   let lastArrival = -Infinity
@@ -98,7 +174,25 @@ export function coalescingForwarder(inner: FrameForwarder, opts: { windowMs: num
     timer = undefined
     const out = held
     held = []
-    for (const h of out) inner.forward(h.link, h.frame, h.meta).then(h.resolve, h.reject)
+    if (!inner.forwardGroup) {
+      for (const h of out) inner.forward(h.link, h.frame, h.meta).then(h.resolve, h.reject)
+      return
+    }
+    // One request per link: almost always one link.
+    const byLink = new Map<string, Held[]>()
+    for (const h of out) {
+      const group = byLink.get(h.link)
+      if (group) group.push(h)
+      else byLink.set(h.link, [h])
+    }
+    for (const [link, group] of byLink) {
+      if (group.length === 1) {
+        const h = group[0]!
+        inner.forward(link, h.frame, h.meta).then(h.resolve, h.reject)
+        continue
+      }
+      inner.forwardGroup(link, group).forEach((result, i) => result.then(group[i]!.resolve, group[i]!.reject))
+    }
   }
   return {
     forward(link, frame, meta) {

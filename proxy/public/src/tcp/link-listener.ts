@@ -44,6 +44,8 @@ interface Conn {
   paused: boolean
   readTimer: NodeJS.Timeout | undefined
   closed: boolean
+  /** Answers written in this tick are held back and leave in one write (see writeAnswer). */
+  corked: boolean
 }
 
 /**
@@ -108,6 +110,7 @@ export class LinkListener {
       peer,
       splitter: new FrameSplitter({ kind: 'vmlh', maxFrameSize: this.config.maxFrameSize }),
       inFlight: 0,
+      corked: false,
       paused: false,
       readTimer: undefined,
       closed: false,
@@ -173,7 +176,7 @@ export class LinkListener {
         if (conn.closed) return
         switch (result.action) {
           case 'answer':
-            conn.socket.write(vmlhFrame('vmlh', result.frame))
+            this.writeAnswer(conn, vmlhFrame('vmlh', result.frame))
             this.stats.framesOut++
             this.onEvent({ kind: 'frame_forwarded', link, peer: conn.peer, latencyMs: Date.now() - started })
             return
@@ -191,6 +194,22 @@ export class LinkListener {
         this.onEvent({ kind: 'forward_failed', link, peer: conn.peer, code: (err as { code?: string }).code ?? (err as Error).name })
       },
     )
+  }
+
+  /**
+   * Answers of a group forwarded together come back together: the ones written in the same tick share one
+   * write to the scheme (cork until the tick's promise callbacks have run) instead of a syscall each.
+   */
+  private writeAnswer(conn: Conn, bytes: Buffer): void {
+    if (!conn.corked) {
+      conn.corked = true
+      conn.socket.cork()
+      process.nextTick(() => {
+        conn.corked = false
+        conn.socket.uncork()
+      })
+    }
+    conn.socket.write(bytes)
   }
 
   private settle(conn: Conn): void {
