@@ -71,6 +71,22 @@ t.test('every frame of a batch is answered, each as soon as it is ready', async 
   t.equal(reader.rest, 0)
 })
 
+t.test('a caller that goes away mid-stream costs nothing: the frames finish, the route keeps serving', async (t) => {
+  seen.length = 0
+  const res = await post(encodeFrameBatch(frames('0:quick', 'gate:abandoned')))
+  const reader = new FrameAnswerReader()
+  for await (const chunk of res.body) {
+    t.same(reader.push(chunk as Buffer).map(show), ['0:Rquick'])
+    break // leaves the loop: undici destroys the body and the connection
+  }
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  gates.get('abandoned')!()
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.same(seen.map((s) => s.frame), ['0:quick', 'gate:abandoned'], 'both frames were handled')
+  const next = await post(encodeFrameBatch(frames('0:after')))
+  t.same(new FrameAnswerReader().push(Buffer.from(await next.body.arrayBuffer())).map(show), ['0:Rafter'])
+})
+
 t.test("each frame keeps the edge's receipt time; an implausible one counts from now", async (t) => {
   seen.length = 0
   const old = Date.now() - 700

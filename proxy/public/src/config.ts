@@ -16,9 +16,9 @@ export const proxyPublicConfigSchema = Type.Composite([
     PUBLIC_FRAME_COALESCE_MS: Type.Integer({
       minimum: 0,
       maximum: 50,
-      default: 10,
+      default: 15,
       description:
-        'Micro-batching at the edge: while the links are busy (another frame on any link within this many ms), hold frames up to this long and forward them together, so they travel the path together (fewer process wake-ups per authorisation: at 500/s about 15-20 % less CPU). A frame that finds the links quiet goes at once. 0: off.',
+        'Micro-batching at the edge: while the links are busy (another frame on any link within this many ms), hold frames up to this long and forward them together in one request, so they travel the path together (fewer process wake-ups per authorisation: at 500/s 2.0-2.4 ms of CPU per authorisation against 3.0-3.3 without). A frame that finds the links quiet goes at once. 0: off.',
     }),
     PUBLIC_REVEAL_PORT: Type.Integer({
       minimum: 0,

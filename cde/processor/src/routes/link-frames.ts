@@ -64,6 +64,8 @@ function answerStream(
   let flushing = false
   const flush = (): void => {
     flushing = false
+    // The caller went away (fastify destroyed the stream): the frames still finish, nothing is written.
+    if (out.destroyed) return
     const chunk = ready.length === 1 ? ready[0]! : Buffer.concat(ready)
     ready = []
     if (left === 0) out.end(chunk)
