@@ -238,12 +238,15 @@ export class CardStore {
   }
 
   /**
-   * Replace a card's sealed record, only if it is still sealed under `expectedDekId` (optimistic:
-   * a concurrent writer wins and the caller retries on the fresh row).
+   * Replace a card's sealed record, only if the row is exactly as it was read: the same data key and the
+   * same sealed bytes (every write seals afresh with a new nonce, so any other write changes them).
+   * Optimistic: a concurrent writer wins and the caller retries on the fresh row. Guarding on the data key
+   * alone was not enough: a PIN set that sealed under the same key between a rewrap's read and its write
+   * would have been overwritten by the rewrapped old record.
    */
   async replaceRecord(
     cardId: string,
-    expectedDekId: number,
+    expected: { dekId: number; record: Buffer },
     dekId: number,
     record: Buffer,
     extra: { pinSet?: boolean; resetPin?: boolean; pinKeyVersion?: number } = {},
@@ -254,8 +257,8 @@ export class CardStore {
          pin_tries = CASE WHEN $6 THEN 0 ELSE pin_tries END,
          pin_locked_at = CASE WHEN $6 THEN NULL ELSE pin_locked_at END,
          pin_key_version = COALESCE($7, pin_key_version)
-       WHERE card_id = $1 AND dek_id = $2`,
-      [cardId, expectedDekId, record, dekId, extra.pinSet ?? null, extra.resetPin === true, extra.pinKeyVersion ?? null],
+       WHERE card_id = $1 AND dek_id = $2 AND record = $8`,
+      [cardId, expected.dekId, record, dekId, extra.pinSet ?? null, extra.resetPin === true, extra.pinKeyVersion ?? null, expected.record],
     )
     return r.rowCount === 1
   }
@@ -395,9 +398,13 @@ export class CardStore {
     return r.rowCount === 1
   }
 
-  /** Cards whose record is sealed under another key than `dekId` (the rewrap job's work list). */
+  /**
+   * Cards whose record is sealed under another key than `dekId` (the rewrap job's work list). Written as two
+   * ranges, not `<>`, so `cards_dek_idx` answers: a pass reads only the rows still to move, instead of
+   * scanning past every row already moved on each batch (quadratic over a large table).
+   */
   async cardsNotUnder(dekId: number, limit: number): Promise<CardRow[]> {
-    const r = await this.pool.query(`SELECT ${CARD_COLUMNS} FROM cards WHERE dek_id <> $1 LIMIT $2`, [dekId, limit])
+    const r = await this.pool.query(`SELECT ${CARD_COLUMNS} FROM cards WHERE (dek_id < $1 OR dek_id > $1) LIMIT $2`, [dekId, limit])
     return r.rows.map(card)
   }
 

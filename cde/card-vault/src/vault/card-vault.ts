@@ -545,7 +545,7 @@ export class CardVault {
       const dek = await this.keyManager.recordKey()
       const sealed = sealRecord(dek.key, cardId, Buffer.from(JSON.stringify(rec), 'utf8'))
       const pinKeyVersion = this.pinKeyColumn(rec) ?? 0
-      if (await this.store.replaceRecord(cardId, row.dekId, dek.id, sealed, { pinSet: true, resetPin: true, pinKeyVersion })) return
+      if (await this.store.replaceRecord(cardId, row, dek.id, sealed, { pinSet: true, resetPin: true, pinKeyVersion })) return
     }
     throw new Error('card record kept changing while setting the PIN')
   }
@@ -564,7 +564,7 @@ export class CardVault {
       const clear = openRecord(old, row.cardId, row.record)
       const sealed = sealRecord(active.key, row.cardId, clear)
       clear.fill(0)
-      if (await this.store.replaceRecord(row.cardId, row.dekId, active.id, sealed)) moved++
+      if (await this.store.replaceRecord(row.cardId, row, active.id, sealed)) moved++
     }
     return moved
   }
