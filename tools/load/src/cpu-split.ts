@@ -103,11 +103,15 @@ async function main(): Promise<void> {
     pids.postgres = pidsNamed(/^postgres: /)
     pids.redis = pidsNamed(/redis-server/)
     pids['load-generator'] = [process.pid]
-    const before = Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, v.reduce((a, p) => a + processCpuUs(p), 0)]))
+    const snapshot = (): Record<string, number> => Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, v.reduce((a, p) => a + processCpuUs(p), 0)]))
+    let before = snapshot()
     const load0 = loadavg()
     log(RATE ? `fixed rate ${RATE}/s, ${RUN_S} s` : `closed loop ${CONCURRENCY} in flight, ${RUN_S} s`)
-    const run = RATE ? await fixedRate('measured', target, RATE, RUN_S) : await closedLoop('measured', target, CONCURRENCY, RUN_S)
-    const after = Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, v.reduce((a, p) => a + processCpuUs(p), 0)]))
+    // At a fixed rate the CPU accounting starts with the first timed request, after the settle.
+    const run = RATE
+      ? await fixedRate('measured', target, RATE, RUN_S, { onMeasuring: () => (before = snapshot()) })
+      : await closedLoop('measured', target, CONCURRENCY, RUN_S)
+    const after = snapshot()
     const perAuthUs: Record<string, number> = {}
     let total = 0
     for (const k of Object.keys(pids)) {
