@@ -10,7 +10,7 @@ import {
   type BatchedFrame,
   type FrameAnswer,
 } from '@cardplane/contracts'
-import type { AuthorizationPipeline } from '../pipeline/pipeline.js'
+import type { AuthorizationPipeline, FrameResult } from '../pipeline/pipeline.js'
 import type { LinkConfig } from '../pipeline/types.js'
 
 /** Header through which the processor asks proxy-public to drop the connection (frame cannot be answered). */
@@ -55,7 +55,7 @@ export interface LinkFrameHandler {
  */
 function answerStream(
   items: readonly BatchedFrame[],
-  handle: (item: BatchedFrame) => Promise<Awaited<ReturnType<LinkFrameHandler['handleFrame']>>>,
+  handle: (item: BatchedFrame) => Promise<FrameResult>,
   onFailure: (err: unknown) => void,
 ): PassThrough {
   const out = new PassThrough()
@@ -100,17 +100,24 @@ export async function registerLinkFrames(
   app: FastifyInstance,
   deps: { links: ReadonlyMap<string, LinkConfig>; pipeline: LinkFrameHandler; passthrough: LinkFrameHandler },
 ): Promise<void> {
+  // The link a frame route names and what runs its frames (the pipeline, or the benchmark floor's
+  // pass-through); undefined for an unknown link, which both routes answer 404.
+  const linkOf = (name: string): { link: LinkConfig; handler: LinkFrameHandler } | undefined => {
+    const link = deps.links.get(name)
+    return link && { link, handler: link.mode === 'passthrough' ? deps.passthrough : deps.pipeline }
+  }
+  const unknownLink = { error: { code: 'link_unknown', message: 'unknown link' } }
   await app.register(async (scope) => {
     scope.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: MAX_FRAME }, (_req, body, done) => done(null, body))
     scope.post<{ Params: { link: string }; Body: Buffer }>(
       '/v1/links/:link/frames',
       { config: { callers: ['proxy-public'] } },
       async (request, reply) => {
-        const link = deps.links.get(request.params.link)
-        if (!link) return reply.code(404).send({ error: { code: 'link_unknown', message: 'unknown link' } })
+        const target = linkOf(request.params.link)
+        if (!target) return reply.code(404).send(unknownLink)
         if (!Buffer.isBuffer(request.body)) return reply.code(415).send({ error: { code: 'frame_body_required', message: 'application/octet-stream body required' } })
+        const { link, handler } = target
         const receivedAt = edgeReceiptTime(request.headers[RECEIVED_AT_HEADER], Date.now())
-        const handler = link.mode === 'passthrough' ? deps.passthrough : deps.pipeline
         const result = await handler.handleFrame(link, request.body, new Date(receivedAt))
         switch (result.action) {
           case 'answer':
@@ -130,8 +137,8 @@ export async function registerLinkFrames(
       '/v1/links/:link/frame-batches',
       { config: { callers: ['proxy-public'] } },
       async (request, reply) => {
-        const link = deps.links.get(request.params.link)
-        if (!link) return reply.code(404).send({ error: { code: 'link_unknown', message: 'unknown link' } })
+        const target = linkOf(request.params.link)
+        if (!target) return reply.code(404).send(unknownLink)
         if (!Buffer.isBuffer(request.body)) return reply.code(415).send({ error: { code: 'frame_batch_body_required', message: `${FRAME_BATCH_CONTENT_TYPE} body required` } })
         let items: BatchedFrame[]
         try {
@@ -140,8 +147,8 @@ export async function registerLinkFrames(
           if (err instanceof FrameBatchError) return reply.code(400).send({ error: { code: err.code, message: err.message } })
           throw err
         }
+        const { link, handler } = target
         const now = Date.now()
-        const handler = link.mode === 'passthrough' ? deps.passthrough : deps.pipeline
         const stream = answerStream(
           items,
           (item) => handler.handleFrame(link, item.frame, new Date(plausibleEdgeTime(item.receivedAt, now))),

@@ -28,6 +28,11 @@ export const LINK_ACTION_HEADER = 'x-cardplane-link-action'
 
 const LINK_ACTION = Buffer.from(LINK_ACTION_HEADER, 'latin1')
 
+/** The processor did not answer a frame (a non-200, an `error` record, a stream that ended early). */
+function processorError(message: string): Error {
+  return Object.assign(new Error(message), { code: 'processor_error' })
+}
+
 /** The processor set {@link LINK_ACTION_HEADER}: close (read from the raw headers, nothing parsed). */
 function isLinkActionClose(raw: Buffer[] | string[] | null): boolean {
   if (!raw) return false
@@ -76,7 +81,7 @@ export function createFrameForwarder(opts: {
       if (res.error !== undefined) throw res.error
       if (isLinkActionClose(res.rawHeaders)) return { action: 'close' }
       if (res.statusCode === 204) return { action: 'none' }
-      if (res.statusCode !== 200) throw Object.assign(new Error(`processor answered ${res.statusCode}`), { code: 'processor_error' })
+      if (res.statusCode !== 200) throw processorError(`processor answered ${res.statusCode}`)
       return { action: 'answer', frame: res.body }
     },
     forwardGroup(link, frames) {
@@ -93,7 +98,6 @@ export function createFrameForwarder(opts: {
         else p.settle.reject(outcome.error)
       }
       const failRest = (error: unknown): void => pending.forEach((_, i) => finish(i, { error }))
-      const processorError = (message: string): Error => Object.assign(new Error(message), { code: 'processor_error' })
       let body: Buffer
       try {
         body = encodeFrameBatch(frames.map((f) => ({ frame: f.frame, receivedAt: Math.round(f.meta.receivedAt) })))
@@ -174,11 +178,7 @@ export function coalescingForwarder(inner: FrameForwarder, opts: { windowMs: num
     timer = undefined
     const out = held
     held = []
-    if (!inner.forwardGroup) {
-      for (const h of out) inner.forward(h.link, h.frame, h.meta).then(h.resolve, h.reject)
-      return
-    }
-    // One request per link: almost always one link.
+    // One request per link (almost always one link); a lone frame, or a forwarder without groups, one each.
     const byLink = new Map<string, Held[]>()
     for (const h of out) {
       const group = byLink.get(h.link)
@@ -186,12 +186,11 @@ export function coalescingForwarder(inner: FrameForwarder, opts: { windowMs: num
       else byLink.set(h.link, [h])
     }
     for (const [link, group] of byLink) {
-      if (group.length === 1) {
-        const h = group[0]!
-        inner.forward(link, h.frame, h.meta).then(h.resolve, h.reject)
+      if (group.length > 1 && inner.forwardGroup) {
+        inner.forwardGroup(link, group).forEach((result, i) => result.then(group[i]!.resolve, group[i]!.reject))
         continue
       }
-      inner.forwardGroup(link, group).forEach((result, i) => result.then(group[i]!.resolve, group[i]!.reject))
+      for (const h of group) inner.forward(link, h.frame, h.meta).then(h.resolve, h.reject)
     }
   }
   return {
