@@ -30,7 +30,8 @@ export interface ProcessorDeps {
  * - `GET /v1/probe`: callers allowed by the zone map's edges into `processor`
  * - `POST /v1/links/:link/frames` (proxy-public): one scheme frame in, the response frame out
  * - CDE API (routes/cde-*.ts): `POST /v1/cde/cards`, `GET /v1/cde/cards/:cardId`, `POST .../reveal-sessions`,
- *   `POST .../pin-sessions` (proxy-internal, for cards); `POST /v1/cde/reveal`, `POST /v1/cde/pin` (proxy-public)
+ *   `POST .../pin-sessions` (proxy-internal, for cards); `POST /v1/cde/admin/index-key/replace` (proxy-internal, for
+ *   console: the operator's PAN index key replacement); `POST /v1/cde/reveal`, `POST /v1/cde/pin` (proxy-public)
  * - `/healthz`, `/readyz`, `/metrics` (public)
  */
 export async function buildApp(deps: ProcessorDeps): Promise<FastifyInstance> {

@@ -59,7 +59,20 @@ t.test('route matching: caller, method and template all count', async (t) => {
   t.same(matchRoute(DEFAULT_ROUTES, 'cards', 'GET', '/v1/cde/cards/a.b'), { ok: false, code: 'route_not_found' })
   t.throws(() => validateRoutes([{ id: 'x', caller: 'nobody', methods: ['GET'], path: '/a', upstream: 'cards' }], ['cards']))
   t.throws(() => validateRoutes({}, ['cards']))
-  t.same(validateRoutes(DEFAULT_ROUTES, ['cards', 'processor', 'authorizations', 'manufacturing']).length, DEFAULT_ROUTES.length)
+  t.same(validateRoutes(DEFAULT_ROUTES, ['cards', 'processor', 'authorizations', 'manufacturing', 'console']).length, DEFAULT_ROUTES.length)
+})
+
+t.test('the operator action into the CDE: console alone, POST alone, no body', async (t) => {
+  const path = '/v1/cde/admin/index-key/replace'
+  const ok = matchRoute(DEFAULT_ROUTES, 'console', 'POST', path)
+  t.ok(ok.ok)
+  if (ok.ok) {
+    t.equal(ok.route.upstream, 'processor')
+    t.equal(ok.route.maxBodyBytes, 0)
+  }
+  t.same(matchRoute(DEFAULT_ROUTES, 'cards', 'POST', path), { ok: false, code: 'route_caller_not_allowed' }, 'cards may not')
+  t.same(matchRoute(DEFAULT_ROUTES, 'console', 'GET', path), { ok: false, code: 'route_method_not_allowed' })
+  t.same(matchRoute(DEFAULT_ROUTES, 'console', 'POST', '/v1/cde/cards'), { ok: false, code: 'route_caller_not_allowed' }, 'console issues no cards here')
 })
 
 t.test('header checks on the raw header list', async (t) => {

@@ -9,6 +9,7 @@ export const COMMANDS: Record<string, string> = {
   iso8583: 'decode, encode and describe ISO 8583 messages (see packages/iso8583/README.md)',
   keys: 'key ceremonies against the key service: init, unseal, components, KCV, import, rotate, audit-verify',
   cards: 'issue cards and create reveal sessions through services/cards',
+  cde: 'operator actions in the CDE through proxy-internal: PAN index key replacement',
   sim: 'scheme simulator: sign on, echo and send authorisations over TCP like Visa would',
 }
 

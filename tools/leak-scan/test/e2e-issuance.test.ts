@@ -5,7 +5,7 @@
 // the one-time reveal page at proxy-public (HTTPS); then the leak scanner checks every main-cluster
 // table, the CDE tables outside ciphertext columns, Redis and every log for the PANs and CVV2s.
 import t from 'tap'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -321,6 +321,60 @@ t.test('operator CLI and the dev bootstrap step work against the running platfor
   await step.default(ctx)
   t.match(logs[0], /demo program demo-debit-gb ready: demo card card_/)
   t.match(logs[1], /demo program demo-debit-gb ready \(demo card card_/, 'second run is a no-op')
+})
+
+t.test('an operator replaces the PAN index key: console -> proxy-internal -> processor -> card vault', async (t) => {
+  const env = {
+    ...process.env,
+    SPIFFE_ENDPOINT_SOCKET: platform.spiffe.endpoint('console'),
+    CARDPLANE_SERVICE_URLS: JSON.stringify(platform.urls),
+  }
+  const cli = (args: string[]) => execFileP(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tools/cli/src/main.ts'), ...args], { env, cwd: REPO_ROOT })
+  const asVault = createServiceClient({ callee: 'card-vault', zoneMap: platform.zoneMap, svids: platform.workload('processor'), baseUrl: platform.urls['card-vault']! })
+  const asProxy = createServiceClient({ callee: 'processor', zoneMap: platform.zoneMap, svids: platform.workload('proxy-internal'), baseUrl: platform.urls.processor! })
+  const cardsViaProxy = createServiceClient({ callee: 'proxy-internal', zoneMap: platform.zoneMap, svids: platform.workload('cards'), baseUrl: platform.urls['proxy-internal']! })
+  t.teardown(async () => {
+    await asVault.close()
+    await asProxy.close()
+    await cardsViaProxy.close()
+  })
+  const status = async (p: Promise<unknown>): Promise<number> =>
+    p.then(
+      () => 200,
+      (err: unknown) => (err as { context?: { statusCode?: number } }).context?.statusCode ?? 0,
+    )
+  const path = '/v1/cde/admin/index-key/replace'
+  const cardsId = platform.zoneMap.services.find((s) => s.name === 'cards')!.spiffeId
+  const consoleId = platform.zoneMap.services.find((s) => s.name === 'console')!.spiffeId
+  // Refusals first: they must change nothing.
+  t.equal(await status(cardsViaProxy.request({ method: 'POST', path })), 403, 'proxy-internal refuses cards on the operator route')
+  t.equal(await status(asProxy.request({ method: 'POST', path, headers: { 'x-cardplane-caller': cardsId } })), 403, 'the processor refuses it relayed for cards')
+  t.equal(await status(asProxy.request({ method: 'POST', path })), 403, 'and with no relayed caller')
+
+  t.ok(pans.length > 0, 'PANs revealed earlier in the run')
+  const out = await cli(['cde', 'index-key-replace', '--json'])
+  const replaced = JSON.parse(out.stdout) as { keyId: number; retiringKeyId: number }
+  t.type(replaced.keyId, 'number')
+  t.type(replaced.retiringKeyId, 'number')
+  t.not(replaced.keyId, replaced.retiringKeyId, 'a new index key is active, the old one retiring')
+  t.same(Object.keys(replaced).sort(), ['keyId', 'retiringKeyId'], 'key ids only')
+  const again = await cli(['cde', 'index-key-replace']).then(
+    () => undefined,
+    (err: { code?: number; stderr?: string }) => err,
+  )
+  t.equal(again?.code, 1, 'a second replacement while one retires exits 1')
+  t.match(again?.stderr, /proxy-internal answered 409: index_key_retiring/)
+  // Cards indexed under the retiring key are still found by PAN.
+  for (const pan of pans) {
+    const r = await asVault.request<{ cardId: string }>({ method: 'POST', path: '/v1/resolve', body: { pan } })
+    t.match(r.body.cardId, /^card_[0-9a-z]{26}$/)
+  }
+  // The audit trail names the operator's identity and the key ids, at the processor and the card vault.
+  const processorLog = await readFile(join(platform.dir, 'processor.log'), 'utf8')
+  const line = processorLog.split('\n').find((l) => l.includes('PAN index key replacement requested'))
+  t.ok(line, 'the processor logged the request')
+  t.match(JSON.parse(line ?? '{}'), { relayedCaller: consoleId, indexKeyId: replaced.keyId, retiringKeyId: replaced.retiringKeyId })
+  t.match(await readFile(join(platform.dir, 'card-vault.log'), 'utf8'), /PAN index key replacement started/)
 })
 
 t.test('leak scan after the run: no PAN or CVV2 in main-cluster tables, CDE tables outside ciphertext, Redis or logs', async (t) => {

@@ -3,6 +3,7 @@
  * proxy-public). Every route forwards to the card vault; the processor holds nothing.
  */
 import type { FastifyInstance } from 'fastify'
+import { registerCdeAdmin } from './cde-admin.js'
 import type { CdeApiDeps } from './cde-forward.js'
 import { registerCdeGetCard } from './cde-get-card.js'
 import { registerCdeIssueCard } from './cde-issue-card.js'
@@ -17,4 +18,5 @@ export function registerCdeRoutes(app: FastifyInstance, deps: CdeApiDeps): void 
   registerCdeGetCard(app, deps)
   registerCdeSessions(app, deps)
   registerCdeRedeem(app, deps)
+  registerCdeAdmin(app, deps)
 }

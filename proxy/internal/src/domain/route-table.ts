@@ -49,6 +49,15 @@ export const DEFAULT_ROUTES: ProxyRoute[] = [
     path: '/v1/cde/cards/:cardId/pin-reveal-sessions',
     upstream: 'processor',
   },
+  // main cluster -> CDE, operator actions (console; the CLI acts as console)
+  {
+    id: 'cde-index-key-replace',
+    caller: 'console',
+    methods: ['POST'],
+    path: '/v1/cde/admin/index-key/replace',
+    upstream: 'processor',
+    maxBodyBytes: 0,
+  },
   // CDE -> main cluster
   { id: 'decisions', caller: 'processor', methods: ['POST'], path: '/v1/decisions', upstream: 'authorizations' },
   { id: 'decisions-batch', caller: 'processor', methods: ['POST'], path: '/v1/decisions/batch', upstream: 'authorizations' },

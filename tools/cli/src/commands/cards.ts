@@ -5,17 +5,12 @@
  * `pnpm cardplane cards pin-reveal <card-id> [--json]`
  * `pnpm cardplane cards get <card-id>`
  *
- * Operator commands on the cards service's API, acting as the `console` workload: the JWT-SVID comes
- * from the dev Workload API socket of `console` (`<state dir>/spiffe/console.sock`, state dir
- * CARDPLANE_DEV_STATE_DIR or `.dev/`), or from SPIFFE_ENDPOINT_SOCKET. The cards URL is
- * CARDPLANE_SERVICE_URLS' `cards` entry or its dev port. Nothing printed here is card data: card IDs,
+ * Operator commands on the cards service's API, acting as the `console` workload (see console-call.ts
+ * for where the identity and the URL come from). Nothing printed here is card data: card IDs,
  * last four, expiry, and the one-time reveal / PIN-set / PIN-reveal URLs (opened by the cardholder's
  * browser at proxy-public; the operator never sees the card details or the PIN).
  */
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
-import { WorkloadApiClient } from '@cardplane/spiffe'
-import { loadZoneMap, REPO_ROOT, serviceByName } from '@cardplane/zones'
+import { consoleCall, failed as failedAs } from '../console-call.js'
 
 interface Issued {
   cardId: string
@@ -46,37 +41,11 @@ function option(argv: string[], name: string): string | undefined {
 }
 
 /** Calls the cards service as `console`. */
-async function cardsCall<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const zoneMap = loadZoneMap()
-  const socket =
-    process.env.SPIFFE_ENDPOINT_SOCKET ?? `unix://${join(process.env.CARDPLANE_DEV_STATE_DIR ?? join(REPO_ROOT, '.dev'), 'spiffe', 'console.sock')}`
-  if (socket.startsWith('unix://') && !existsSync(socket.slice('unix://'.length))) {
-    throw new Error(`no Workload API socket at ${socket.slice('unix://'.length)}: is \`pnpm start\` running?`)
-  }
-  const urls = process.env.CARDPLANE_SERVICE_URLS ? (JSON.parse(process.env.CARDPLANE_SERVICE_URLS) as Record<string, string>) : {}
-  const cards = serviceByName(zoneMap, 'cards')
-  const base = urls.cards ?? `http://127.0.0.1:${cards.devPort}`
-  const workload = new WorkloadApiClient({ socketPath: socket })
-  try {
-    const svid = await workload.fetchJwtSvid(cards.spiffeId)
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${svid.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(60_000),
-    })
-    const text = await res.text()
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T }
-  } finally {
-    workload.close()
-  }
+function cardsCall<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  return consoleCall<T>('cards', method, path, body)
 }
 
-function failed(status: number, body: unknown): number {
-  const e = (body as { error?: { code?: string; message?: string } } | undefined)?.error
-  console.error(`cards answered ${status}: ${e?.code ?? 'error'}${e?.message ? ` (${e.message})` : ''}`)
-  return 1
-}
+const failed = (status: number, body: unknown): number => failedAs('cards', status, body)
 
 async function issue(argv: string[]): Promise<number> {
   const program = option(argv, '--program')
