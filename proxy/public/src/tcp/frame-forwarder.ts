@@ -71,7 +71,6 @@ export function createFrameForwarder(opts: {
         headers: {
           authorization: `Bearer ${svid.token}`,
           'content-type': 'application/octet-stream',
-          'x-cardplane-link-peer': meta.peer,
           'x-cardplane-received-at': String(meta.receivedAt),
         },
         body: frame,
