@@ -8,6 +8,7 @@ import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { freePorts, startTestPlatform, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
 import { closedLoop, fixedRate, type LoadTarget, type RunResult } from './load.js'
+import { calibrate } from './calibrate.js'
 import { inProcessPipeline } from './in-process.js'
 import { meanServerTimes, readServiceMetrics, type EventLoopLag } from './server-times.js'
 
@@ -28,6 +29,9 @@ const log = (m: string): void => console.error(`[bench:auth] ${m}`)
 
 async function main(): Promise<void> {
   const loadBefore = loadavg()
+  log('machine calibration (CPU workload, loopback round trips)')
+  const calibrationBefore = await calibrate()
+  log(JSON.stringify(calibrationBefore))
   log(`processor pipeline in process, ${RUN_S} s`)
   const inProcess = await inProcessPipeline(RUN_S)
   log(JSON.stringify(inProcess))
@@ -132,6 +136,8 @@ async function main(): Promise<void> {
     for (const c of clients) await c.close()
     await platform.stop()
   }
+  const calibrationAfter = await calibrate()
+  log(JSON.stringify(calibrationAfter))
   const byName = (n: string) => results.find((r) => r.name === n)
   const at500 = byName('authorisation fixed 500/s')
   // Sustained: the best zero-error run, either a closed loop (its throughput) or a fixed rate that answered
@@ -151,6 +157,9 @@ async function main(): Promise<void> {
       // Other work on the machine (e.g. parallel test runs) competes for the two cores: read figures with these.
       loadavgBefore: loadBefore,
       loadavgAfter: loadavg(),
+      // The machine's speed before the run and after it (calibrate.ts): compare figures across runs with these.
+      calibrationBefore,
+      calibrationAfter,
     },
     topology:
       'load generator → TCP (VMLH) → proxy-public → processor → card-vault → keyvault; processor → proxy-internal → authorizations → ledger (PostgreSQL) + Redis; every service its own Node process with its own SPIFFE identity, on one 2-core machine together with PostgreSQL, Redis and the load generator',

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { startTestPlatform, freePort, processCpuUs, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
+import { calibrate } from './calibrate.js'
 import { closedLoop, fixedRate, type LoadTarget } from './load.js'
 
 const RUN_S = Number(process.env.BENCH_RUN_S ?? 15)
@@ -42,6 +43,9 @@ function pidsNamed(re: RegExp): number[] {
 }
 
 async function main(): Promise<void> {
+  // The machine's speed before the platform starts (calibrate.ts): compare figures across runs with it.
+  const calibration = await calibrate()
+  log(`calibration ${JSON.stringify(calibration)}`)
   const visaPort = await freePort()
   if (PROF_DIR) mkdirSync(PROF_DIR, { recursive: true })
   // BENCH_SERVICE_ENV: extra environment per service, as JSON, as for bench:auth.
@@ -125,6 +129,7 @@ async function main(): Promise<void> {
       measuredAt: new Date().toISOString(),
       loadavgBefore: load0,
       loadavgAfter: loadavg(),
+      calibration,
       run,
       cpuUsPerAuthorisation: { ...perAuthUs, total: Math.round(total) },
       capacityPerSOnTwoCores: Math.round(2e6 / total),
