@@ -20,6 +20,13 @@ export const proxyPublicConfigSchema = Type.Composite([
       description:
         'Micro-batching at the edge: while the links are busy (another frame on any link within this many ms), hold frames up to this long and forward them together in one request, so they travel the path together (fewer process wake-ups per authorisation: at 500/s 2.0-2.4 ms of CPU per authorisation against 3.0-3.3 without). A frame that finds the links quiet goes at once. 0: off.',
     }),
+    PUBLIC_FRAME_COALESCE_EXTEND_MS: Type.Integer({
+      minimum: 0,
+      maximum: 200,
+      default: 30,
+      description:
+        'Hold longer while the processor is behind: when a hold of PUBLIC_FRAME_COALESCE_MS ends with two or more forwarded requests still unanswered, keep holding until one is answered, a batch is full, or this many more ms have passed. A saturated path gets fewer, larger groups instead of a queue of requests (at 500/s on a saturated machine: no stand-ins in six runs against 64-349 per run without, p99 107-199 ms against 353-463). 0: off.',
+    }),
     PUBLIC_REVEAL_PORT: Type.Integer({
       minimum: 0,
       maximum: 65535,

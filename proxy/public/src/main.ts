@@ -18,6 +18,7 @@ runMain('proxy-public', async () => {
     processorUrl: serviceUrl(config, zoneMap, 'processor'),
     logger: app.log as Logger,
     coalesceMs: config.PUBLIC_FRAME_COALESCE_MS,
+    coalesceExtendMs: config.PUBLIC_FRAME_COALESCE_EXTEND_MS,
   })
   registerLinkMetrics(app.metrics.registry, links.listeners)
   await runService(app, {

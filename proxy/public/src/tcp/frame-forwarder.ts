@@ -159,22 +159,57 @@ export function createFrameForwarder(opts: {
  * this takes CPU per authorisation down at moderate rates, where frames otherwise arrive one by one and
  * every hop wakes for each (tools/load/README.md). A frame that finds the links quiet (no other frame
  * within the last `windowMs`) is forwarded at once: a quiet link adds no latency. The hold counts against the
- * frame's deadline (its received-at time is the edge's), and it never exceeds `windowMs`; a burst of
+ * frame's deadline (its received-at time is the edge's), and it never exceeds `windowMs` (plus `extendMs`
+ * while the processor is behind, when that is on); a burst of
  * `maxHeld` frames (default 16, the processor's batch size) leaves at once. It holds at every load: a guard
  * that forwarded straight once 32 frames were unanswered undid it at 500/s (a latency spike lifted the count
  * past the guard, the lost batching raised CPU and latency further), for no clear gain in a saturated loop.
  */
-export function coalescingForwarder(inner: FrameForwarder, opts: { windowMs: number; maxHeld?: number; now?: () => number }): FrameForwarder {
+export function coalescingForwarder(
+  inner: FrameForwarder,
+  opts: {
+    windowMs: number
+    maxHeld?: number
+    now?: () => number
+    /**
+     * Hold longer while the processor is behind (0: off): when the window ends and `busyRequests` forwarded
+     * requests (groups, or lone frames) are still unanswered, keep holding until one of them is answered, the
+     * held frames fill a batch, or the hold has lasted this much longer. A saturated path then gets larger
+     * groups (less CPU per frame) instead of more requests queueing behind the ones it is still working on;
+     * a path that keeps up never waits for it.
+     */
+    extendMs?: number
+    /** Unanswered requests that count as "behind" for `extendMs` (default 2). */
+    busyRequests?: number
+  },
+): FrameForwarder {
   if (!(opts.windowMs > 0)) return inner
   const maxHeld = Math.min(opts.maxHeld ?? 16, FRAME_BATCH_MAX_FRAMES)
   const now = opts.now ?? (() => performance.now())
+  const extendMs = opts.extendMs ?? 0
+  const busyRequests = opts.busyRequests ?? 2
   type Held = { link: string; frame: Buffer; meta: FrameMeta; resolve(r: ForwardResult): void; reject(e: unknown): void }
   let held: Held[] = []
   let timer: NodeJS.Timeout | undefined
+  let extending = false
   let lastArrival = -Infinity
+  // Requests sent and not yet fully answered (a group counts once, until its last frame settles).
+  let unanswered = 0
+  const track = (results: Promise<ForwardResult>[]): void => {
+    unanswered++
+    let left = results.length
+    const settled = (): void => {
+      if (--left > 0) return
+      unanswered--
+      // An extended hold ends as soon as the processor has caught up with one request.
+      if (extending && unanswered < busyRequests) release()
+    }
+    for (const r of results) r.then(settled, settled)
+  }
   const release = (): void => {
     clearTimeout(timer)
     timer = undefined
+    extending = false
     const out = held
     held = []
     // One request per link (almost always one link); a lone frame, or a forwarder without groups, one each.
@@ -186,23 +221,41 @@ export function coalescingForwarder(inner: FrameForwarder, opts: { windowMs: num
     }
     for (const [link, group] of byLink) {
       if (group.length > 1 && inner.forwardGroup) {
-        inner.forwardGroup(link, group).forEach((result, i) => result.then(group[i]!.resolve, group[i]!.reject))
+        const results = inner.forwardGroup(link, group)
+        results.forEach((result, i) => result.then(group[i]!.resolve, group[i]!.reject))
+        track(results)
         continue
       }
-      for (const h of group) inner.forward(link, h.frame, h.meta).then(h.resolve, h.reject)
+      for (const h of group) {
+        const result = inner.forward(link, h.frame, h.meta)
+        result.then(h.resolve, h.reject)
+        track([result])
+      }
     }
+  }
+  const windowEnded = (): void => {
+    if (extendMs > 0 && !extending && unanswered >= busyRequests) {
+      extending = true
+      timer = setTimeout(release, extendMs)
+      return
+    }
+    release()
   }
   return {
     forward(link, frame, meta) {
       const t = now()
       const busy = t - lastArrival < opts.windowMs
       lastArrival = t
-      if (!busy && timer === undefined) return inner.forward(link, frame, meta)
+      if (!busy && timer === undefined) {
+        const result = inner.forward(link, frame, meta)
+        track([result])
+        return result
+      }
       return new Promise<ForwardResult>((resolve, reject) => {
         held.push({ link, frame, meta, resolve, reject })
         // A full batch goes at once: a burst is not held for the rest of the window.
         if (held.length >= maxHeld) release()
-        else timer ??= setTimeout(release, opts.windowMs)
+        else timer ??= setTimeout(windowEnded, opts.windowMs)
       })
     },
     async close() {

@@ -44,11 +44,13 @@ export async function startLinks(opts: {
   forwarder?: FrameForwarder
   /** Hold frames of a busy link up to this long and forward them together (0: off); see coalescingForwarder. */
   coalesceMs?: number
+  /** Hold longer while the processor is behind (0: off); see coalescingForwarder's `extendMs`. */
+  coalesceExtendMs?: number
 }): Promise<RunningLinks> {
   const forwarder = coalescingForwarder(
     opts.forwarder ??
       createFrameForwarder({ processorUrl: opts.processorUrl, processorSpiffeId: serviceByName(opts.zoneMap, 'processor').spiffeId, svids: opts.svids }),
-    { windowMs: opts.coalesceMs ?? 0 },
+    { windowMs: opts.coalesceMs ?? 0, extendMs: opts.coalesceExtendMs ?? 0 },
   )
   const listeners: LinkListener[] = []
   const ports: Record<string, number> = {}
