@@ -284,13 +284,14 @@ t.test('PIN set / reveal JSON variants for machine clients', async (t) => {
   t.equal((await fetch(r.body.jsonUrl, { dispatcher: insecure })).status, 404)
 })
 
+/** `pnpm cardplane ...` as an operator would run it: the CLI acts as `console` against this platform. */
+const cli = (args: string[]) =>
+  execFileP(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tools/cli/src/main.ts'), ...args], {
+    env: { ...process.env, SPIFFE_ENDPOINT_SOCKET: platform.spiffe.endpoint('console'), CARDPLANE_SERVICE_URLS: JSON.stringify(platform.urls) },
+    cwd: REPO_ROOT,
+  })
+
 t.test('operator CLI and the dev bootstrap step work against the running platform', async (t) => {
-  const env = {
-    ...process.env,
-    SPIFFE_ENDPOINT_SOCKET: platform.spiffe.endpoint('console'),
-    CARDPLANE_SERVICE_URLS: JSON.stringify(platform.urls),
-  }
-  const cli = (args: string[]) => execFileP(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tools/cli/src/main.ts'), ...args], { env, cwd: REPO_ROOT })
   const out = await cli(['cards', 'issue', '--program', 'e2e-debit-gb', '--count', '3', '--json'])
   const list = (JSON.parse(out.stdout) as { cards: IssuedCard[] }).cards
   t.equal(list.length, 3)
@@ -324,12 +325,6 @@ t.test('operator CLI and the dev bootstrap step work against the running platfor
 })
 
 t.test('an operator replaces the PAN index key: console -> proxy-internal -> processor -> card vault', async (t) => {
-  const env = {
-    ...process.env,
-    SPIFFE_ENDPOINT_SOCKET: platform.spiffe.endpoint('console'),
-    CARDPLANE_SERVICE_URLS: JSON.stringify(platform.urls),
-  }
-  const cli = (args: string[]) => execFileP(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tools/cli/src/main.ts'), ...args], { env, cwd: REPO_ROOT })
   const asVault = createServiceClient({ callee: 'card-vault', zoneMap: platform.zoneMap, svids: platform.workload('processor'), baseUrl: platform.urls['card-vault']! })
   const asProxy = createServiceClient({ callee: 'processor', zoneMap: platform.zoneMap, svids: platform.workload('proxy-internal'), baseUrl: platform.urls.processor! })
   const cardsViaProxy = createServiceClient({ callee: 'proxy-internal', zoneMap: platform.zoneMap, svids: platform.workload('cards'), baseUrl: platform.urls['proxy-internal']! })

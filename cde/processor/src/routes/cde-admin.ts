@@ -10,25 +10,14 @@ import { callVault, requireRelayedCaller, type CdeApiDeps } from './cde-forward.
 export function registerCdeAdmin(app: FastifyInstance, deps: CdeApiDeps): void {
   app.post(
     '/v1/cde/admin/index-key/replace',
-    {
-      config: { callers: ['proxy-internal'] },
-      schema: {
-        response: {
-          200: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['keyId', 'retiringKeyId'],
-            properties: { keyId: { type: 'integer' }, retiringKeyId: { type: 'integer' } },
-          },
-        },
-      },
-    },
+    { config: { callers: ['proxy-internal'] } },
     async (request) => {
       requireRelayedCaller(request, deps.zoneMap, 'console')
       const r = await callVault<{ keyId: number; retiringKeyId: number }>(deps, { method: 'POST', path: '/v1/admin/index-key/replace' })
       // Who asked, for the audit trail: the relayed caller's identity (the operator's console), and the key ids.
       request.log.info({ relayedCaller: request.headers['x-cardplane-caller'], indexKeyId: r.keyId, retiringKeyId: r.retiringKeyId }, 'PAN index key replacement requested')
-      return r
+      // Only the key ids leave towards the main cluster, whatever else the card vault's answer might carry.
+      return { keyId: r.keyId, retiringKeyId: r.retiringKeyId }
     },
   )
 }
