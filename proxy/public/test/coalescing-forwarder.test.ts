@@ -19,7 +19,7 @@ function recorder(): FrameForwarder & { calls: string[]; closed: boolean } {
   return r
 }
 
-const meta = { peer: '127.0.0.1', receivedAt: 0 }
+const meta = { receivedAt: 0 }
 const answer = (r: ForwardResult): string => (r.action === 'answer' ? r.frame.toString() : r.action)
 
 t.test('off (0 ms) is the plain forwarder', async (t) => {

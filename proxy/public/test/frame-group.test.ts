@@ -29,7 +29,7 @@ t.teardown(async () => {
   server.close()
 })
 
-const meta = (receivedAt: number) => ({ peer: '127.0.0.1', receivedAt })
+const meta = (receivedAt: number) => ({ receivedAt })
 const group = (...texts: string[]) => texts.map((s, i) => ({ frame: Buffer.from(s), meta: meta(1_764_900_000_000 + i) }))
 const show = (r: PromiseSettledResult<ForwardResult>): string =>
   r.status === 'rejected' ? `rejected:${(r.reason as { code?: string }).code}` : r.value.action === 'answer' ? r.value.frame.toString() : r.value.action

@@ -6,9 +6,8 @@ import type { JwtSvidSource } from '@cardplane/spiffe'
 /** What the processor said to do with a frame. */
 export type ForwardResult = { action: 'answer'; frame: Buffer } | { action: 'none' } | { action: 'close' }
 
-/** Where and when a frame arrived. */
+/** When a frame arrived at the edge (epoch ms): the processor counts its deadline from this. */
 export interface FrameMeta {
-  peer: string
   receivedAt: number
 }
 
@@ -193,9 +192,11 @@ export function coalescingForwarder(
   let timer: NodeJS.Timeout | undefined
   let extending = false
   let lastArrival = -Infinity
-  // Requests sent and not yet fully answered (a group counts once, until its last frame settles).
+  // Requests sent and not yet fully answered (a group counts once, until its last frame settles); only the
+  // extension reads the count, so without it nothing is tracked.
   let unanswered = 0
   const track = (results: Promise<ForwardResult>[]): void => {
+    if (!(extendMs > 0)) return
     unanswered++
     let left = results.length
     const settled = (): void => {

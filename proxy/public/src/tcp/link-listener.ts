@@ -170,7 +170,7 @@ export class LinkListener {
     }
     const started = Date.now()
     // The splitter may hand out views of a larger chunk; the body is sent as is.
-    this.forwarder.forward(link, payload, { peer: conn.peer, receivedAt: started }).then(
+    this.forwarder.forward(link, payload, { receivedAt: started }).then(
       (result) => {
         this.settle(conn)
         if (conn.closed) return
