@@ -120,6 +120,13 @@ t.test('cards issues through proxy-internal; the main cluster gets card IDs and 
   t.equal(one.body.cde.status, 'active')
 })
 
+/** The HTTP status a service client call ended with: 200, or the status its error carries. */
+const status = async (p: Promise<unknown>): Promise<number> =>
+  p.then(
+    () => 200,
+    (err: unknown) => (err as { context?: { statusCode?: number } }).context?.statusCode ?? 0,
+  )
+
 t.test('the processor CDE API only serves cards, relayed by proxy-internal', async (t) => {
   const asProxy = createServiceClient({ callee: 'processor', zoneMap: platform.zoneMap, svids: platform.workload('proxy-internal'), baseUrl: platform.urls.processor! })
   const asPublic = createServiceClient({ callee: 'processor', zoneMap: platform.zoneMap, svids: platform.workload('proxy-public'), baseUrl: platform.urls.processor! })
@@ -127,11 +134,6 @@ t.test('the processor CDE API only serves cards, relayed by proxy-internal', asy
     await asProxy.close()
     await asPublic.close()
   })
-  const status = async (p: Promise<unknown>): Promise<number> =>
-    p.then(
-      () => 200,
-      (err: unknown) => (err as { context?: { statusCode?: number } }).context?.statusCode ?? 0,
-    )
   const path = `/v1/cde/cards/${issued[0]!.cardId}`
   const cardsId = platform.zoneMap.services.find((s) => s.name === 'cards')!.spiffeId
   const mfgId = platform.zoneMap.services.find((s) => s.name === 'manufacturing')!.spiffeId
@@ -333,11 +335,6 @@ t.test('an operator replaces the PAN index key: console -> proxy-internal -> pro
     await asProxy.close()
     await cardsViaProxy.close()
   })
-  const status = async (p: Promise<unknown>): Promise<number> =>
-    p.then(
-      () => 200,
-      (err: unknown) => (err as { context?: { statusCode?: number } }).context?.statusCode ?? 0,
-    )
   const path = '/v1/cde/admin/index-key/replace'
   const cardsId = platform.zoneMap.services.find((s) => s.name === 'cards')!.spiffeId
   const consoleId = platform.zoneMap.services.find((s) => s.name === 'console')!.spiffeId

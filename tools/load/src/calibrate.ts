@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { connect, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { percentile } from './load.js'
 
 /** The readings; see the module comment. */
 export interface Calibration {
@@ -32,8 +33,6 @@ const SAMPLE = {
   network: { scheme: 'visa', transactionId: '123456789012345', stan: '000123', rrn: '533912000123', transmissionTime: '2026-12-05T11:00:00Z' },
   verification: { cvv2: 'match', expiry: 'valid', pin: 'not_present', arqc: 'not_present' },
 }
-
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
 
 /** One round of the CPU workload: `ops` operations; operations per CPU second and per wall-clock second. */
 function cpuRound(ops: number): { cpu: number; wall: number } {
@@ -63,9 +62,9 @@ export function cpuScore(opts: { ops?: number; rounds?: number } = {}): Calibrat
   const wall = rounds.map((r) => r.wall).sort((a, b) => a - b)
   return {
     workload: 'JSON.stringify + JSON.parse + SHA-256 of a ~700-byte authorisation-shaped object, one thread',
-    opsPerCpuSecond: Math.round(pct(cpu, 0.5)),
+    opsPerCpuSecond: Math.round(percentile(cpu, 50)),
     opsPerCpuSecondRange: [Math.round(cpu[0]!), Math.round(cpu[cpu.length - 1]!)],
-    opsPerWallSecond: Math.round(pct(wall, 0.5)),
+    opsPerWallSecond: Math.round(percentile(wall, 50)),
   }
 }
 
@@ -125,8 +124,8 @@ export async function loopbackRtt(opts: { backToBack?: number; afterIdle?: numbe
       idle.sort((a, b) => a - b)
       const round = (v: number): number => Math.round(v)
       return {
-        backToBackUs: { p50: round(pct(busy, 0.5)), p90: round(pct(busy, 0.9)) },
-        afterIdleUs: { p50: round(pct(idle, 0.5)), p90: round(pct(idle, 0.9)) },
+        backToBackUs: { p50: round(percentile(busy, 50)), p90: round(percentile(busy, 90)) },
+        afterIdleUs: { p50: round(percentile(idle, 50)), p90: round(percentile(idle, 90)) },
         idleMs,
       }
     } finally {

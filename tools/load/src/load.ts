@@ -21,7 +21,8 @@ export interface RunResult {
   settle?: { seconds: number; sent: number; answered: number; errors: number }
 }
 
-function pct(sorted: number[], p: number): number {
+/** Nearest-rank percentile `p` (0-100) of ascending `sorted`, to 0.01; 0 for no values. */
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0
   const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
   return Math.round(sorted[Math.max(0, i)]! * 100) / 100
@@ -31,7 +32,7 @@ function pct(sorted: number[], p: number): number {
 export function summarise(latencies: number[]): RunResult['latencyMs'] {
   const s = [...latencies].sort((a, b) => a - b)
   const mean = s.reduce((a, b) => a + b, 0) / Math.max(1, s.length)
-  return { p50: pct(s, 50), p90: pct(s, 90), p99: pct(s, 99), p999: pct(s, 99.9), max: pct(s, 100), mean: Math.round(mean * 100) / 100 }
+  return { p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), p999: percentile(s, 99.9), max: percentile(s, 100), mean: Math.round(mean * 100) / 100 }
 }
 
 /** What one load run sends: connections to a link and cards to use round robin. */
