@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createWriteStream, readFileSync } from 'node:fs'
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -76,15 +76,60 @@ export interface TestPlatform {
   stop(): Promise<void>
 }
 
-/** CPU time (user + system) a process has used, in µs, from /proc; 0 when it is gone (benchmarks). */
-export function processCpuUs(pid: number): number {
+/** The fields of /proc/<pid>/stat after the command name (state first), or undefined when the process is gone. */
+function procStat(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   } catch {
-    return 0
+    return undefined
   }
+}
+
+/** Clock ticks (USER_HZ, 100 on Linux) to µs. */
+const ticksUs = (ticks: string | undefined): number => (Number(ticks ?? 0) * 1e6) / 100
+
+/** CPU time (user + system) a process has used, in µs, from /proc; 0 when it is gone (benchmarks). */
+export function processCpuUs(pid: number): number {
+  const f = procStat(pid)
+  return f ? ticksUs(f[11]) + ticksUs(f[12]) : 0
+}
+
+/**
+ * CPU time (user + system, µs) of a process's children that have exited and been waited for (`cutime` +
+ * `cstime`): what a process that is gone used goes to its parent's account when the parent reaps it.
+ */
+export function reapedChildrenCpuUs(pid: number): number {
+  const f = procStat(pid)
+  return f ? ticksUs(f[13]) + ticksUs(f[14]) : 0
+}
+
+/**
+ * CPU time (µs) the local PostgreSQL cluster has used so far: every running postgres process, plus what the
+ * postmaster's exited children used (benchmarks). The difference of two readings is exact even when pools
+ * close and open connections in between: a backend that exits moves from the running sum into its
+ * postmaster's `cutime`/`cstime`, and one that starts is in the running sum. Counting only the backends seen
+ * at the first reading lost every backend that exited (a negative figure when it had used much before).
+ */
+export function postgresClusterCpuUs(): number {
+  const procs = new Map<number, string[]>()
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue
+      procs.set(Number(d), stat.slice(stat.lastIndexOf(')') + 2).split(' '))
+    } catch {
+      // gone between the listing and the read: its CPU is in its parent's account
+    }
+  }
+  let us = 0
+  for (const f of procs.values()) {
+    us += ticksUs(f[11]) + ticksUs(f[12])
+    // A postmaster (its parent is not postgres) also carries its reaped children.
+    if (!procs.has(Number(f[1]))) us += ticksUs(f[13]) + ticksUs(f[14])
+  }
+  return us
 }
 
 /** A free loopback TCP port (bound then released). */

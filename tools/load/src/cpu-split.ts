@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { startTestPlatform, freePort, processCpuUs, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
+import { startTestPlatform, freePort, postgresClusterCpuUs, processCpuUs, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
 import { calibrate } from './calibrate.js'
 import { closedLoop, fixedRate, type LoadTarget } from './load.js'
@@ -104,10 +104,12 @@ async function main(): Promise<void> {
       if (pid === undefined) throw new Error(`${s} is not running`)
       pids[s] = [pid]
     }
-    pids.postgres = pidsNamed(/^postgres: /)
+    // PostgreSQL is read as a whole cluster at each snapshot (postgresClusterCpuUs): its backends come and go.
+    pids.postgres = []
     pids.redis = pidsNamed(/redis-server/)
     pids['load-generator'] = [process.pid]
-    const snapshot = (): Record<string, number> => Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, v.reduce((a, p) => a + processCpuUs(p), 0)]))
+    const snapshot = (): Record<string, number> =>
+      Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, k === 'postgres' ? postgresClusterCpuUs() : v.reduce((a, p) => a + processCpuUs(p), 0)]))
     let before = snapshot()
     const load0 = loadavg()
     log(RATE ? `fixed rate ${RATE}/s, ${RUN_S} s` : `closed loop ${CONCURRENCY} in flight, ${RUN_S} s`)
