@@ -76,11 +76,14 @@ export interface TestPlatform {
   stop(): Promise<void>
 }
 
-/** The fields of /proc/<pid>/stat after the command name (state first), or undefined when the process is gone. */
-function procStat(pid: number): string[] | undefined {
+/**
+ * /proc/<pid>/stat: the command name, and the fields after it (state first); undefined when the process is gone.
+ */
+function procStat(pid: number): { comm: string; fields: string[] } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const end = stat.lastIndexOf(')')
+    return { comm: stat.slice(stat.indexOf('(') + 1, end), fields: stat.slice(end + 2).split(' ') }
   } catch {
     return undefined
   }
@@ -91,7 +94,7 @@ const ticksUs = (ticks: string | undefined): number => (Number(ticks ?? 0) * 1e6
 
 /** CPU time (user + system) a process has used, in µs, from /proc; 0 when it is gone (benchmarks). */
 export function processCpuUs(pid: number): number {
-  const f = procStat(pid)
+  const f = procStat(pid)?.fields
   return f ? ticksUs(f[11]) + ticksUs(f[12]) : 0
 }
 
@@ -100,7 +103,7 @@ export function processCpuUs(pid: number): number {
  * `cstime`): what a process that is gone used goes to its parent's account when the parent reaps it.
  */
 export function reapedChildrenCpuUs(pid: number): number {
-  const f = procStat(pid)
+  const f = procStat(pid)?.fields
   return f ? ticksUs(f[13]) + ticksUs(f[14]) : 0
 }
 
@@ -115,13 +118,9 @@ export function postgresClusterCpuUs(): number {
   const procs = new Map<number, string[]>()
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue
-      procs.set(Number(d), stat.slice(stat.lastIndexOf(')') + 2).split(' '))
-    } catch {
-      // gone between the listing and the read: its CPU is in its parent's account
-    }
+    // A process gone between the listing and the read is skipped: its CPU is in its parent's account.
+    const stat = procStat(Number(d))
+    if (stat?.comm === 'postgres') procs.set(Number(d), stat.fields)
   }
   let us = 0
   for (const f of procs.values()) {

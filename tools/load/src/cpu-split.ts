@@ -98,18 +98,19 @@ async function main(): Promise<void> {
     const target: LoadTarget = { links, cards, expect: FLOOR ? 'undefined' : '00', amountMinor: 100 }
     log(`warm-up ${WARM_S} s`)
     await closedLoop('warm-up', target, 16, WARM_S)
-    const pids: Record<string, number[]> = {}
+    // How to read each process group's CPU so far (µs), in report order.
+    const cpuOf = (pids: number[]) => (): number => pids.reduce((a, p) => a + processCpuUs(p), 0)
+    const readers: Record<string, () => number> = {}
     for (const s of SERVICES) {
       const pid = platform.pid(s)
       if (pid === undefined) throw new Error(`${s} is not running`)
-      pids[s] = [pid]
+      readers[s] = cpuOf([pid])
     }
-    // PostgreSQL is read as a whole cluster at each snapshot (postgresClusterCpuUs): its backends come and go.
-    pids.postgres = []
-    pids.redis = pidsNamed(/redis-server/)
-    pids['load-generator'] = [process.pid]
-    const snapshot = (): Record<string, number> =>
-      Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, k === 'postgres' ? postgresClusterCpuUs() : v.reduce((a, p) => a + processCpuUs(p), 0)]))
+    // The whole cluster at each reading: its backends come and go (postgresClusterCpuUs).
+    readers.postgres = postgresClusterCpuUs
+    readers.redis = cpuOf(pidsNamed(/redis-server/))
+    readers['load-generator'] = cpuOf([process.pid])
+    const snapshot = (): Record<string, number> => Object.fromEntries(Object.entries(readers).map(([k, read]) => [k, read()]))
     let before = snapshot()
     const load0 = loadavg()
     log(RATE ? `fixed rate ${RATE}/s, ${RUN_S} s` : `closed loop ${CONCURRENCY} in flight, ${RUN_S} s`)
@@ -120,7 +121,7 @@ async function main(): Promise<void> {
     const after = snapshot()
     const perAuthUs: Record<string, number> = {}
     let total = 0
-    for (const k of Object.keys(pids)) {
+    for (const k of Object.keys(readers)) {
       const us = (after[k]! - before[k]!) / Math.max(1, run.answered)
       perAuthUs[k] = Math.round(us)
       total += us
