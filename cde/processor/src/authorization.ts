@@ -12,6 +12,7 @@ import { DuplicateWindow } from './pipeline/duplicate-window.js'
 import { passthroughHandler } from './pipeline/passthrough.js'
 import { NetworkMessageFlows, type MessageEvent } from './pipeline/network-messages.js'
 import { AuthorizationPipeline, type PipelineEvent } from './pipeline/pipeline.js'
+import { StageTraceFile, type StageTraceEntry } from './pipeline/stage-trace.js'
 import type { LinkConfig } from './pipeline/types.js'
 
 /** The authorisation side of the processor, wired from config (main.ts and end-to-end tests). */
@@ -40,6 +41,7 @@ type AuthorizationConfig = Pick<
   | 'STAND_IN_RULES'
   | 'PROCESSOR_REDIS_PREFIX'
   | 'ADVICE_RETRY_MS'
+  | 'PROCESSOR_STAGE_TRACE_FILE'
   | 'DECISION_BATCH_MAX'
   | 'DECISION_CALLS_IN_FLIGHT'
   | 'VERIFY_BATCH_MAX'
@@ -113,6 +115,7 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
     observe: (participant, ms) => participantSeconds.observe({ participant }, ms / 1000),
     onEvent: messageLogger(logger),
   })
+  const stageTrace = config.PROCESSOR_STAGE_TRACE_FILE ? new StageTraceFile(config.PROCESSOR_STAGE_TRACE_FILE) : undefined
   const pipeline = new AuthorizationPipeline({
     connector,
     duplicates,
@@ -127,6 +130,7 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
     maxInFlight: config.PROCESSOR_MAX_IN_FLIGHT,
     observe: (participant, ms) => participantSeconds.observe({ participant }, ms / 1000),
     onEvent,
+    ...(stageTrace ? { trace: (entry: StageTraceEntry) => stageTrace.record(entry) } : {}),
   })
   // Fetch the SVIDs for both callees now rather than on the first authorisation's clock.
   for (const callee of ['card-vault', 'proxy-internal']) {
@@ -146,6 +150,7 @@ export function createAuthorization(config: AuthorizationConfig, zoneMap: ZoneMa
     },
     async close() {
       await pipeline.settle()
+      await stageTrace?.close()
       await advices.close()
       await Promise.allSettled([cardVault.close(), proxyInternal.close()])
       redis.disconnect()

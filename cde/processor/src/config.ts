@@ -88,6 +88,13 @@ export const processorConfigSchema = Type.Composite([
       default: 'cardplane:processor:',
       description: 'Prefix of the processor Redis keys (duplicate window, stand-in counters, advice queue).',
     }),
+    PROCESSOR_STAGE_TRACE_FILE: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Diagnostics: append one JSON line per authorisation worked on (duplicate key, edge and start times, milliseconds per participant, answer time; no card data) to this file, once a second. Unset: off. `pnpm bench:auth:cpu` with `BENCH_STAGE_TRACE=1` sets it and joins it with the scheme side (tools/load/README.md).',
+      }),
+    ),
     ADVICE_RETRY_MS: Type.Integer({
       minimum: 10,
       default: 1000,

@@ -6,3 +6,4 @@ export { AuthorizationPipeline, approvalCodeFor, authorizationIdOf, type FrameRe
 export { DuplicateWindow } from './pipeline/duplicate-window.js'
 export { standInDecision, DEFAULT_STAND_IN_RULES, type StandInRules } from './pipeline/stand-in.js'
 export type { CardCheck, CardVerifier, Decider, AdviceSink, LinkConfig, StoredAnswer } from './pipeline/types.js'
+export type { StageTraceEntry } from './pipeline/stage-trace.js'

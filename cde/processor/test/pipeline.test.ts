@@ -8,7 +8,8 @@ import { parseTlv, VisaConnector, type VisaMessage } from '@cardplane/visa'
 import { AdviceQueue } from '../src/pipeline/advice-queue.js'
 import { DuplicateWindow, type Claim } from '../src/pipeline/duplicate-window.js'
 import { ANSWER_MARGIN_MS } from '../src/pipeline/participants.js'
-import { AuthorizationPipeline, type PipelineEvent } from '../src/pipeline/pipeline.js'
+import { AuthorizationPipeline, type PipelineDeps, type PipelineEvent } from '../src/pipeline/pipeline.js'
+import type { StageTraceEntry } from '../src/pipeline/stage-trace.js'
 import type { CardCheck, LinkConfig } from '../src/pipeline/types.js'
 
 const PAN = '4000001234567899'
@@ -66,6 +67,7 @@ function harness(opts: {
   arpc?: string
   duplicates?: DuplicateWindow
   onEvent?: (e: PipelineEvent) => void
+  trace?: PipelineDeps['trace']
 }): Harness {
   const decisions: AuthorizationRequest[] = []
   const advices: AuthorizationAdvice[] = []
@@ -84,6 +86,7 @@ function harness(opts: {
     connector,
     duplicates: opts.duplicates ?? new DuplicateWindow({ redis, prefix, windowMs: 60_000 }),
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    ...(opts.trace ? { trace: opts.trace } : {}),
     verifier: {
       async verify(envelope) {
         counts.verify++
@@ -122,6 +125,27 @@ t.test('approval: card ID and verification results reach the decision, never the
   t.equal(h.decisions.length, 1)
   t.equal(h.decisions[0]!.cardId, 'card_test_1')
   t.notMatch(JSON.stringify(h.decisions[0]), PAN)
+})
+
+t.test('the stage trace gets each worked authorisation: its duplicate key, times in order, every participant; no card data', async (t) => {
+  const traced: StageTraceEntry[] = []
+  const h = harness({ trace: (e) => traced.push(e), verifyDelayMs: 5 })
+  const receivedAt = new Date(Date.now() - 3)
+  const { bytes, stan } = frame()
+  const r = await h.pipeline.handleFrame(link, bytes, receivedAt)
+  t.equal(r.action, 'answer')
+  t.equal(traced.length, 1)
+  const e = traced[0]!
+  t.equal(e.key, `visa:400050:1122024000:${stan}`, 'the key the scheme side can compute from DE 32, 7 and 11')
+  t.equal(e.edgeAt, receivedAt.getTime())
+  t.ok(e.edgeAt <= e.startedAt && e.startedAt <= e.answeredAt, 'edge, start and answer in order')
+  t.same(Object.keys(e.stages), ['duplicate-check', 'verify-card', 'card-authentication', 'decide', 'respond'])
+  t.ok(e.stages['duplicate-check']! + e.stages['verify-card']! >= 4, 'the card check (5 ms) is in the duplicate check or the verify stage')
+  t.notMatch(JSON.stringify(traced), PAN)
+  // A retransmission is answered from the window: it stops after the duplicate check, and says so.
+  await h.pipeline.settle()
+  await h.pipeline.handleFrame(link, bytes)
+  t.same(Object.keys(traced[1]!.stages), ['duplicate-check', 'respond'])
 })
 
 t.test('a retransmission gets the original answer without a second decision', async (t) => {

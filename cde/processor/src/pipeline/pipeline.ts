@@ -7,6 +7,7 @@ import { authorizationIdFor, type NetworkMessageFlows } from './network-messages
 import { ANSWER_MARGIN_MS, cardAuthentication, decide, duplicateCheck, verifyCard, type VerifyCardParticipant } from './participants.js'
 import { DeadlineError } from '@cardplane/service-kit'
 import type { StandInRules } from './stand-in.js'
+import { preciseNow, type StageTraceEntry } from './stage-trace.js'
 import {
   processorDecline,
   type AdviceSink,
@@ -52,6 +53,8 @@ export interface PipelineDeps {
   onEvent?: (event: PipelineEvent) => void
   /** Time spent in each participant and in `respond` (ms), for metrics. */
   observe?: (participant: string, ms: number) => void
+  /** Every authorisation the pipeline worked on, with its participants' times (the stage trace). */
+  trace?: (entry: StageTraceEntry) => void
 }
 
 /** Events for logs and metrics; never a PAN or SAD. */
@@ -90,6 +93,10 @@ function cvv2ResultOf(ctx: AuthContext): StoredAnswer['cvv2Result'] {
     default:
       return undefined
   }
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000
 }
 
 /** Why an authorisation was answered without being worked on. */
@@ -207,6 +214,8 @@ export class AuthorizationPipeline {
     const emit = this.deps.onEvent ?? (() => undefined)
     const link = ctx.link
     const observe = this.deps.observe
+    const trace = this.deps.trace
+    const startedAt = trace ? preciseNow() : 0
     // An effect-free card check runs alongside the duplicate check (participants.ts, VerifyCardParticipant).
     this.verify.start(ctx)
     for (const p of this.participants) {
@@ -229,7 +238,14 @@ export class AuthorizationPipeline {
     }
     const started = performance.now()
     const result = await this.respond(ctx)
-    observe?.('respond', performance.now() - started)
+    const respondMs = performance.now() - started
+    observe?.('respond', respondMs)
+    if (trace) {
+      const stages: Record<string, number> = {}
+      for (const step of ctx.trail) stages[step.participant] = round3(step.ms)
+      stages.respond = round3(respondMs)
+      trace({ key: ctx.auth.duplicateKey, edgeAt: ctx.receivedAt.getTime(), startedAt: round3(startedAt), stages, answeredAt: round3(preciseNow()) })
+    }
     return result
   }
 
