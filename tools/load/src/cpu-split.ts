@@ -2,14 +2,17 @@
 // runs a closed loop, and reads the CPU time (user + system, /proc/<pid>/stat) of every service process,
 // the PostgreSQL backends, Redis and the load generator itself over the run. Writes tools/load/cpu-split.json.
 // With BENCH_CPU_PROF=1 each service also writes a V8 CPU profile (--cpu-prof) into the output directory.
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
-import { loadavg } from 'node:os'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { StageTraceEntry } from '@cardplane/processor'
 import { randomUUID } from 'node:crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { startTestPlatform, freePort, postgresClusterCpuUs, processCpuUs, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
 import { calibrate } from './calibrate.js'
 import { closedLoop, fixedRate, type LoadTarget } from './load.js'
+import { schemeSideKey, stageBreakdown, type SchemeSideRecord, type StageBreakdown } from './stages.js'
 
 const RUN_S = Number(process.env.BENCH_RUN_S ?? 15)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64)
@@ -25,6 +28,11 @@ const FLOOR = process.env.BENCH_FLOOR === '1'
  * latency target runs at. Writes tools/load/cpu-split-rate.json.
  */
 const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined
+/**
+ * BENCH_STAGE_TRACE=1 (with BENCH_RATE): the processor writes its stage trace and the report gets `stages`,
+ * where the time of all, the slowest 10 % and the slowest 1 % of the timed authorisations went (stages.ts).
+ */
+const STAGE_TRACE = process.env.BENCH_STAGE_TRACE === '1' && RATE !== undefined
 const SERVICES = ['keyvault', 'card-vault', 'ledger', 'authorizations', 'proxy-internal', 'processor', 'proxy-public'] as const
 
 const log = (m: string): void => console.error(`[bench:auth:cpu] ${m}`)
@@ -56,6 +64,8 @@ async function main(): Promise<void> {
   const nodeArgs = Object.fromEntries(
     SERVICES.map((s) => [s, [...extraArgs, ...(PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}/${s}`] : [])]]),
   )
+  const traceDir = STAGE_TRACE ? mkdtempSync(join(tmpdir(), 'cardplane-stages-')) : undefined
+  const traceFile = traceDir ? join(traceDir, 'processor-stages.jsonl') : undefined
   const platform = await startTestPlatform({
     services: [...SERVICES],
     prefix: 'bench_cpu',
@@ -69,6 +79,7 @@ async function main(): Promise<void> {
       'proxy-internal': quiet('proxy-internal'),
       processor: {
         ...quiet('processor'),
+        ...(traceFile ? { PROCESSOR_STAGE_TRACE_FILE: traceFile } : {}),
         PROCESSOR_REDIS_PREFIX: `cardplane:bench:${randomUUID()}:`,
         PROCESSOR_LINKS: JSON.stringify([{ name: 'visa', scheme: 'visa', zpkName: TEST_KEYS.zpk, ...(FLOOR ? { mode: 'passthrough' } : {}) }]),
       },
@@ -91,6 +102,7 @@ async function main(): Promise<void> {
     (await c.request<T>({ method, path, ...(body !== undefined ? { body } : {}) })).body
   const setup: SetupClients = { request: { vault: call(mk('card-vault', 'processor')), ledger: call(mk('ledger', 'cards')), authorizations: call(mk('authorizations', 'cards')) } }
   const program: SimProgram = testProgram('cpu-visa-eur', '45399141', '3000000')
+  let stopped = false
   try {
     const cards = await issueCards(setup, { program, count: CARDS, fund: 1_000_000_000, accountPrefix: `acc_cpu_${process.pid}` })
     const links = await Promise.all(Array.from({ length: 4 }, (_, i) => VisaLinkClient.connect({ port: visaPort, timeoutMs: 10_000, visaStationId: String(300 + i).padStart(6, '0') })))
@@ -115,8 +127,12 @@ async function main(): Promise<void> {
     const load0 = loadavg()
     log(RATE ? `fixed rate ${RATE}/s, ${RUN_S} s` : `closed loop ${CONCURRENCY} in flight, ${RUN_S} s`)
     // At a fixed rate the CPU accounting starts with the first timed request, after the settle.
+    const schemeSide: SchemeSideRecord[] = []
     const run = RATE
-      ? await fixedRate('measured', target, RATE, RUN_S, { onMeasuring: () => (before = snapshot()) })
+      ? await fixedRate('measured', target, RATE, RUN_S, {
+          onMeasuring: () => (before = snapshot()),
+          ...(STAGE_TRACE ? { onAnswered: (fields, sentAt, latencyMs) => schemeSide.push({ key: schemeSideKey(fields), sentAt, latencyMs }) } : {}),
+        })
       : await closedLoop('measured', target, CONCURRENCY, RUN_S)
     const after = snapshot()
     const perAuthUs: Record<string, number> = {}
@@ -127,6 +143,15 @@ async function main(): Promise<void> {
       total += us
     }
     for (const l of links) await l.close()
+    let stages: StageBreakdown | undefined
+    if (traceFile && traceDir) {
+      // The processor appends once a second: stopping it writes the rest.
+      await platform.stop()
+      stopped = true
+      const lines = existsSync(traceFile) ? readFileSync(traceFile, 'utf8').split('\n').filter((l) => l !== '') : []
+      stages = stageBreakdown(schemeSide, lines.map((l) => JSON.parse(l) as StageTraceEntry))
+      rmSync(traceDir, { recursive: true, force: true })
+    }
     const report = {
       benchmark: `${FLOOR ? 'CPU per passed-through frame by process, floor (BENCH_FLOOR=1 pnpm bench:auth:cpu)' : 'CPU per authorisation by process (pnpm bench:auth:cpu)'}${RATE ? `, at a fixed ${RATE}/s (BENCH_RATE)` : ''}`,
       measuredAt: new Date().toISOString(),
@@ -136,6 +161,7 @@ async function main(): Promise<void> {
       run,
       cpuUsPerAuthorisation: { ...perAuthUs, total: Math.round(total) },
       capacityPerSOnTwoCores: Math.round(2e6 / total),
+      ...(stages ? { stages } : {}),
       ...(PROF_DIR ? { cpuProfiles: PROF_DIR } : {}),
     }
     const file = RATE ? '../cpu-split-rate.json' : FLOOR ? '../cpu-split-floor.json' : '../cpu-split.json'
@@ -143,7 +169,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(report, null, 2))
   } finally {
     for (const c of clients) await c.close()
-    await platform.stop()
+    if (!stopped) await platform.stop()
   }
 }
 

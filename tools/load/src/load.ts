@@ -44,13 +44,19 @@ export interface LoadTarget {
   amountMinor: number
 }
 
+/** Each answered request of a timed run: its fields, when it was due (epoch ms), its latency (ms). */
+export type AnswerListener = (fields: Record<string, unknown>, dueAt: number, latencyMs: number) => void
+
 class Recorder {
   latencies: number[] = []
   sent = 0
   answered = 0
   errors: Record<string, number> = {}
   private next = 0
-  constructor(private readonly target: LoadTarget) {}
+  constructor(
+    private readonly target: LoadTarget,
+    private readonly onAnswered?: AnswerListener,
+  ) {}
 
   async one(scheduledAt?: number): Promise<void> {
     const t = this.target
@@ -74,7 +80,9 @@ class Recorder {
       const de39 = String(a.message.fields['39'])
       if (de39 !== t.expect) this.errors[`de39_${de39}`] = (this.errors[`de39_${de39}`] ?? 0) + 1
       // Measured from the scheduled send time in fixed-rate runs (no coordinated omission).
-      this.latencies.push(performance.now() - start)
+      const latency = performance.now() - start
+      this.latencies.push(latency)
+      this.onAnswered?.(msg.fields, performance.timeOrigin + start, latency)
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'error'
       this.errors[code] = (this.errors[code] ?? 0) + 1
@@ -128,18 +136,18 @@ const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 2)
 /**
  * Fixed rate: `rate` requests per second for `settleS` + `durationS`, whatever the answers do (open loop).
  * Only the requests scheduled after the settle are timed; `onMeasuring` runs when the first of them is sent
- * (to start CPU accounting there).
+ * (to start CPU accounting there), `onAnswered` for each of them answered.
  */
 export async function fixedRate(
   name: string,
   target: LoadTarget,
   rate: number,
   durationS: number,
-  opts: { settleS?: number; onMeasuring?: () => void } = {},
+  opts: { settleS?: number; onMeasuring?: () => void; onAnswered?: AnswerListener } = {},
 ): Promise<RunResult> {
   const settleS = opts.settleS ?? SETTLE_S
   const settle = new Recorder(target)
-  const rec = new Recorder(target)
+  const rec = new Recorder(target, opts.onAnswered)
   const started = performance.now()
   const settleCount = Math.round(rate * settleS)
   const total = settleCount + Math.round(rate * durationS)
