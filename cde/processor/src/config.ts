@@ -92,7 +92,7 @@ export const processorConfigSchema = Type.Composite([
       Type.String({
         minLength: 1,
         description:
-          'Diagnostics: append one JSON line per authorisation worked on (duplicate key, edge and start times, milliseconds per participant, answer time; no card data) to this file, once a second. Unset: off. `pnpm bench:auth:cpu` with `BENCH_STAGE_TRACE=1` sets it and joins it with the scheme side (tools/load/README.md).',
+          'Diagnostics: append one JSON line per authorisation worked on (duplicate key, edge and start times, milliseconds per participant, answer time; no card data) to this file, once a second. About 200 bytes an authorisation and never rotated: for a measurement, not for a production link. Unset: off. `pnpm bench:auth:cpu` with `BENCH_STAGE_TRACE=1` sets it and joins it with the scheme side (tools/load/README.md).',
       }),
     ),
     ADVICE_RETRY_MS: Type.Integer({
