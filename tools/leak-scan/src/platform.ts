@@ -73,6 +73,7 @@ export interface TestPlatform {
   pid(service: string): number | undefined
   /** Stop a service process and start it again (same port, same env). */
   restart(service: string): Promise<void>
+  /** Stop every service and drop the databases; calling it again waits for the same stop. */
   stop(): Promise<void>
 }
 
@@ -368,6 +369,7 @@ export async function startTestPlatform(opts: TestPlatformOptions): Promise<Test
     throw err
   }
 
+  let stopping: Promise<void> | undefined
   return {
     dir,
     zoneMap,
@@ -398,15 +400,18 @@ export async function startTestPlatform(opts: TestPlatformOptions): Promise<Test
       }
       await launch(name)
     },
-    async stop() {
-      for (const c of clients.values()) c.close()
-      await stopAll()
-      await spiffe.stop()
-      for (const name of Object.keys(databases)) {
-        const db = databases[name]!.split('/').pop()
-        await adminQuery(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined)
-      }
-      if (process.env.CARDPLANE_KEEP_TEST_DIR !== '1') await rm(dir, { recursive: true, force: true })
+    stop() {
+      stopping ??= (async () => {
+        for (const c of clients.values()) c.close()
+        await stopAll()
+        await spiffe.stop()
+        for (const name of Object.keys(databases)) {
+          const db = databases[name]!.split('/').pop()
+          await adminQuery(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined)
+        }
+        if (process.env.CARDPLANE_KEEP_TEST_DIR !== '1') await rm(dir, { recursive: true, force: true })
+      })()
+      return stopping
     },
   }
 }

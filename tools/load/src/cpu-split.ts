@@ -102,7 +102,6 @@ async function main(): Promise<void> {
     (await c.request<T>({ method, path, ...(body !== undefined ? { body } : {}) })).body
   const setup: SetupClients = { request: { vault: call(mk('card-vault', 'processor')), ledger: call(mk('ledger', 'cards')), authorizations: call(mk('authorizations', 'cards')) } }
   const program: SimProgram = testProgram('cpu-visa-eur', '45399141', '3000000')
-  let stopped = false
   try {
     const cards = await issueCards(setup, { program, count: CARDS, fund: 1_000_000_000, accountPrefix: `acc_cpu_${process.pid}` })
     const links = await Promise.all(Array.from({ length: 4 }, (_, i) => VisaLinkClient.connect({ port: visaPort, timeoutMs: 10_000, visaStationId: String(300 + i).padStart(6, '0') })))
@@ -144,13 +143,11 @@ async function main(): Promise<void> {
     }
     for (const l of links) await l.close()
     let stages: StageBreakdown | undefined
-    if (traceFile && traceDir) {
-      // The processor appends once a second: stopping it writes the rest.
+    if (traceFile) {
+      // The processor appends once a second: stopping it writes the rest (the finally's stop waits for this one).
       await platform.stop()
-      stopped = true
       const lines = existsSync(traceFile) ? readFileSync(traceFile, 'utf8').split('\n').filter((l) => l !== '') : []
       stages = stageBreakdown(schemeSide, lines.map((l) => JSON.parse(l) as StageTraceEntry))
-      rmSync(traceDir, { recursive: true, force: true })
     }
     const report = {
       benchmark: `${FLOOR ? 'CPU per passed-through frame by process, floor (BENCH_FLOOR=1 pnpm bench:auth:cpu)' : 'CPU per authorisation by process (pnpm bench:auth:cpu)'}${RATE ? `, at a fixed ${RATE}/s (BENCH_RATE)` : ''}`,
@@ -169,7 +166,8 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(report, null, 2))
   } finally {
     for (const c of clients) await c.close()
-    if (!stopped) await platform.stop()
+    await platform.stop()
+    if (traceDir) rmSync(traceDir, { recursive: true, force: true })
   }
 }
 

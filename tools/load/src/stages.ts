@@ -77,7 +77,8 @@ export function stageBreakdown(scheme: readonly SchemeSideRecord[], trace: reado
   rows.sort((a, b) => a.latency - b.latency)
   const tail = (fraction: number): Joined[] => rows.slice(Math.floor(rows.length * (1 - fraction)))
   const slowest = tail(0.01)
-  const first = Math.min(...rows.map((r) => r.sentAt))
+  // A loop, not Math.min(...): a long run has more rows than a call takes arguments.
+  const first = rows.reduce((min, r) => Math.min(min, r.sentAt), Number.POSITIVE_INFINITY)
   const windows = new Map<number, number>()
   for (const r of slowest) {
     const w = Math.floor((r.sentAt - first) / 100)
