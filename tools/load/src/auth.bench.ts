@@ -9,6 +9,7 @@ import { freePorts, startTestPlatform, TEST_KEYS, testProgram } from '@cardplane
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
 import { closedLoop, fixedRate, type LoadTarget, type RunResult } from './load.js'
 import { calibrate } from './calibrate.js'
+import { deleteBenchmarkKeys } from './redis-keys.js'
 import { inProcessPipeline } from './in-process.js'
 import { meanServerTimes, readServiceMetrics, type EventLoopLag } from './server-times.js'
 
@@ -135,6 +136,8 @@ async function main(): Promise<void> {
   } finally {
     for (const c of clients) await c.close()
     await platform.stop()
+    // The processor's duplicate-window entries (one per authorisation, kept for an hour) go with the run.
+    log(`deleted ${await deleteBenchmarkKeys(redisPrefix)} Redis keys under the run's prefix`)
   }
   const calibrationAfter = await calibrate()
   log(JSON.stringify(calibrationAfter))

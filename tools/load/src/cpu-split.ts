@@ -11,6 +11,7 @@ import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { startTestPlatform, freePort, postgresClusterCpuUs, processCpuUs, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
 import { calibrate } from './calibrate.js'
+import { deleteBenchmarkKeys } from './redis-keys.js'
 import { closedLoop, fixedRate, type LoadTarget } from './load.js'
 import { schemeSideKey, stageBreakdown, type SchemeSideRecord, type StageBreakdown } from './stages.js'
 
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
   const nodeArgs = Object.fromEntries(
     SERVICES.map((s) => [s, [...extraArgs, ...(PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}/${s}`] : [])]]),
   )
+  const redisPrefix = `cardplane:bench:${randomUUID()}:`
   const traceDir = STAGE_TRACE ? mkdtempSync(join(tmpdir(), 'cardplane-stages-')) : undefined
   const traceFile = traceDir ? join(traceDir, 'processor-stages.jsonl') : undefined
   const platform = await startTestPlatform({
@@ -80,7 +82,7 @@ async function main(): Promise<void> {
       processor: {
         ...quiet('processor'),
         ...(traceFile ? { PROCESSOR_STAGE_TRACE_FILE: traceFile } : {}),
-        PROCESSOR_REDIS_PREFIX: `cardplane:bench:${randomUUID()}:`,
+        PROCESSOR_REDIS_PREFIX: redisPrefix,
         PROCESSOR_LINKS: JSON.stringify([{ name: 'visa', scheme: 'visa', zpkName: TEST_KEYS.zpk, ...(FLOOR ? { mode: 'passthrough' } : {}) }]),
       },
       'proxy-public': {
@@ -168,6 +170,8 @@ async function main(): Promise<void> {
     for (const c of clients) await c.close()
     await platform.stop()
     if (traceDir) rmSync(traceDir, { recursive: true, force: true })
+    // The processor's duplicate-window entries (one per authorisation, kept for an hour) go with the run.
+    log(`deleted ${await deleteBenchmarkKeys(redisPrefix)} Redis keys under the run's prefix`)
   }
 }
 

@@ -4,6 +4,7 @@ import { newVisaHeader } from '@cardplane/iso8583'
 import { AuthorizationPipeline, DuplicateWindow, type LinkConfig } from '@cardplane/processor'
 import { authorizationRequest, summarise, VisaLinkClient, type Percentiles } from '@cardplane/tool-sim'
 import { VisaConnector } from '@cardplane/visa'
+import { deleteKeysByPrefix } from './redis-keys.js'
 
 /** The processor's own cost per authorisation, without the network hops around it. */
 export interface InProcessResult {
@@ -72,8 +73,7 @@ export async function inProcessPipeline(durationS: number, concurrency = 64): Pr
   )
   const elapsed = (performance.now() - t0) / 1000
   const cpu = process.cpuUsage(cpu0)
-  const keys = await redis.keys(`${prefix}*`)
-  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000))
+  await deleteKeysByPrefix(redis, prefix)
   redis.disconnect()
   if (errors) throw new Error(`${errors} in-process authorisations were not approved`)
   return {

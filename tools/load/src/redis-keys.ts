@@ -1,0 +1,31 @@
+import { Redis } from 'ioredis'
+
+/**
+ * Delete every Redis key that starts with `prefix` (a benchmark's processor writes a duplicate-window entry
+ * per authorisation under its own prefix, kept for the window, an hour by default). SCAN and UNLINK in pages,
+ * so a large run does not block Redis the way KEYS and one DEL would. The prefix must be a run's own: it is
+ * matched literally (glob characters in it are escaped), and an empty prefix is refused.
+ */
+export async function deleteKeysByPrefix(redis: Redis, prefix: string): Promise<number> {
+  if (prefix === '') throw new Error('deleteKeysByPrefix: refusing an empty prefix')
+  const pattern = `${prefix.replace(/[\\*?[\]^-]/g, (c) => `\\${c}`)}*`
+  let cursor = '0'
+  let deleted = 0
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+    cursor = next
+    if (keys.length > 0) deleted += await redis.unlink(...keys)
+  } while (cursor !== '0')
+  return deleted
+}
+
+/** {@link deleteKeysByPrefix} on its own connection to REDIS_URL (default 127.0.0.1:6379). */
+export async function deleteBenchmarkKeys(prefix: string): Promise<number> {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 })
+  try {
+    await redis.connect()
+    return await deleteKeysByPrefix(redis, prefix)
+  } finally {
+    redis.disconnect()
+  }
+}
