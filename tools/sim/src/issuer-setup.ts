@@ -60,14 +60,22 @@ export interface CardBatchOptions {
   accountPrefix: string
 }
 
+/** Cards the card vault issues in one call (its `count` maximum). */
+const ISSUE_MAX = 100
+
 /**
- * Issue `count` cards in one card-vault call, reveal each once (as the cardholder's reveal page would),
+ * Issue `count` cards (in card-vault calls of at most {@link ISSUE_MAX}), reveal each once (as the cardholder's reveal page would),
  * open and fund an account per card in the ledger and register the card's state with authorizations.
  */
 export async function issueCards(c: SetupClients, o: CardBatchOptions): Promise<IssuedCard[]> {
-  const issued = await c.request.vault<{ cards: { cardId: string }[] }>('POST', '/v1/cards', { program: o.program, count: o.count })
+  // The card vault issues at most ISSUE_MAX cards a call.
+  const ids: string[] = []
+  for (let left = o.count; left > 0; left -= ISSUE_MAX) {
+    const issued = await c.request.vault<{ cards: { cardId: string }[] }>('POST', '/v1/cards', { program: o.program, count: Math.min(left, ISSUE_MAX) })
+    for (const card of issued.cards) ids.push(card.cardId)
+  }
   const out: IssuedCard[] = []
-  for (const [i, { cardId }] of issued.cards.entries()) {
+  for (const [i, cardId] of ids.entries()) {
     const s = await c.request.vault<{ token: string }>('POST', `/v1/cards/${cardId}/sessions`, { kind: 'card' })
     const r = await c.request.vault<{ pan: string; expiryMonth: number; expiryYear: number; cvv2: string }>('POST', '/v1/sessions/reveal', { token: s.token })
     const expiry = `${String(r.expiryYear % 100).padStart(2, '0')}${String(r.expiryMonth).padStart(2, '0')}`

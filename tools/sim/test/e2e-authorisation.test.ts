@@ -11,7 +11,7 @@ import { leakScan } from '@cardplane/tool-leak-scan'
 import { frame as vmlh } from '@cardplane/iso8583'
 import { parseTlv } from '@cardplane/visa'
 import { authorizationRequest, type AuthOptions } from '../src/card-messages.js'
-import { pinBlockUnder, type IssuedCard } from '../src/issuer-setup.js'
+import { issueCards, pinBlockUnder, type IssuedCard, type SetupClients } from '../src/issuer-setup.js'
 import { VisaLinkClient } from '../src/visa-link-client.js'
 import { e2eProgram, KEYS, pendingJobs } from './e2e-harness.js'
 
@@ -141,6 +141,25 @@ t.test('e-commerce with CVV2 approved: 00, approval code, one hold in the ledger
   t.equal(a.message.fields['39'], '00', `DE 39 ${String(a.message.fields['39'])} in ${Math.round(a.latencyMs)} ms`)
   t.match(a.message.fields['38'], /^[0-9]{6}$/)
   t.same(await available(card.accountId), { balance: 10_000, held: 2500, available: 7500 })
+})
+
+t.test('issueCards: more cards than the card vault issues in one call, each revealed, funded and authorised', async (t) => {
+  const call = (c: ServiceClient) => async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> =>
+    (await c.request<T>({ method, path, ...(body !== undefined ? { body } : {}) })).body
+  const setup: SetupClients = { request: { vault: call(vault), ledger: call(ledger), authorizations: call(authz) } }
+  // The card vault's maximum is 100 a call: 101 takes two calls.
+  const cards = await issueCards(setup, { program: PROGRAM, count: 101, fund: 1_000, accountPrefix: `acc_e2e_many_${process.pid}` })
+  for (const c of cards) {
+    sent.pans.add(c.pan)
+    sent.cvv2s.add(c.cvv2)
+  }
+  t.equal(cards.length, 101)
+  t.equal(new Set(cards.map((c) => c.cardId)).size, 101, 'distinct cards')
+  t.equal(new Set(cards.map((c) => c.accountId)).size, 101, 'an account each')
+  for (const c of [cards[0]!, cards[100]!]) {
+    t.equal(await de39(c, { amountMinor: 500 }), '00', 'the first and the last card authorise')
+    t.same(await available(c.accountId), { balance: 1_000, held: 500, available: 500 })
+  }
 })
 
 t.test('declines map to Visa DE 39', async (t) => {
