@@ -137,6 +137,8 @@ export function createFrameForwarder(opts: {
               return true
             },
             onComplete() {
+              // Normally every frame is answered by now: no error object (and its stack) for nothing.
+              if (pending.every((p) => p.done)) return
               failRest(processorError(status === 200 ? 'processor ended the batch without an answer' : `processor answered ${status}`))
             },
             onError: failRest,
