@@ -143,6 +143,10 @@ async function main(): Promise<void> {
   log(JSON.stringify(calibrationAfter))
   const byName = (n: string) => results.find((r) => r.name === n)
   const at500 = byName('authorisation fixed 500/s')
+  // 50/s sends every 20 ms, longer than proxy-public's 15 ms hold (PUBLIC_FRAME_COALESCE_MS): no frame is held.
+  const quiet = results
+    .filter((r) => r.name.startsWith('authorisation fixed') && r.target <= 50)
+    .reduce<RunResult | undefined>((low, r) => (!low || r.target < low.target ? r : low), undefined)
   // Sustained: the best zero-error run, either a closed loop (its throughput) or a fixed rate that answered
   // every request 00 (its rate: that many authorisations a second, every second of the run). An overloaded
   // run answers 91 by stand-in, so it is not clean.
@@ -180,6 +184,9 @@ async function main(): Promise<void> {
       bestClosedLoopPerS: Math.max(0, ...cleanClosed.map((r) => r.throughputPerS)),
       highestCleanFixedRatePerS: Math.max(0, ...cleanFixed.map((r) => r.target)),
       p99At500Ms: at500?.latencyMs.p99,
+      // The lowest fixed rate, if 50/s or less: frames further apart than the edge hold, so none is held and none
+      // queues behind another. Its p99 is what the path itself costs on this machine, the part of p99At500Ms load cannot explain.
+      quietPath: quiet ? { ratePerS: quiet.target, p50Ms: quiet.latencyMs.p50, p99Ms: quiet.latencyMs.p99, errors: quiet.errors } : undefined,
       meetsLatency: (at500?.latencyMs.p99 ?? Infinity) <= 50 && (at500?.errors ?? 1) === 0,
     },
     results,
