@@ -15,7 +15,7 @@ import { REPO_ROOT } from '@cardplane/zones'
 import { chromium, type Browser } from 'playwright-core'
 import { Agent, fetch } from 'undici'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { freePort, startTestPlatform, TEST_KEYS, type TestPlatform } from '../src/platform.js'
+import { deleteRedisKeys, freePort, startTestPlatform, TEST_KEYS, type TestPlatform } from '../src/platform.js'
 import { leakScan } from '../src/scan.js'
 
 const execFileP = promisify(execFile)
@@ -98,6 +98,8 @@ t.teardown(async () => {
   await browser?.close()
   await cards?.close()
   await platform?.stop()
+  // The processor's keys under the run's prefix (BullMQ's queue metadata never expires).
+  await deleteRedisKeys(`${tag}:`)
   await insecure.close()
   if (dir) await rm(dir, { recursive: true, force: true })
 })

@@ -5,11 +5,10 @@ import { writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { freePorts, startTestPlatform, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
+import { freePorts, startTestPlatform, TEST_KEYS, testProgram, deleteRedisKeys } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
 import { closedLoop, fixedRate, type LoadTarget, type RunResult } from './load.js'
 import { calibrate } from './calibrate.js'
-import { deleteBenchmarkKeys } from './redis-keys.js'
 import { inProcessPipeline } from './in-process.js'
 import { meanServerTimes, readServiceMetrics, type EventLoopLag } from './server-times.js'
 
@@ -137,7 +136,7 @@ async function main(): Promise<void> {
     for (const c of clients) await c.close()
     await platform.stop()
     // The processor's duplicate-window entries (one per authorisation, kept for an hour) go with the run.
-    log(`deleted ${await deleteBenchmarkKeys(redisPrefix)} Redis keys under the run's prefix`)
+    log(`deleted ${await deleteRedisKeys(redisPrefix)} Redis keys under the run's prefix`)
   }
   const calibrationAfter = await calibrate()
   log(JSON.stringify(calibrationAfter))

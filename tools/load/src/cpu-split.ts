@@ -8,10 +8,9 @@ import { join } from 'node:path'
 import type { StageTraceEntry } from '@cardplane/processor'
 import { randomUUID } from 'node:crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { startTestPlatform, freePort, postgresClusterCpuUs, processCpuUs, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
+import { startTestPlatform, freePort, postgresClusterCpuUs, processCpuUs, TEST_KEYS, testProgram, deleteRedisKeys } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
 import { calibrate } from './calibrate.js'
-import { deleteBenchmarkKeys } from './redis-keys.js'
 import { closedLoop, fixedRate, type LoadTarget } from './load.js'
 import { schemeSideKey, stageBreakdown, type SchemeSideRecord, type StageBreakdown } from './stages.js'
 
@@ -171,7 +170,7 @@ async function main(): Promise<void> {
     await platform.stop()
     if (traceDir) rmSync(traceDir, { recursive: true, force: true })
     // The processor's duplicate-window entries (one per authorisation, kept for an hour) go with the run.
-    log(`deleted ${await deleteBenchmarkKeys(redisPrefix)} Redis keys under the run's prefix`)
+    log(`deleted ${await deleteRedisKeys(redisPrefix)} Redis keys under the run's prefix`)
   }
 }
 

@@ -4,7 +4,7 @@ import { newVisaHeader } from '@cardplane/iso8583'
 import { AuthorizationPipeline, DuplicateWindow, type LinkConfig } from '@cardplane/processor'
 import { authorizationRequest, summarise, VisaLinkClient, type Percentiles } from '@cardplane/tool-sim'
 import { VisaConnector } from '@cardplane/visa'
-import { deleteKeysByPrefix } from './redis-keys.js'
+import { deleteKeysByPrefix } from '@cardplane/tool-leak-scan/platform'
 
 /** The processor's own cost per authorisation, without the network hops around it. */
 export interface InProcessResult {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { Redis } from 'ioredis'
-import { deleteBenchmarkKeys, deleteKeysByPrefix } from '../src/redis-keys.js'
+import { deleteRedisKeys, deleteKeysByPrefix } from '../src/redis-keys.js'
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -25,10 +25,10 @@ t.test('deletes every key under the prefix, in pages, and nothing else', async (
   t.equal(await redis.exists(`${run}:b:kept`), 1, 'a key outside the prefix stays')
   t.equal(await deleteKeysByPrefix(redis, glob), 1, '[x] in a prefix is literal')
   t.equal(await redis.exists(`${run}:x:kept`), 1, 'and matches no other key')
-  t.equal(await deleteBenchmarkKeys(`${run}:`), 2, 'the own-connection form deletes the rest')
+  t.equal(await deleteRedisKeys(`${run}:`), 2, 'the own-connection form deletes the rest')
   t.equal(await redis.exists(`${run}:b:kept`, `${run}:x:kept`), 0)
 })
 
 t.test('an empty prefix is refused', async (t) => {
-  await t.rejects(deleteBenchmarkKeys(''), /empty prefix/)
+  await t.rejects(deleteRedisKeys(''), /empty prefix/)
 })
