@@ -6,7 +6,7 @@ import { cpus, loadavg } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { freePorts, startTestPlatform, TEST_KEYS, testProgram, deleteRedisKeys } from '@cardplane/tool-leak-scan/platform'
-import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
+import { issueCards, setupClients, VisaLinkClient, type SimProgram } from '@cardplane/tool-sim'
 import { closedLoop, fixedRate, type LoadTarget, type RunResult } from './load.js'
 import { calibrate } from './calibrate.js'
 import { inProcessPipeline } from './in-process.js'
@@ -81,9 +81,7 @@ async function main(): Promise<void> {
   const vault = mk('card-vault', 'processor')
   const ledger = mk('ledger', 'cards')
   const authz = mk('authorizations', 'cards')
-  const call = (c: ServiceClient) => async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> =>
-    (await c.request<T>({ method, path, ...(body !== undefined ? { body } : {}) })).body
-  const setup: SetupClients = { request: { vault: call(vault), ledger: call(ledger), authorizations: call(authz) } }
+  const setup = setupClients({ vault, ledger, authorizations: authz })
   const results: (RunResult & { serverTimes?: Record<string, { count: number; meanMs: number }>; eventLoopLag?: Record<string, EventLoopLag> })[] = []
   const participants: Record<string, { count: number; meanMs: number }> = {}
   try {
@@ -136,7 +134,10 @@ async function main(): Promise<void> {
     for (const c of clients) await c.close()
     await platform.stop()
     // The processor's duplicate-window entries (one per authorisation, kept for an hour) go with the run.
-    log(`deleted ${await deleteRedisKeys(redisPrefix)} Redis keys under the run's prefix`)
+    await deleteRedisKeys(redisPrefix).then(
+      (n) => log(`deleted ${n} Redis keys under the run's prefix`),
+      (err: unknown) => log(`could not delete the Redis keys under ${redisPrefix}: ${String(err)}`),
+    )
   }
   const calibrationAfter = await calibrate()
   log(JSON.stringify(calibrationAfter))
@@ -183,8 +184,9 @@ async function main(): Promise<void> {
       bestClosedLoopPerS: Math.max(0, ...cleanClosed.map((r) => r.throughputPerS)),
       highestCleanFixedRatePerS: Math.max(0, ...cleanFixed.map((r) => r.target)),
       p99At500Ms: at500?.latencyMs.p99,
-      // The lowest fixed rate, if 50/s or less: frames further apart than the edge hold, so none is held and none
-      // queues behind another. Its p99 is what the path itself costs on this machine, the part of p99At500Ms load cannot explain.
+      // The lowest fixed rate, if 50/s or less: frames further apart than the edge hold, so none is held and
+      // none queues behind another. Its p99 is what the path itself costs on this machine: the part of
+      // p99At500Ms that load does not explain.
       quietPath: quiet ? { ratePerS: quiet.target, p50Ms: quiet.latencyMs.p50, p99Ms: quiet.latencyMs.p99, errors: quiet.errors } : undefined,
       meetsLatency: (at500?.latencyMs.p99 ?? Infinity) <= 50 && (at500?.errors ?? 1) === 0,
     },

@@ -9,7 +9,7 @@ import type { StageTraceEntry } from '@cardplane/processor'
 import { randomUUID } from 'node:crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { startTestPlatform, freePort, postgresClusterCpuUs, processCpuUs, TEST_KEYS, testProgram, deleteRedisKeys } from '@cardplane/tool-leak-scan/platform'
-import { issueCards, VisaLinkClient, type SetupClients, type SimProgram } from '@cardplane/tool-sim'
+import { issueCards, setupClients, VisaLinkClient, type SimProgram } from '@cardplane/tool-sim'
 import { calibrate } from './calibrate.js'
 import { closedLoop, fixedRate, type LoadTarget } from './load.js'
 import { schemeSideKey, stageBreakdown, type SchemeSideRecord, type StageBreakdown } from './stages.js'
@@ -99,9 +99,7 @@ async function main(): Promise<void> {
     clients.push(c)
     return c
   }
-  const call = (c: ServiceClient) => async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> =>
-    (await c.request<T>({ method, path, ...(body !== undefined ? { body } : {}) })).body
-  const setup: SetupClients = { request: { vault: call(mk('card-vault', 'processor')), ledger: call(mk('ledger', 'cards')), authorizations: call(mk('authorizations', 'cards')) } }
+  const setup = setupClients({ vault: mk('card-vault', 'processor'), ledger: mk('ledger', 'cards'), authorizations: mk('authorizations', 'cards') })
   const program: SimProgram = testProgram('cpu-visa-eur', '45399141', '3000000')
   try {
     const cards = await issueCards(setup, { program, count: CARDS, fund: 1_000_000_000, accountPrefix: `acc_cpu_${process.pid}` })
@@ -170,7 +168,10 @@ async function main(): Promise<void> {
     await platform.stop()
     if (traceDir) rmSync(traceDir, { recursive: true, force: true })
     // The processor's duplicate-window entries (one per authorisation, kept for an hour) go with the run.
-    log(`deleted ${await deleteRedisKeys(redisPrefix)} Redis keys under the run's prefix`)
+    await deleteRedisKeys(redisPrefix).then(
+      (n) => log(`deleted ${n} Redis keys under the run's prefix`),
+      (err: unknown) => log(`could not delete the Redis keys under ${redisPrefix}: ${String(err)}`),
+    )
   }
 }
 

@@ -1,4 +1,5 @@
 import { encodePinBlock, encryptPinBlock } from '@cardplane/payment-crypto'
+import type { ServiceClient } from '@cardplane/service-kit'
 
 /**
  * Setting up cards for simulated traffic, against the services' HTTP APIs. Each call goes through a
@@ -48,6 +49,15 @@ export interface SetupClients {
   }
 }
 
+/** {@link SetupClients} over service-kit clients of the card vault, the ledger and authorizations. */
+export function setupClients(clients: { vault: ServiceClient; ledger: ServiceClient; authorizations: ServiceClient }): SetupClients {
+  const call =
+    (c: ServiceClient) =>
+    async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> =>
+      (await c.request<T>({ method, path, ...(body !== undefined ? { body } : {}) })).body
+  return { request: { vault: call(clients.vault), ledger: call(clients.ledger), authorizations: call(clients.authorizations) } }
+}
+
 /** Options of one batch of cards. */
 export interface CardBatchOptions {
   program: SimProgram
@@ -64,11 +74,11 @@ export interface CardBatchOptions {
 const ISSUE_MAX = 100
 
 /**
- * Issue `count` cards (in card-vault calls of at most {@link ISSUE_MAX}), reveal each once (as the cardholder's reveal page would),
- * open and fund an account per card in the ledger and register the card's state with authorizations.
+ * Issue `count` cards (in card-vault calls of at most {@link ISSUE_MAX}), reveal each once (as the
+ * cardholder's reveal page would), open and fund an account per card in the ledger and register the card's
+ * state with authorizations.
  */
 export async function issueCards(c: SetupClients, o: CardBatchOptions): Promise<IssuedCard[]> {
-  // The card vault issues at most ISSUE_MAX cards a call.
   const ids: string[] = []
   for (let left = o.count; left > 0; left -= ISSUE_MAX) {
     const issued = await c.request.vault<{ cards: { cardId: string }[] }>('POST', '/v1/cards', { program: o.program, count: Math.min(left, ISSUE_MAX) })

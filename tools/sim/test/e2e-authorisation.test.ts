@@ -11,7 +11,7 @@ import { leakScan } from '@cardplane/tool-leak-scan'
 import { frame as vmlh } from '@cardplane/iso8583'
 import { parseTlv } from '@cardplane/visa'
 import { authorizationRequest, type AuthOptions } from '../src/card-messages.js'
-import { issueCards, pinBlockUnder, type IssuedCard, type SetupClients } from '../src/issuer-setup.js'
+import { issueCards, pinBlockUnder, setupClients, type IssuedCard } from '../src/issuer-setup.js'
 import { VisaLinkClient } from '../src/visa-link-client.js'
 import { e2eProgram, KEYS, pendingJobs } from './e2e-harness.js'
 
@@ -144,9 +144,7 @@ t.test('e-commerce with CVV2 approved: 00, approval code, one hold in the ledger
 })
 
 t.test('issueCards: more cards than the card vault issues in one call, each revealed, funded and authorised', async (t) => {
-  const call = (c: ServiceClient) => async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> =>
-    (await c.request<T>({ method, path, ...(body !== undefined ? { body } : {}) })).body
-  const setup: SetupClients = { request: { vault: call(vault), ledger: call(ledger), authorizations: call(authz) } }
+  const setup = setupClients({ vault, ledger, authorizations: authz })
   // The card vault's maximum is 100 a call: 101 takes two calls.
   const cards = await issueCards(setup, { program: PROGRAM, count: 101, fund: 1_000, accountPrefix: `acc_e2e_many_${process.pid}` })
   for (const c of cards) {
