@@ -6,6 +6,7 @@ import { REPO_ROOT, loadZoneMap, type ZoneMap, type ZoneService } from '@cardpla
 import { runBootstrap, type BootstrapResult } from './bootstrap.js'
 import { startServiceProcess, stopServiceProcess, waitHttp, type ServiceProcess } from './child.js'
 import { freePort, portInUse } from './ports.js'
+import { deleteRedisKeys } from './redis-keys.js'
 import {
   PreflightError,
   checkPostgres,
@@ -66,7 +67,7 @@ export interface PlatformOptions {
    * (tests that only need the processes and their identities, not initialised dependencies).
    */
   waitFor?: 'live' | 'ready'
-  /** Drop the databases on stop (tests; default false). */
+  /** Drop the databases on stop, and delete the Redis keys under the prefix (tests; default false). */
   dropDatabasesOnStop?: boolean
   /** Every output line of every service (already scrubbed by the service's logger). */
   onLog?: (service: string, stream: 'stdout' | 'stderr', line: string) => void
@@ -91,6 +92,17 @@ export interface Platform {
 /** Defaults for CARDPLANE_PG_URL / CARDPLANE_REDIS_URL. */
 export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
+
+/**
+ * The Redis key prefixes of the services that keep keys in Redis follow the database prefix, as their
+ * databases do: `cardplane` gives the services' own defaults (`cardplane:processor:`,
+ * `cardplane:authorizations`), a test's unique prefix keys of its own, apart from a running `pnpm start`.
+ */
+export function redisPrefixes(service: string, databasePrefix: string): Record<string, string> {
+  if (service === 'processor') return { PROCESSOR_REDIS_PREFIX: `${databasePrefix}:processor:` }
+  if (service === 'authorizations') return { VELOCITY_KEY_PREFIX: `${databasePrefix}:authorizations` }
+  return {}
+}
 
 /**
  * Boot the platform: check PostgreSQL and Redis, create one database per service, start dev-spiffe
@@ -146,7 +158,10 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       await Promise.all([...procs.values()].map((p) => stopServiceProcess(p)))
       await spiffe.stop()
       await rm(spiffeDir, { recursive: true, force: true })
-      if (opts.dropDatabasesOnStop) await dropDatabases(pgUrl, Object.values(databases))
+      if (opts.dropDatabasesOnStop) {
+        await dropDatabases(pgUrl, Object.values(databases))
+        await deleteRedisKeys(`${opts.databasePrefix}:`, redisUrl)
+      }
     })()
     return stopped
   }
@@ -180,6 +195,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         CARDPLANE_SERVICE_URLS: JSON.stringify(urls),
         DATABASE_URL: databaseUrl(pgUrl, databases[s.name]!),
         REDIS_URL: redisUrl,
+        ...redisPrefixes(s.name, opts.databasePrefix),
       }
       const proc = startServiceProcess(s.name, entry, env, (stream, line) => opts.onLog?.(s.name, stream, line))
       procs.set(s.name, proc)

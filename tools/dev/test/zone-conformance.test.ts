@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { WorkloadApiClient } from '@cardplane/spiffe'
 import { edgeAllowed } from '@cardplane/zones'
+import { Redis } from 'ioredis'
 import { startPlatform } from '../src/index.js'
 
 // The whole platform, every service as its own process with its own identity, then every ordered
@@ -14,9 +15,10 @@ t.setTimeout(600_000)
 
 const stateDir = await mkdtemp(join(tmpdir(), 'cpz-'))
 const logs = new Map<string, string[]>()
+const prefix = `cpt_${randomBytes(4).toString('hex')}`
 const platform = await startPlatform({
   stateDir,
-  databasePrefix: `cpt_${randomBytes(4).toString('hex')}`,
+  databasePrefix: prefix,
   ports: 'ephemeral',
   bootstrap: false,
   // Probes only need the processes and their identities; readiness of some services depends on
@@ -105,4 +107,25 @@ t.test('zone conformance matrix over real processes', async (t) => {
   const edges = zoneMap.edges.length
   t.comment(`${names.length * names.length} pairs, ${edges} edges allowed, ${names.length * names.length - edges} refused, ${mismatches} mismatches`)
   t.equal(mismatches, 0, 'matrix matches the zone map exactly')
+})
+
+t.test('Redis keys follow the database prefix and go with the databases on stop', async (t) => {
+  const redis = new Redis(process.env.CARDPLANE_REDIS_URL ?? 'redis://127.0.0.1:6379')
+  t.teardown(() => redis.disconnect())
+  // The processor's advice queue (BullMQ) writes its metadata when it starts: under the run's prefix, not
+  // under the `cardplane:processor:` of a `pnpm start` that may run on the same machine.
+  const own = async (): Promise<string[]> => {
+    const keys: string[] = []
+    let cursor = '0'
+    do {
+      const [next, page] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
+      keys.push(...page)
+      cursor = next
+    } while (cursor !== '0')
+    return keys
+  }
+  const before = await own()
+  t.ok(before.some((k) => k.startsWith(`${prefix}:processor:`)), `the processor's keys are the run's own (${before.length})`)
+  await platform.stop()
+  t.same(await own(), [], 'none left after stop')
 })

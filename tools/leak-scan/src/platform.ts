@@ -19,7 +19,7 @@ import { kcv } from '@cardplane/payment-crypto'
 import { WorkloadApiClient } from '@cardplane/spiffe'
 import { startDevSpiffe, type DevSpiffe } from '@cardplane/tool-dev-spiffe'
 import { loadZoneMap, REPO_ROOT, serviceByName, type ZoneMap } from '@cardplane/zones'
-export { deleteKeysByPrefix, deleteRedisKeys } from './redis-keys.js'
+export { deleteKeysByPrefix, deleteRedisKeys } from '@cardplane/tool-dev'
 
 const ADMIN_URL = process.env.CARDPLANE_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
