@@ -147,7 +147,7 @@ const platform = await startTestPlatform({
     : {}),
   env: {
     'card-vault': { LOG_LEVEL: 'warn', CARD_VAULT_DB_POOL_SIZE: '30', CARD_VAULT_CVV_BATCH_MAX: String(CVV_BATCH_MAX) },
-    processor: { LOG_LEVEL: 'warn', PROCESSOR_REDIS_PREFIX: `bench-${process.pid}:` },
+    processor: { LOG_LEVEL: 'warn' },
     'proxy-internal': { LOG_LEVEL: 'warn' },
     keyvault: { LOG_LEVEL: 'warn', KEYVAULT_DB_POOL_SIZE: '20' },
   },

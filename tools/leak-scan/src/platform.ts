@@ -19,6 +19,7 @@ import { kcv } from '@cardplane/payment-crypto'
 import { WorkloadApiClient } from '@cardplane/spiffe'
 import { startDevSpiffe, type DevSpiffe } from '@cardplane/tool-dev-spiffe'
 import { loadZoneMap, REPO_ROOT, serviceByName, type ZoneMap } from '@cardplane/zones'
+import { deleteRedisKeys, redisPrefixes } from '@cardplane/tool-dev'
 export { deleteKeysByPrefix, deleteRedisKeys } from '@cardplane/tool-dev'
 
 const ADMIN_URL = process.env.CARDPLANE_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -74,7 +75,12 @@ export interface TestPlatform {
   pid(service: string): number | undefined
   /** Stop a service process and start it again (same port, same env). */
   restart(service: string): Promise<void>
-  /** Stop every service and drop the databases; calling it again waits for the same stop. */
+  /**
+   * The run's Redis prefix (`<tag>:`): the processor's and authorizations' keys are under it (as on the dev
+   * platform, `<redisPrefix>processor:` and `<redisPrefix>authorizations`) unless a test sets its own.
+   */
+  redisPrefix: string
+  /** Stop every service, drop the databases and delete the keys under `redisPrefix`; calling it again waits for the same stop. */
   stop(): Promise<void>
 }
 
@@ -268,6 +274,7 @@ export async function startTestPlatform(opts: TestPlatformOptions): Promise<Test
     urls[name] = `http://127.0.0.1:${ports[name]}`
   })
   const tag = `${opts.prefix}_${process.pid}_${randomBytes(3).toString('hex')}`.replace(/[^a-z0-9_]/g, '_')
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
   const databases: Record<string, string> = {}
   for (const name of opts.services) {
     if (!DB_SERVICES.has(name)) continue
@@ -294,7 +301,8 @@ export async function startTestPlatform(opts: TestPlatformOptions): Promise<Test
         LOG_LEVEL: 'info',
         SPIFFE_ENDPOINT_SOCKET: spiffe.endpoint(name),
         CARDPLANE_SERVICE_URLS: JSON.stringify(urls),
-        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        REDIS_URL: redisUrl,
+        ...redisPrefixes(name, tag),
         ...(databases[name] ? { DATABASE_URL: databases[name] } : {}),
         ...(name === 'keyvault' ? { KEYVAULT_AUDIT_FILE: join(dir, 'keyvault-audit.jsonl') } : {}),
         ...opts.env?.[name],
@@ -366,6 +374,7 @@ export async function startTestPlatform(opts: TestPlatformOptions): Promise<Test
     for (const url of Object.values(databases)) {
       await adminQuery(`DROP DATABASE IF EXISTS ${url.split('/').pop()} WITH (FORCE)`).catch(() => undefined)
     }
+    await deleteRedisKeys(`${tag}:`, redisUrl).catch(() => undefined)
     if (process.env.CARDPLANE_KEEP_TEST_DIR !== '1') await rm(dir, { recursive: true, force: true })
     throw err
   }
@@ -378,6 +387,7 @@ export async function startTestPlatform(opts: TestPlatformOptions): Promise<Test
     urls,
     databases,
     logFiles,
+    redisPrefix: `${tag}:`,
     ...(keyvaultRoot ? { keyvaultRoot } : {}),
     workload(service: string) {
       let c = clients.get(service)
@@ -410,6 +420,7 @@ export async function startTestPlatform(opts: TestPlatformOptions): Promise<Test
           const db = databases[name]!.split('/').pop()
           await adminQuery(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined)
         }
+        await deleteRedisKeys(`${tag}:`, redisUrl).catch(() => undefined)
         if (process.env.CARDPLANE_KEEP_TEST_DIR !== '1') await rm(dir, { recursive: true, force: true })
       })()
       return stopping

@@ -8,19 +8,18 @@ import t from 'tap'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { REPO_ROOT } from '@cardplane/zones'
 import { chromium, type Browser } from 'playwright-core'
 import { Agent, fetch } from 'undici'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
+import { Redis } from 'ioredis'
 import { deleteRedisKeys, freePort, startTestPlatform, TEST_KEYS, type TestPlatform } from '../src/platform.js'
 import { leakScan } from '../src/scan.js'
 
 const execFileP = promisify(execFile)
 const BIN = '45399130'
-const tag = `e2e${process.pid}${randomBytes(3).toString('hex')}`
 let platform: TestPlatform
 let cards: ServiceClient
 let browser: Browser
@@ -84,7 +83,6 @@ t.before(async () => {
     env: {
       cards: { CARDS_PROGRAMS_FILE: programsFile, CARDS_REVEAL_BASE_URL: `https://127.0.0.1:${revealPort}` },
       'proxy-public': { PUBLIC_LINKS: '[]', PUBLIC_REVEAL_PORT: String(revealPort), PUBLIC_REVEAL_TLS_DIR: join(dir, 'tls') },
-      processor: { PROCESSOR_REDIS_PREFIX: `${tag}:processor:` },
     },
   })
   cards = createServiceClient({ callee: 'cards', zoneMap: platform.zoneMap, svids: platform.workload('console'), baseUrl: platform.urls.cards!, timeoutMs: 30_000 })
@@ -98,8 +96,6 @@ t.teardown(async () => {
   await browser?.close()
   await cards?.close()
   await platform?.stop()
-  // The processor's keys under the run's prefix (BullMQ's queue metadata never expires).
-  await deleteRedisKeys(`${tag}:`)
   await insecure.close()
   if (dir) await rm(dir, { recursive: true, force: true })
 })
@@ -386,7 +382,7 @@ t.test('leak scan after the run: no PAN or CVV2 in main-cluster tables, CDE tabl
       { url: db['card-vault']!, zone: 'cde', ciphertextColumns: ['cards.record', 'data_keys.wrapped'] },
       { url: db.keyvault!, zone: 'cde' },
     ],
-    redis: [{ url: 'redis://127.0.0.1:6379', pattern: `${tag}:*` }],
+    redis: [{ url: 'redis://127.0.0.1:6379', pattern: `${platform.redisPrefix}*` }],
     logs: [platform.dir],
   })
   t.same(report.findings, [], 'nothing found')
@@ -396,4 +392,13 @@ t.test('leak scan after the run: no PAN or CVV2 in main-cluster tables, CDE tabl
   // vault database without the ciphertext declaration must not find clear PANs either.
   const strict = await leakScan({ pans, pins, databases: [{ url: db['card-vault']!, zone: 'cde' }] })
   t.same(strict.findings, [], 'even ciphertext columns hold no clear PAN')
+})
+
+t.test('stop deletes the Redis keys of the run, which are under its own prefix', async (t) => {
+  const redis = new Redis('redis://127.0.0.1:6379')
+  t.teardown(() => redis.disconnect())
+  // The processor's advice queue (BullMQ) keeps metadata that never expires.
+  t.equal(await redis.exists(`${platform.redisPrefix}processor:bull:advices:meta`), 1, 'the processor keeps its keys under the run prefix')
+  await platform.stop()
+  t.equal(await deleteRedisKeys(platform.redisPrefix), 0, 'none left after stop')
 })

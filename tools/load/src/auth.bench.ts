@@ -3,9 +3,8 @@
 // Figures go to tools/load/results.json. Not a test: it measures and reports, whatever the numbers are.
 import { writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
-import { randomUUID } from 'node:crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { freePorts, startTestPlatform, TEST_KEYS, testProgram, deleteRedisKeys } from '@cardplane/tool-leak-scan/platform'
+import { freePorts, startTestPlatform, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, setupClients, VisaLinkClient, type SimProgram } from '@cardplane/tool-sim'
 import { closedLoop, fixedRate, type LoadTarget, type RunResult } from './load.js'
 import { calibrate } from './calibrate.js'
@@ -37,7 +36,6 @@ async function main(): Promise<void> {
   log(JSON.stringify(inProcess))
   const [visaPort, floorPort] = (await freePorts(2)) as [number, number]
   const linkDefaults = { scheme: 'visa', framing: 'vmlh', allowedPeers: [], maxFrameSize: 4096, readTimeoutMs: 5000, idleTimeoutMs: 600_000, maxConnections: 16, maxInFlight: 1024 }
-  const redisPrefix = `cardplane:bench:${randomUUID()}:`
   log('starting platform (keyvault, card-vault, ledger, authorizations, proxy-internal, processor, proxy-public)')
   // BENCH_SERVICE_ENV: extra environment per service, as JSON ({"authorizations":{"DB_POOL_SIZE":"64"}}), to try settings.
   const extraEnv = JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}') as Record<string, Record<string, string>>
@@ -55,7 +53,6 @@ async function main(): Promise<void> {
       'proxy-internal': { LOG_LEVEL: 'warn' },
       processor: {
         LOG_LEVEL: 'warn',
-        PROCESSOR_REDIS_PREFIX: redisPrefix,
         PROCESSOR_LINKS: JSON.stringify([
           { name: 'visa', scheme: 'visa', zpkName: TEST_KEYS.zpk },
           { name: 'floor', scheme: 'visa', zpkName: TEST_KEYS.zpk, mode: 'passthrough' },
@@ -133,11 +130,6 @@ async function main(): Promise<void> {
   } finally {
     for (const c of clients) await c.close()
     await platform.stop()
-    // The processor's duplicate-window entries (one per authorisation, kept for an hour) go with the run.
-    await deleteRedisKeys(redisPrefix).then(
-      (n) => log(`deleted ${n} Redis keys under the run's prefix`),
-      (err: unknown) => log(`could not delete the Redis keys under ${redisPrefix}: ${String(err)}`),
-    )
   }
   const calibrationAfter = await calibrate()
   log(JSON.stringify(calibrationAfter))

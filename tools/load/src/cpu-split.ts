@@ -6,9 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { StageTraceEntry } from '@cardplane/processor'
-import { randomUUID } from 'node:crypto'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { startTestPlatform, freePort, postgresClusterCpuUs, processCpuUs, TEST_KEYS, testProgram, deleteRedisKeys } from '@cardplane/tool-leak-scan/platform'
+import { startTestPlatform, freePort, postgresClusterCpuUs, processCpuUs, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, setupClients, VisaLinkClient, type SimProgram } from '@cardplane/tool-sim'
 import { calibrate } from './calibrate.js'
 import { closedLoop, fixedRate, type LoadTarget } from './load.js'
@@ -64,7 +63,6 @@ async function main(): Promise<void> {
   const nodeArgs = Object.fromEntries(
     SERVICES.map((s) => [s, [...extraArgs, ...(PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}/${s}`] : [])]]),
   )
-  const redisPrefix = `cardplane:bench:${randomUUID()}:`
   const traceDir = STAGE_TRACE ? mkdtempSync(join(tmpdir(), 'cardplane-stages-')) : undefined
   const traceFile = traceDir ? join(traceDir, 'processor-stages.jsonl') : undefined
   const platform = await startTestPlatform({
@@ -81,7 +79,6 @@ async function main(): Promise<void> {
       processor: {
         ...quiet('processor'),
         ...(traceFile ? { PROCESSOR_STAGE_TRACE_FILE: traceFile } : {}),
-        PROCESSOR_REDIS_PREFIX: redisPrefix,
         PROCESSOR_LINKS: JSON.stringify([{ name: 'visa', scheme: 'visa', zpkName: TEST_KEYS.zpk, ...(FLOOR ? { mode: 'passthrough' } : {}) }]),
       },
       'proxy-public': {
@@ -167,11 +164,6 @@ async function main(): Promise<void> {
     for (const c of clients) await c.close()
     await platform.stop()
     if (traceDir) rmSync(traceDir, { recursive: true, force: true })
-    // The processor's duplicate-window entries (one per authorisation, kept for an hour) go with the run.
-    await deleteRedisKeys(redisPrefix).then(
-      (n) => log(`deleted ${n} Redis keys under the run's prefix`),
-      (err: unknown) => log(`could not delete the Redis keys under ${redisPrefix}: ${String(err)}`),
-    )
   }
 }
 
