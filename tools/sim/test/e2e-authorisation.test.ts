@@ -2,7 +2,6 @@
 // pipeline) → card-vault (g3) → keyvault (g4); processor → proxy-internal (g1) → authorizations (g0) →
 // ledger (g0). Every service is its own process with its own identity and database.
 import t from 'tap'
-import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
@@ -19,7 +18,8 @@ const PROGRAM = e2eProgram('e2e-visa-eur', '45399130', '2000000')
 const DEADLINE_MS = 1500
 // Seven service processes start on two shared cores: allow more than the default per-file timeout.
 t.setTimeout(480_000)
-const REDIS_PREFIX = `cardplane:e2e:${randomUUID()}:`
+/** The processor's Redis prefix: under the test platform's own, which its stop deletes. */
+let redisPrefix: string
 
 let platform: TestPlatform
 let linkPort: number
@@ -95,7 +95,6 @@ t.before(async () => {
     env: {
       processor: {
         PROCESSOR_LINKS: JSON.stringify([{ name: 'visa', scheme: 'visa', zpkName: TEST_KEYS.zpk }]),
-        PROCESSOR_REDIS_PREFIX: REDIS_PREFIX,
         AUTH_DEADLINE_MS: String(DEADLINE_MS),
         ADVICE_RETRY_MS: '200',
       },
@@ -108,6 +107,7 @@ t.before(async () => {
       },
     },
   })
+  redisPrefix = `${platform.redisPrefix}processor:`
   vault = client('card-vault', 'processor')
   ledger = client('ledger', 'cards')
   authz = client('authorizations', 'cards')
@@ -121,8 +121,6 @@ t.before(async () => {
 t.teardown(async () => {
   await link?.close().catch(() => undefined)
   for (const c of clients) await c.close()
-  const keys = await redis.keys(`${REDIS_PREFIX}*`)
-  if (keys.length) await redis.del(...keys)
   redis.disconnect()
   await platform?.stop()
 })
@@ -247,7 +245,7 @@ t.test('a burst on many cards: every answer its own, verifications and decisions
 
 t.test('main cluster down: stand-in 91 within the deadline, advice recorded and replayed once', async (t) => {
   const card = await issueCard({ fund: 10_000 })
-  const queue = `${REDIS_PREFIX}bull:advices`
+  const queue = `${redisPrefix}bull:advices`
   // Earlier tests may have left stand-ins of their own on a slow machine: count this card's advice and
   // the jobs completed from here on, not the whole table and queue.
   const completedBefore = await redis.zcard(`${queue}:completed`)
@@ -358,7 +356,7 @@ t.test('leak scan after the run: no PAN, CVV2 or PIN block outside the vault cip
       { url: db.keyvault!, zone: 'cde' },
     ],
     // The processor's duplicate window, stand-in counters and advice queue.
-    redis: [{ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', pattern: `${REDIS_PREFIX}*` }],
+    redis: [{ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', pattern: `${redisPrefix}*` }],
     logs: [platform.dir],
   })
   t.ok(sent.pans.size >= 10 && sent.pinBlocks.size >= 2, `scanned for ${sent.pans.size} PANs, ${sent.cvv2s.size} CVV2s, ${sent.pinBlocks.size} PIN blocks`)

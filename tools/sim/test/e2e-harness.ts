@@ -1,7 +1,6 @@
 // The end-to-end platform for the reversal tests: every service as its own process, a Visa link on
 // proxy-public, cards issued and revealed like a cardholder would, accounts funded in the ledger. The same
 // set-up as e2e-authorisation.test.ts, which shares the program and keys from here.
-import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
 import { freePort, startTestPlatform, testProgram, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
@@ -38,7 +37,6 @@ export interface E2e {
 /** Start the platform (seven processes) with the processor's deadline and advice retry delay given. */
 export async function startE2e(opts: { prefix: string; deadlineMs: number; adviceRetryMs: number }): Promise<E2e> {
   const linkPort = await freePort()
-  const redisPrefix = `cardplane:e2e:${randomUUID()}:`
   const program = e2eProgram(`${opts.prefix.replace(/[^a-z0-9-]/g, '-')}-visa-eur`, '45399131', '3000000')
   const platform = await startTestPlatform({
     services: ['keyvault', 'card-vault', 'ledger', 'authorizations', 'proxy-internal', 'processor', 'proxy-public'],
@@ -46,7 +44,6 @@ export async function startE2e(opts: { prefix: string; deadlineMs: number; advic
     env: {
       processor: {
         PROCESSOR_LINKS: JSON.stringify([{ name: 'visa', scheme: 'visa', zpkName: TEST_KEYS.zpk }]),
-        PROCESSOR_REDIS_PREFIX: redisPrefix,
         AUTH_DEADLINE_MS: String(opts.deadlineMs),
         ADVICE_RETRY_MS: String(opts.adviceRetryMs),
       },
@@ -58,6 +55,8 @@ export async function startE2e(opts: { prefix: string; deadlineMs: number; advic
       },
     },
   })
+  // The test platform keeps the processor's keys under the run's prefix and deletes them on stop.
+  const redisPrefix = `${platform.redisPrefix}processor:`
   const clients: ServiceClient[] = []
   const client = (callee: string, as: string): ServiceClient => {
     const c = createServiceClient({ callee, zoneMap: platform.zoneMap, svids: platform.workload(as), baseUrl: platform.urls[callee]!, timeoutMs: 20_000 })

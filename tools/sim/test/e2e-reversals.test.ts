@@ -25,8 +25,6 @@ t.before(async () => {
 })
 
 t.teardown(async () => {
-  const keys = await redis.keys(`${e?.redisPrefix ?? 'none:'}*`)
-  if (keys.length) await redis.del(...keys)
   redis.disconnect()
   await e?.close()
 })
