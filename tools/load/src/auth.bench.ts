@@ -3,13 +3,13 @@
 // Figures go to tools/load/results.json. Not a test: it measures and reports, whatever the numbers are.
 import { writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
-import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { freePorts, startTestPlatform, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
-import { issueCards, setupClients, VisaLinkClient, type SimProgram } from '@cardplane/tool-sim'
+import { testProgram } from '@cardplane/tool-leak-scan/platform'
+import { issueCards, VisaLinkClient, type SimProgram } from '@cardplane/tool-sim'
 import { closedLoop, fixedRate, type LoadTarget, type RunResult } from './load.js'
 import { calibrate } from './calibrate.js'
 import { inProcessPipeline } from './in-process.js'
 import { meanServerTimes, readServiceMetrics, type EventLoopLag } from './server-times.js'
+import { serviceEnvFromBench, startAuthPlatform } from './platform.js'
 
 const SHORT = process.env.BENCH_SHORT === '1'
 const RUN_S = Number(process.env.BENCH_RUN_S ?? (SHORT ? 5 : 15))
@@ -34,51 +34,14 @@ async function main(): Promise<void> {
   log(`processor pipeline in process, ${RUN_S} s`)
   const inProcess = await inProcessPipeline(RUN_S)
   log(JSON.stringify(inProcess))
-  const [visaPort, floorPort] = (await freePorts(2)) as [number, number]
-  const linkDefaults = { scheme: 'visa', framing: 'vmlh', allowedPeers: [], maxFrameSize: 4096, readTimeoutMs: 5000, idleTimeoutMs: 600_000, maxConnections: 16, maxInFlight: 1024 }
   log('starting platform (keyvault, card-vault, ledger, authorizations, proxy-internal, processor, proxy-public)')
-  // BENCH_SERVICE_ENV: extra environment per service, as JSON ({"authorizations":{"DB_POOL_SIZE":"64"}}), to try settings.
-  const extraEnv = JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}') as Record<string, Record<string, string>>
-  const withExtra = (env: Record<string, Record<string, string>>): Record<string, Record<string, string>> =>
-    Object.fromEntries(Object.entries(env).map(([name, e]) => [name, { ...e, ...extraEnv[name] }]))
-  const platform = await startTestPlatform({
-    services: ['keyvault', 'card-vault', 'ledger', 'authorizations', 'proxy-internal', 'processor', 'proxy-public'],
+  const path = await startAuthPlatform({
     prefix: 'bench_auth',
     log,
-    env: withExtra({
-      keyvault: { LOG_LEVEL: 'warn' },
-      'card-vault': { LOG_LEVEL: 'warn' },
-      ledger: { LOG_LEVEL: 'warn' },
-      authorizations: { LOG_LEVEL: 'warn' },
-      'proxy-internal': { LOG_LEVEL: 'warn' },
-      processor: {
-        LOG_LEVEL: 'warn',
-        PROCESSOR_LINKS: JSON.stringify([
-          { name: 'visa', scheme: 'visa', zpkName: TEST_KEYS.zpk },
-          { name: 'floor', scheme: 'visa', zpkName: TEST_KEYS.zpk, mode: 'passthrough' },
-        ]),
-      },
-      'proxy-public': {
-        // The reveal page is not used here; an ephemeral port avoids clashing with a running `pnpm start`.
-        PUBLIC_REVEAL_PORT: '0',
-        LOG_LEVEL: 'warn',
-        PUBLIC_LINKS: JSON.stringify([
-          { name: 'visa', port: visaPort, ...linkDefaults },
-          { name: 'floor', port: floorPort, ...linkDefaults },
-        ]),
-      },
-    }),
+    links: [{ name: 'visa' }, { name: 'floor', mode: 'passthrough' }],
+    env: serviceEnvFromBench(),
   })
-  const clients: ServiceClient[] = []
-  const mk = (callee: string, as: string): ServiceClient => {
-    const c = createServiceClient({ callee, zoneMap: platform.zoneMap, svids: platform.workload(as), baseUrl: platform.urls[callee]!, timeoutMs: 60_000 })
-    clients.push(c)
-    return c
-  }
-  const vault = mk('card-vault', 'processor')
-  const ledger = mk('ledger', 'cards')
-  const authz = mk('authorizations', 'cards')
-  const setup = setupClients({ vault, ledger, authorizations: authz })
+  const { platform, setup } = path
   const results: (RunResult & { serverTimes?: Record<string, { count: number; meanMs: number }>; eventLoopLag?: Record<string, EventLoopLag> })[] = []
   const participants: Record<string, { count: number; meanMs: number }> = {}
   try {
@@ -86,8 +49,8 @@ async function main(): Promise<void> {
     const cards = await issueCards(setup, { program: PROGRAM, count: CARDS, fund: 1_000_000_000, accountPrefix: `acc_bench_${process.pid}` })
     const connect = async (port: number, acquirer: number) =>
       Promise.all(Array.from({ length: CONNECTIONS }, (_, i) => VisaLinkClient.connect({ port, timeoutMs: 10_000, visaStationId: String(acquirer + i).padStart(6, '0') })))
-    const visaLinks = await connect(visaPort, 100)
-    const floorLinks = await connect(floorPort, 200)
+    const visaLinks = await connect(path.ports.visa!, 100)
+    const floorLinks = await connect(path.ports.floor!, 200)
     const full: LoadTarget = { links: visaLinks, cards, expect: '00', amountMinor: 100 }
     // The floor echoes the request with the response MTI: its DE 39 is absent.
     const floor: LoadTarget = { links: floorLinks, cards, expect: 'undefined', amountMinor: 100 }
@@ -128,8 +91,7 @@ async function main(): Promise<void> {
     }
     for (const [k, v] of Object.entries(sums)) participants[k] = { count: v.count, meanMs: v.count ? Math.round((v.sum / v.count) * 100000) / 100 : 0 }
   } finally {
-    for (const c of clients) await c.close()
-    await platform.stop()
+    await path.close()
   }
   const calibrationAfter = await calibrate()
   log(JSON.stringify(calibrationAfter))

@@ -6,11 +6,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { StageTraceEntry } from '@cardplane/processor'
-import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { startTestPlatform, freePort, postgresClusterCpuUs, processCpuUs, TEST_KEYS, testProgram } from '@cardplane/tool-leak-scan/platform'
-import { issueCards, setupClients, VisaLinkClient, type SimProgram } from '@cardplane/tool-sim'
+import { postgresClusterCpuUs, processCpuUs, testProgram } from '@cardplane/tool-leak-scan/platform'
+import { issueCards, VisaLinkClient, type SimProgram } from '@cardplane/tool-sim'
 import { calibrate } from './calibrate.js'
 import { closedLoop, fixedRate, type LoadTarget } from './load.js'
+import { PATH_SERVICES, serviceEnvFromBench, startAuthPlatform } from './platform.js'
 import { schemeSideKey, stageBreakdown, type SchemeSideRecord, type StageBreakdown } from './stages.js'
 
 const RUN_S = Number(process.env.BENCH_RUN_S ?? 15)
@@ -32,7 +32,7 @@ const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined
  * where the time of all, the slowest 10 % and the slowest 1 % of the timed authorisations went (stages.ts).
  */
 const STAGE_TRACE = process.env.BENCH_STAGE_TRACE === '1' && RATE !== undefined
-const SERVICES = ['keyvault', 'card-vault', 'ledger', 'authorizations', 'proxy-internal', 'processor', 'proxy-public'] as const
+const SERVICES = PATH_SERVICES
 
 const log = (m: string): void => console.error(`[bench:auth:cpu] ${m}`)
 
@@ -53,11 +53,7 @@ async function main(): Promise<void> {
   // The machine's speed before the platform starts (calibrate.ts): compare figures across runs with it.
   const calibration = await calibrate()
   log(`calibration ${JSON.stringify(calibration)}`)
-  const visaPort = await freePort()
   if (PROF_DIR) mkdirSync(PROF_DIR, { recursive: true })
-  // BENCH_SERVICE_ENV: extra environment per service, as JSON, as for bench:auth.
-  const extraEnv = JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}') as Record<string, Record<string, string>>
-  const quiet = (name: string): Record<string, string> => ({ LOG_LEVEL: 'warn', ...extraEnv[name] })
   // BENCH_NODE_ARGS: extra Node.js flags for every service (space-separated), to try runtime settings.
   const extraArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
   const nodeArgs = Object.fromEntries(
@@ -65,42 +61,19 @@ async function main(): Promise<void> {
   )
   const traceDir = STAGE_TRACE ? mkdtempSync(join(tmpdir(), 'cardplane-stages-')) : undefined
   const traceFile = traceDir ? join(traceDir, 'processor-stages.jsonl') : undefined
-  const platform = await startTestPlatform({
-    services: [...SERVICES],
+  const path = await startAuthPlatform({
     prefix: 'bench_cpu',
     log,
+    links: [{ name: 'visa', ...(FLOOR ? { mode: 'passthrough' as const } : {}) }],
+    env: serviceEnvFromBench(),
     nodeArgs,
-    env: {
-      keyvault: quiet('keyvault'),
-      'card-vault': quiet('card-vault'),
-      ledger: quiet('ledger'),
-      authorizations: quiet('authorizations'),
-      'proxy-internal': quiet('proxy-internal'),
-      processor: {
-        ...quiet('processor'),
-        ...(traceFile ? { PROCESSOR_STAGE_TRACE_FILE: traceFile } : {}),
-        PROCESSOR_LINKS: JSON.stringify([{ name: 'visa', scheme: 'visa', zpkName: TEST_KEYS.zpk, ...(FLOOR ? { mode: 'passthrough' } : {}) }]),
-      },
-      'proxy-public': {
-        ...quiet('proxy-public'),
-        PUBLIC_REVEAL_PORT: '0',
-        PUBLIC_LINKS: JSON.stringify([
-          { name: 'visa', port: visaPort, scheme: 'visa', framing: 'vmlh', allowedPeers: [], maxFrameSize: 4096, readTimeoutMs: 5000, idleTimeoutMs: 600_000, maxConnections: 16, maxInFlight: 1024 },
-        ]),
-      },
-    },
+    ...(traceFile ? { processorEnv: { PROCESSOR_STAGE_TRACE_FILE: traceFile } } : {}),
   })
-  const clients: ServiceClient[] = []
-  const mk = (callee: string, as: string): ServiceClient => {
-    const c = createServiceClient({ callee, zoneMap: platform.zoneMap, svids: platform.workload(as), baseUrl: platform.urls[callee]!, timeoutMs: 60_000 })
-    clients.push(c)
-    return c
-  }
-  const setup = setupClients({ vault: mk('card-vault', 'processor'), ledger: mk('ledger', 'cards'), authorizations: mk('authorizations', 'cards') })
+  const { platform, setup } = path
   const program: SimProgram = testProgram('cpu-visa-eur', '45399141', '3000000')
   try {
     const cards = await issueCards(setup, { program, count: CARDS, fund: 1_000_000_000, accountPrefix: `acc_cpu_${process.pid}` })
-    const links = await Promise.all(Array.from({ length: 4 }, (_, i) => VisaLinkClient.connect({ port: visaPort, timeoutMs: 10_000, visaStationId: String(300 + i).padStart(6, '0') })))
+    const links = await Promise.all(Array.from({ length: 4 }, (_, i) => VisaLinkClient.connect({ port: path.ports.visa!, timeoutMs: 10_000, visaStationId: String(300 + i).padStart(6, '0') })))
     // The floor echoes the request with the response MTI: its DE 39 is absent.
     const target: LoadTarget = { links, cards, expect: FLOOR ? 'undefined' : '00', amountMinor: 100 }
     log(`warm-up ${WARM_S} s`)
@@ -161,8 +134,7 @@ async function main(): Promise<void> {
     writeFileSync(new URL(file, import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
     console.log(JSON.stringify(report, null, 2))
   } finally {
-    for (const c of clients) await c.close()
-    await platform.stop()
+    await path.close()
     if (traceDir) rmSync(traceDir, { recursive: true, force: true })
   }
 }
