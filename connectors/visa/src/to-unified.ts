@@ -266,6 +266,14 @@ function envelopeOf(msg: VisaMessage): SensitiveEnvelopeData {
 }
 
 /**
+ * The processor's duplicate key of a Visa request: acquirer (DE 32), transmission time (DE 7) and STAN (DE 11),
+ * the fields a retransmission repeats. The one place its format is written (the stage trace joins on it).
+ */
+export function visaDuplicateKey(acquirerId: string, de7: string, stan: string): string {
+  return `visa:${acquirerId}:${de7}:${stan}`
+}
+
+/**
  * Map a Visa 0100/0200 to the unified draft and the sensitive envelope. Throws VisaFormatError for a
  * missing or malformed field (answer 30).
  */
@@ -309,7 +317,7 @@ export function visaToUnified(msg: VisaMessage, receivedAt: Date): VisaAuthoriza
   return {
     draft,
     envelope: new SensitiveEnvelope(envelope),
-    duplicateKey: `visa:${acquirerId}:${de7}:${stan}`,
+    duplicateKey: visaDuplicateKey(acquirerId, de7, stan),
     chip: envelope.emv?.['9F26'] !== undefined,
   }
 }

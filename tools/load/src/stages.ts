@@ -2,6 +2,7 @@
 // of pnpm bench:auth:cpu): the scheme side's send and answer times, joined on the duplicate key with the
 // processor's stage trace (PROCESSOR_STAGE_TRACE_FILE, cde/processor/src/pipeline/stage-trace.ts).
 import type { StageTraceEntry } from '@cardplane/processor'
+import { visaDuplicateKey } from '@cardplane/visa'
 
 /** One answered request as the load generator saw it. */
 export interface SchemeSideRecord {
@@ -12,9 +13,9 @@ export interface SchemeSideRecord {
   latencyMs: number
 }
 
-/** The scheme side's key of a request: the processor's duplicate key (connectors/visa to-unified.ts). */
+/** The scheme side's key of a request: the processor's duplicate key (visaDuplicateKey). */
 export function schemeSideKey(fields: Record<string, unknown>): string {
-  return `visa:${String(fields['32'])}:${String(fields['7'])}:${String(fields['11'])}`
+  return visaDuplicateKey(String(fields['32']), String(fields['7']), String(fields['11']))
 }
 
 /** Mean milliseconds of each segment, in path order. */
