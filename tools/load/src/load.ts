@@ -47,6 +47,9 @@ export interface LoadTarget {
 /** Each answered request of a timed run: its fields, when it was due (epoch ms), its latency (ms). */
 export type AnswerListener = (fields: Record<string, unknown>, dueAt: number, latencyMs: number) => void
 
+/** Each failed request of a timed run: when it was due (epoch ms) and the kind counted in `errorsByKind`. */
+export type FailureListener = (dueAt: number, kind: string) => void
+
 class Recorder {
   latencies: number[] = []
   sent = 0
@@ -56,7 +59,13 @@ class Recorder {
   constructor(
     private readonly target: LoadTarget,
     private readonly onAnswered?: AnswerListener,
+    private readonly onFailed?: FailureListener,
   ) {}
+
+  private fail(kind: string, start: number): void {
+    this.errors[kind] = (this.errors[kind] ?? 0) + 1
+    this.onFailed?.(performance.timeOrigin + start, kind)
+  }
 
   async one(scheduledAt?: number): Promise<void> {
     const t = this.target
@@ -78,14 +87,13 @@ class Recorder {
       const a = await link.send(msg)
       this.answered++
       const de39 = String(a.message.fields['39'])
-      if (de39 !== t.expect) this.errors[`de39_${de39}`] = (this.errors[`de39_${de39}`] ?? 0) + 1
+      if (de39 !== t.expect) this.fail(`de39_${de39}`, start)
       // Measured from the scheduled send time in fixed-rate runs (no coordinated omission).
       const latency = performance.now() - start
       this.latencies.push(latency)
       this.onAnswered?.(msg.fields, performance.timeOrigin + start, latency)
     } catch (err) {
-      const code = (err as { code?: string }).code ?? 'error'
-      this.errors[code] = (this.errors[code] ?? 0) + 1
+      this.fail((err as { code?: string }).code ?? 'error', start)
     }
   }
 
@@ -136,18 +144,19 @@ const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 2)
 /**
  * Fixed rate: `rate` requests per second for `settleS` + `durationS`, whatever the answers do (open loop).
  * Only the requests scheduled after the settle are timed; `onMeasuring` runs when the first of them is sent
- * (to start CPU accounting there), `onAnswered` for each of them answered.
+ * (to start CPU accounting there), `onAnswered` for each of them answered, `onFailed` for each of them that
+ * failed (a wrong DE 39 is both answered and failed).
  */
 export async function fixedRate(
   name: string,
   target: LoadTarget,
   rate: number,
   durationS: number,
-  opts: { settleS?: number; onMeasuring?: () => void; onAnswered?: AnswerListener } = {},
+  opts: { settleS?: number; onMeasuring?: () => void; onAnswered?: AnswerListener; onFailed?: FailureListener } = {},
 ): Promise<RunResult> {
   const settleS = opts.settleS ?? SETTLE_S
   const settle = new Recorder(target)
-  const rec = new Recorder(target, opts.onAnswered)
+  const rec = new Recorder(target, opts.onAnswered, opts.onFailed)
   const started = performance.now()
   const settleCount = Math.round(rate * settleS)
   const total = settleCount + Math.round(rate * durationS)

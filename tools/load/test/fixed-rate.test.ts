@@ -42,3 +42,29 @@ void t.test('no settle: every request is timed', async (t) => {
   t.equal(r.settle, undefined)
   t.equal(r.errors, 0)
 })
+
+void t.test('onFailed: each timed failure with its due time and kind; the settle is not reported', async (t) => {
+  // Fails the 3rd and 13th request (the 3rd in the settle), and throws on the 15th like a timed-out link.
+  const l = link(0)
+  const send = l.send.bind(l)
+  let n = 0
+  l.send = async (m) => {
+    n++
+    if (n === 15) throw Object.assign(new Error('no answer'), { code: 'timeout' })
+    const a = await send(m)
+    return n === 3 || n === 13 ? { ...a, message: { ...a.message, fields: { '39': '05' } } } : a
+  }
+  const failed: { dueAt: number; kind: string }[] = []
+  const answered: number[] = []
+  const r = await fixedRate('t', { links: [l], cards: [card], expect: '00', amountMinor: 100 }, 100, 0.1, {
+    settleS: 0.05,
+    onAnswered: (_f, dueAt) => answered.push(dueAt),
+    onFailed: (dueAt, kind) => failed.push({ dueAt, kind }),
+  })
+  t.same(failed.map((f) => f.kind), ['de39_05', 'timeout'])
+  t.same(r.errorsByKind, { de39_05: 1, timeout: 1, settle_de39_05: 1 })
+  t.equal(answered.length, 9, 'ten timed, one never answered')
+  t.ok(answered.includes(failed[0]!.dueAt), 'a wrong DE 39 is answered and failed, with the same due time')
+  t.notOk(answered.includes(failed[1]!.dueAt))
+  t.ok(failed[1]!.dueAt > failed[0]!.dueAt)
+})

@@ -1,0 +1,123 @@
+// `pnpm bench:auth:soak`: is the rate sustained? One fixed rate (BENCH_SOAK_RATE, default 1,000/s) through the
+// whole authorisation path for BENCH_SOAK_S seconds (default 300), cut into windows of BENCH_SOAK_WINDOW_S
+// (default 30): each window's throughput, latency and errors, and at its end every service's resident memory,
+// the CPU the window cost per authorisation and Redis's keys and memory. bench:auth's runs are 15 s long; this
+// shows whether the figures hold, and whether memory or cost creeps, over minutes. Writes
+// tools/load/soak-<rate>.json (soak-1000.json by default).
+import { readFileSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { Redis } from 'ioredis'
+import { postgresClusterCpuUs, processCpuUs, testProgram } from '@cardplane/tool-leak-scan/platform'
+import { issueCards, VisaLinkClient } from '@cardplane/tool-sim'
+import { calibrate } from './calibrate.js'
+import { closedLoop, fixedRate, type LoadTarget } from './load.js'
+import { PATH_SERVICES, serviceEnvFromBench, startAuthPlatform } from './platform.js'
+import { soakVerdict, soakWindows, type SoakRecord, type SoakSample } from './soak.js'
+
+const RATE = Number(process.env.BENCH_SOAK_RATE ?? 1000)
+const DURATION_S = Number(process.env.BENCH_SOAK_S ?? 300)
+const WINDOW_S = Number(process.env.BENCH_SOAK_WINDOW_S ?? 30)
+const WARM_S = Number(process.env.BENCH_WARM_S ?? 30)
+const CARDS = Number(process.env.BENCH_CARDS ?? 64)
+const P99_TARGET_MS = 50
+
+const log = (m: string): void => console.error(`[bench:auth:soak] ${m}`)
+
+/** Resident set size of a process, MiB (VmRSS in /proc/<pid>/status). */
+function rssMiB(pid: number): number {
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+  return Math.round((Number(kb ?? 0) / 1024) * 10) / 10
+}
+
+async function main(): Promise<void> {
+  const calibrationBefore = await calibrate()
+  log(`calibration ${JSON.stringify(calibrationBefore)}`)
+  const path = await startAuthPlatform({ prefix: 'bench_soak', links: [{ name: 'visa' }], log, env: serviceEnvFromBench() })
+  const { platform } = path
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 })
+  try {
+    await redis.connect()
+    const cards = await issueCards(path.setup, { program: testProgram('soak-visa-eur', '45399142', '3000000'), count: CARDS, fund: 1_000_000_000, accountPrefix: `acc_soak_${process.pid}` })
+    const links = await Promise.all(Array.from({ length: 4 }, (_, i) => VisaLinkClient.connect({ port: path.ports.visa!, timeoutMs: 10_000, visaStationId: String(400 + i).padStart(6, '0') })))
+    const target: LoadTarget = { links, cards, expect: '00', amountMinor: 100 }
+    log(`warm-up ${WARM_S} s`)
+    await closedLoop('warm-up', target, 16, WARM_S)
+
+    const pids = Object.fromEntries(PATH_SERVICES.map((s) => {
+      const pid = platform.pid(s)
+      if (pid === undefined) throw new Error(`${s} is not running`)
+      return [s, pid]
+    }))
+    // CPU of the whole platform (services, the PostgreSQL cluster, Redis), not the load generator.
+    const redisPid = Number(/^process_id:(\d+)/m.exec(await redis.info('server'))?.[1])
+    const platformCpuUs = (): number =>
+      Object.values(pids).reduce((a, p) => a + processCpuUs(p), 0) + postgresClusterCpuUs() + (redisPid ? processCpuUs(redisPid) : 0)
+    const samples: (SoakSample & { cpuUs: number })[] = []
+    const sample = async (): Promise<void> => {
+      const cpuUs = platformCpuUs()
+      const keys = await redis.dbsize()
+      const used = Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? 0)
+      samples.push({
+        cpuUs,
+        rssMiB: Object.fromEntries(Object.entries(pids).map(([s, pid]) => [s, rssMiB(pid)])),
+        redis: { keys, usedMiB: Math.round((used / 2 ** 20) * 10) / 10 },
+      })
+    }
+
+    const records: SoakRecord[] = []
+    let timer: NodeJS.Timeout | undefined
+    let pending: Promise<void> = Promise.resolve()
+    const sampleNow = (): void => {
+      pending = pending.then(sample)
+    }
+    log(`fixed rate ${RATE}/s for ${DURATION_S} s, windows of ${WINDOW_S} s`)
+    const load0 = loadavg()
+    const run = await fixedRate('soak', target, RATE, DURATION_S, {
+      onMeasuring: () => {
+        // A reading as the first timed request goes out, then one at the end of each window.
+        sampleNow()
+        timer = setInterval(sampleNow, WINDOW_S * 1000)
+      },
+      onAnswered: (_fields, dueAt, latencyMs) => records.push({ dueAt, latencyMs }),
+      onFailed: (dueAt, failure) => records.push({ dueAt, failure }),
+    })
+    clearInterval(timer)
+    await pending
+    // The last window's end: the interval may have fired just before the last answers came, or not yet.
+    const windowCount = Math.ceil(DURATION_S / WINDOW_S)
+    if (samples.length < windowCount + 1) await sample()
+    const loadAfter = loadavg()
+    for (const l of links) await l.close()
+
+    // A wrong DE 39 is both answered and failed: merge its two records into one.
+    const byDue = new Map<number, SoakRecord>()
+    for (const r of records) byDue.set(r.dueAt, { ...byDue.get(r.dueAt), ...r })
+    const merged = [...byDue.values()]
+    const startedAt = merged.reduce((a, r) => Math.min(a, r.dueAt), Infinity)
+    const windows = soakWindows(merged, startedAt, DURATION_S, WINDOW_S).map((w, i) => {
+      const [s0, s1] = [samples[i], samples[i + 1]]
+      if (!s0 || !s1) return w
+      return { ...w, sample: { rssMiB: s1.rssMiB, redis: s1.redis, cpuUsPerAuthorisation: Math.round((s1.cpuUs - s0.cpuUs) / Math.max(1, w.answered)) } }
+    })
+    const report = {
+      benchmark: `authorisations at a fixed ${RATE}/s for ${DURATION_S} s (pnpm bench:auth:soak)`,
+      measuredAt: new Date().toISOString(),
+      machine: { loadavgBefore: load0, loadavgAfter: loadAfter, calibrationBefore, calibrationAfter: await calibrate() },
+      parameters: { rate: RATE, durationS: DURATION_S, windowS: WINDOW_S, warmSeconds: WARM_S, cards: CARDS, connections: 4, amountMinor: 100, kind: 'e-commerce with CVV2' },
+      verdict: soakVerdict(windows, RATE, P99_TARGET_MS),
+      run,
+      windows,
+    }
+    writeFileSync(new URL(`../soak-${RATE}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
+    log(`wrote tools/load/soak-${RATE}.json`)
+    console.log(JSON.stringify(report.verdict))
+  } finally {
+    redis.disconnect()
+    await path.close()
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exitCode = 1
+})
