@@ -10,7 +10,7 @@ import { postgresClusterCpuUs, processCpuUs, testProgram } from '@cardplane/tool
 import { issueCards, VisaLinkClient, type SimProgram } from '@cardplane/tool-sim'
 import { calibrate } from './calibrate.js'
 import { closedLoop, fixedRate, type LoadTarget } from './load.js'
-import { PATH_SERVICES, serviceEnvFromBench, startAuthPlatform } from './platform.js'
+import { nodeArgsFromBench, PATH_SERVICES, serviceEnvFromBench, startAuthPlatform } from './platform.js'
 import { schemeSideKey, stageBreakdown, type SchemeSideRecord, type StageBreakdown } from './stages.js'
 
 const RUN_S = Number(process.env.BENCH_RUN_S ?? 15)
@@ -54,8 +54,7 @@ async function main(): Promise<void> {
   const calibration = await calibrate()
   log(`calibration ${JSON.stringify(calibration)}`)
   if (PROF_DIR) mkdirSync(PROF_DIR, { recursive: true })
-  // BENCH_NODE_ARGS: extra Node.js flags for every service (space-separated), to try runtime settings.
-  const extraArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+  const extraArgs = nodeArgsFromBench()
   const nodeArgs = Object.fromEntries(
     SERVICES.map((s) => [s, [...extraArgs, ...(PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}/${s}`] : [])]]),
   )

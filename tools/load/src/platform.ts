@@ -27,6 +27,11 @@ export function serviceEnvFromBench(): Record<string, Record<string, string>> {
   return JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}') as Record<string, Record<string, string>>
 }
 
+/** Extra Node.js flags for every service from BENCH_NODE_ARGS (space-separated), to try runtime settings. */
+export function nodeArgsFromBench(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+}
+
 /**
  * Start the path with quiet logs and `links` on proxy-public (ephemeral ports; the reveal page off so a running
  * `pnpm start` does not clash). `env` adds to each service's environment, `processorEnv` to the processor's.

@@ -11,7 +11,8 @@ import { postgresClusterCpuUs, processCpuUs, testProgram } from '@cardplane/tool
 import { issueCards, VisaLinkClient } from '@cardplane/tool-sim'
 import { calibrate } from './calibrate.js'
 import { closedLoop, fixedRate, type LoadTarget } from './load.js'
-import { PATH_SERVICES, serviceEnvFromBench, startAuthPlatform } from './platform.js'
+import { nodeArgsFromBench, PATH_SERVICES, serviceEnvFromBench, startAuthPlatform } from './platform.js'
+import { readServiceMetrics } from './server-times.js'
 import { soakVerdict, soakWindows, type SoakRecord, type SoakSample } from './soak.js'
 
 const RATE = Number(process.env.BENCH_SOAK_RATE ?? 1000)
@@ -23,6 +24,13 @@ const P99_TARGET_MS = 50
 
 const log = (m: string): void => console.error(`[bench:auth:soak] ${m}`)
 
+/** The machine's CPU time so far (/proc/stat, all CPUs, clock ticks): total, busy, iowait, steal. */
+function machineTicks(): { total: number; busy: number; iowait: number; steal: number } {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number) as number[]
+  const busy = user! + nice! + system! + irq! + softirq!
+  return { total: busy + idle! + iowait! + steal!, busy, iowait: iowait!, steal: steal! }
+}
+
 /** Resident set size of a process, MiB (VmRSS in /proc/<pid>/status). */
 function rssMiB(pid: number): number {
   const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
@@ -32,7 +40,14 @@ function rssMiB(pid: number): number {
 async function main(): Promise<void> {
   const calibrationBefore = await calibrate()
   log(`calibration ${JSON.stringify(calibrationBefore)}`)
-  const path = await startAuthPlatform({ prefix: 'bench_soak', links: [{ name: 'visa' }], log, env: serviceEnvFromBench() })
+  const nodeArgs = nodeArgsFromBench()
+  const path = await startAuthPlatform({
+    prefix: 'bench_soak',
+    links: [{ name: 'visa' }],
+    log,
+    env: serviceEnvFromBench(),
+    ...(nodeArgs.length ? { nodeArgs: Object.fromEntries(PATH_SERVICES.map((s) => [s, nodeArgs])) } : {}),
+  })
   const { platform } = path
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 })
   try {
@@ -52,13 +67,18 @@ async function main(): Promise<void> {
     const redisPid = Number(/^process_id:(\d+)/m.exec(await redis.info('server'))?.[1])
     const platformCpuUs = (): number =>
       Object.values(pids).reduce((a, p) => a + processCpuUs(p), 0) + postgresClusterCpuUs() + (redisPid ? processCpuUs(redisPid) : 0)
-    const samples: (SoakSample & { cpuUs: number })[] = []
+    const samples: (SoakSample & { cpuUs: number; ticks: ReturnType<typeof machineTicks> })[] = []
     const sample = async (): Promise<void> => {
       const cpuUs = platformCpuUs()
+      const ticks = machineTicks()
+      // Each scrape resets the services' event-loop monitors, so this reading covers the window just ended.
+      const { eventLoopLag } = await readServiceMetrics(platform.urls)
       const keys = await redis.dbsize()
       const used = Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? 0)
       samples.push({
         cpuUs,
+        ticks,
+        eventLoopLagMaxMs: Object.fromEntries(Object.entries(eventLoopLag).map(([svc, l]) => [svc, l.maxMs])),
         rssMiB: Object.fromEntries(Object.entries(pids).map(([s, pid]) => [s, rssMiB(pid)])),
         redis: { keys, usedMiB: Math.round((used / 2 ** 20) * 10) / 10 },
       })
@@ -97,7 +117,18 @@ async function main(): Promise<void> {
     const windows = soakWindows(merged, startedAt, DURATION_S, WINDOW_S).map((w, i) => {
       const [s0, s1] = [samples[i], samples[i + 1]]
       if (!s0 || !s1) return w
-      return { ...w, sample: { rssMiB: s1.rssMiB, redis: s1.redis, cpuUsPerAuthorisation: Math.round((s1.cpuUs - s0.cpuUs) / Math.max(1, w.answered)) } }
+      const dt = Math.max(1, s1.ticks.total - s0.ticks.total)
+      const pct = (k: 'busy' | 'iowait' | 'steal'): number => Math.round(((s1.ticks[k] - s0.ticks[k]) / dt) * 1000) / 10
+      return {
+        ...w,
+        sample: {
+          rssMiB: s1.rssMiB,
+          redis: s1.redis,
+          cpuUsPerAuthorisation: Math.round((s1.cpuUs - s0.cpuUs) / Math.max(1, w.answered)),
+          ...(s1.eventLoopLagMaxMs ? { eventLoopLagMaxMs: s1.eventLoopLagMaxMs } : {}),
+          machine: { busyPct: pct('busy'), iowaitPct: pct('iowait'), stealPct: pct('steal') },
+        },
+      }
     })
     const report = {
       benchmark: `authorisations at a fixed ${RATE}/s for ${DURATION_S} s (pnpm bench:auth:soak)`,

@@ -15,6 +15,10 @@ export interface SoakSample {
   redis: { keys: number; usedMiB: number }
   /** CPU of the platform's processes (services, PostgreSQL, Redis) over the window per answered authorisation, µs. */
   cpuUsPerAuthorisation?: number
+  /** The longest event-loop delay of each service in the window, ms (a stall inside a process, not a wait on others). */
+  eventLoopLagMaxMs?: Record<string, number>
+  /** The machine's two cores over the window (/proc/stat), percent of their time: busy, waiting on I/O, taken by the host. */
+  machine?: { busyPct: number; iowaitPct: number; stealPct: number }
 }
 
 /** One window of a soak: what was due in it and how it was answered. */

@@ -38,6 +38,13 @@ export interface StageBreakdown {
    * fullest: clustered windows point at something that stalled everything at once.
    */
   slowest1pctWindows: { atS: number; count: number }[]
+  /**
+   * The three processes stamp their own wall-clock times (`performance.timeOrigin` + `performance.now()`,
+   * the origin fixed when each started). If the machine's clock was stepped between their starts, the hops
+   * between them come out negative on average (seen once, just after a machine booted: `toEdge` +104 ms,
+   * `edgeToPipeline` −59 ms): then the segments across processes mean nothing, the participants' still do.
+   */
+  clocksDisagree: boolean
 }
 
 interface Joined {
@@ -85,15 +92,17 @@ export function stageBreakdown(scheme: readonly SchemeSideRecord[], trace: reado
     const w = Math.floor((r.sentAt - first) / 100)
     windows.set(w, (windows.get(w) ?? 0) + 1)
   }
+  const all = means(rows)
   return {
     matched: rows.length,
     unmatched,
-    all: means(rows),
+    all,
     slowest10pct: means(tail(0.1)),
     slowest1pct: means(slowest),
     slowest1pctWindows: [...windows]
       .sort((a, b) => b[1] - a[1] || a[0] - b[0])
       .slice(0, 10)
       .map(([w, count]) => ({ atS: w / 10, count })),
+    clocksDisagree: ['toEdge', 'edgeToPipeline', 'back'].some((k) => (all[k] ?? 0) < 0),
   }
 }

@@ -26,4 +26,14 @@ t.test('segments are joined per request; the slow ones get their own means and t
   t.equal(b.all.latency, 21)
   t.same(b.slowest1pctWindows, [{ atS: 1.5, count: 2 }], 'both slow requests were due in the window 1.5 s after the first')
   t.equal(b.slowest10pct.latency, 30, '(18 x 20 + 2 x 120) / 20')
+  t.equal(b.clocksDisagree, false)
+})
+
+t.test('a clock stepped between the processes shows as a hop with a negative mean', async (t) => {
+  const scheme: SchemeSideRecord[] = [{ key: 'k1', sentAt: 1_000_000, latencyMs: 20 }]
+  // The edge stamped 100 ms late (its clock ahead): toEdge +101, edgeToPipeline -92.
+  const trace: StageTraceEntry[] = [{ key: 'k1', edgeAt: 1_000_101, startedAt: 1_000_009, stages: { decide: 5 }, answeredAt: 1_000_018 }]
+  const b = stageBreakdown(scheme, trace)
+  t.equal(b.all.edgeToPipeline, -92)
+  t.equal(b.clocksDisagree, true)
 })
