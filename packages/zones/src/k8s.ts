@@ -1,5 +1,6 @@
 import { stringify } from 'yaml'
 import type { ZoneMap, ZoneService } from './zone-map.js'
+import { serviceNodeArgs } from './service-runtime.js'
 
 /** One generated manifest file: path relative to `k8s/generated/` and its YAML text. */
 export interface ManifestFile {
@@ -115,7 +116,7 @@ export function renderManifests(map: ZoneMap, opts: { image?: string } = {}): Ma
                 {
                   name: s.name,
                   image,
-                  args: ['node', '--import', 'tsx', `${s.dir}/src/main.ts`],
+                  args: ['node', ...serviceNodeArgs(`${s.dir}/src/main.ts`)],
                   ports: [{ name: 'http', containerPort: 8080 }],
                   env: [
                     { name: 'HOST', value: '0.0.0.0' },

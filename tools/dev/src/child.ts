@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { REPO_ROOT } from '@cardplane/zones'
+import { REPO_ROOT, serviceNodeArgs } from '@cardplane/zones'
 
 /** A service process started by the supervisor. */
 export interface ServiceProcess {
@@ -35,7 +35,7 @@ export function startServiceProcess(
   env: Record<string, string>,
   onLine: (stream: 'stdout' | 'stderr', line: string) => void,
 ): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, serviceNodeArgs(entry), {
     cwd: REPO_ROOT,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],

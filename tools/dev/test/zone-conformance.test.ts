@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { WorkloadApiClient } from '@cardplane/spiffe'
-import { edgeAllowed } from '@cardplane/zones'
+import { edgeAllowed, SERVICE_NODE_FLAGS } from '@cardplane/zones'
 import { Redis } from 'ioredis'
 import { startPlatform } from '../src/index.js'
 
@@ -46,6 +47,13 @@ const names = zoneMap.services.map((s) => s.name)
 t.test('every service of the zone map started and answers', async (t) => {
   t.equal(platform.services.length, zoneMap.services.length)
   for (const s of platform.services) t.equal(s.state, 'live', `${s.name}: ${s.state}${s.reason ? ` (${s.reason})` : ''}`)
+})
+
+t.test('every service runs with the service Node.js flags (as in the k8s manifests)', async (t) => {
+  for (const s of platform.services) {
+    const argv = readFileSync(`/proc/${s.pid}/cmdline`, 'utf8').split('\0')
+    for (const f of SERVICE_NODE_FLAGS) t.ok(argv.includes(f), `${s.name} runs with ${f}`)
+  }
 })
 
 /** Wait until the callee's log has a refusal line for this caller on /v1/probe (logs arrive through a pipe). */

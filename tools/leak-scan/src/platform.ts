@@ -18,7 +18,7 @@ import pg from 'pg'
 import { kcv } from '@cardplane/payment-crypto'
 import { WorkloadApiClient } from '@cardplane/spiffe'
 import { startDevSpiffe, type DevSpiffe } from '@cardplane/tool-dev-spiffe'
-import { loadZoneMap, REPO_ROOT, serviceByName, type ZoneMap } from '@cardplane/zones'
+import { loadZoneMap, REPO_ROOT, serviceByName, serviceNodeArgs, type ZoneMap } from '@cardplane/zones'
 import { deleteRedisKeys, redisPrefixes } from '@cardplane/tool-dev'
 export { deleteKeysByPrefix, deleteRedisKeys } from '@cardplane/tool-dev'
 
@@ -311,7 +311,7 @@ export async function startTestPlatform(opts: TestPlatformOptions): Promise<Test
     }
     logFiles[name] = join(dir, `${name}.log`)
     const out = createWriteStream(logFiles[name], { flags: 'a' })
-    const child = spawn(process.execPath, [...(opts.nodeArgs?.[name] ?? []), '--import', 'tsx', join(REPO_ROOT, svc.dir, 'src/main.ts')], {
+    const child = spawn(process.execPath, serviceNodeArgs(join(REPO_ROOT, svc.dir, 'src/main.ts'), opts.nodeArgs?.[name]), {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { REPO_ROOT } from '@cardplane/zones'
+import { REPO_ROOT, SERVICE_NODE_FLAGS } from '@cardplane/zones'
 import { chromium, type Browser } from 'playwright-core'
 import { Agent, fetch } from 'undici'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
@@ -103,6 +103,13 @@ t.teardown(async () => {
 const pans: string[] = []
 const cvv2s: string[] = []
 let issued: IssuedCard[] = []
+
+t.test('the test platform runs every service with the service Node.js flags, as pnpm start and the k8s manifests do', async (t) => {
+  for (const name of ['keyvault', 'card-vault', 'processor', 'proxy-internal', 'proxy-public', 'ledger', 'authorizations', 'cards']) {
+    const argv = (await readFile(`/proc/${platform.pid(name)}/cmdline`, 'utf8')).split('\0')
+    for (const f of SERVICE_NODE_FLAGS) t.ok(argv.includes(f), `${name} runs with ${f}`)
+  }
+})
 
 t.test('cards issues through proxy-internal; the main cluster gets card IDs and last four only', async (t) => {
   const r = await cards.request<{ cards: IssuedCard[] }>({ method: 'POST', path: '/v1/cards', body: { programId: 'e2e-debit-gb', customerId: 'cust_1', count: 5, cardholderName: 'ADA LOVELACE' } })
