@@ -135,7 +135,7 @@ async function main(): Promise<void> {
       measuredAt: new Date().toISOString(),
       machine: { loadavgBefore: load0, loadavgAfter: loadAfter, calibrationBefore, calibrationAfter: await calibrate() },
       parameters: { rate: RATE, durationS: DURATION_S, windowS: WINDOW_S, warmSeconds: WARM_S, cards: CARDS, connections: 4, amountMinor: 100, kind: 'e-commerce with CVV2' },
-      verdict: soakVerdict(windows, RATE, P99_TARGET_MS),
+      verdict: soakVerdict(windows, RATE, P99_TARGET_MS, run.settle?.errors ?? 0),
       run,
       windows,
     }

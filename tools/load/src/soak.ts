@@ -68,8 +68,12 @@ export function soakWindows(records: SoakRecord[], startedAt: number, durationS:
   })
 }
 
-/** The soak's verdict over its windows: the worst window and how memory moved from the first to the last. */
-export function soakVerdict(windows: SoakWindow[], rate: number, p99TargetMs: number) {
+/**
+ * The soak's verdict over its windows: the worst window and how memory moved from the first to the last.
+ * `settleErrors`: failures in the untimed seconds before the first window (fixedRate's settle); they are in no
+ * window but still count against `sustained`, as in bench:auth.
+ */
+export function soakVerdict(windows: SoakWindow[], rate: number, p99TargetMs: number, settleErrors = 0) {
   const worst = <K extends 'p99' | 'p999'>(k: K): number => Math.max(0, ...windows.map((w) => w.latencyMs[k]))
   const first = windows.find((w) => w.sample)?.sample
   const last = windows.findLast((w) => w.sample)?.sample
@@ -79,7 +83,7 @@ export function soakVerdict(windows: SoakWindow[], rate: number, p99TargetMs: nu
   // Resident memory moves with every collection: the highest reading beside the growth shows the range.
   const sampled = windows.flatMap((w) => (w.sample ? [w.sample] : []))
   const rssMaxMiB = Object.fromEntries(Object.keys(last?.rssMiB ?? {}).map((s) => [s, Math.max(...sampled.map((x) => x.rssMiB[s] ?? 0))]))
-  const errors = windows.reduce((a, w) => a + w.errors, 0)
+  const errors = windows.reduce((a, w) => a + w.errors, 0) + settleErrors
   const unanswered = windows.reduce((a, w) => a + w.sent - w.answered, 0)
   // Every window carried the rate (answered within 1 % of it) with no error: the rate was sustained.
   const sustained = windows.length > 0 && errors === 0 && unanswered === 0 && windows.every((w) => w.throughputPerS >= rate * 0.99)
@@ -87,6 +91,7 @@ export function soakVerdict(windows: SoakWindow[], rate: number, p99TargetMs: nu
     ratePerS: rate,
     windows: windows.length,
     errors,
+    settleErrors,
     unanswered,
     lowestWindowThroughputPerS: Math.min(...windows.map((w) => w.throughputPerS)),
     worstWindowP99Ms: worst('p99'),

@@ -64,4 +64,9 @@ void t.test('verdict: sustained only when every window carried the rate without 
   t.equal(short.sustained, false, 'a window that carried 90 % of the rate')
 
   t.equal(soakVerdict([], 100, 50).sustained, false, 'no window, no claim')
+
+  const settled = soakVerdict(soakWindows(records(100, 20, () => 10), T0, 20, 10), 100, 50, 2)
+  t.equal(settled.errors, 2, "the settle's failures are in no window but still count")
+  t.equal(settled.settleErrors, 2)
+  t.equal(settled.sustained, false)
 })
