@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { Redis } from 'ioredis'
-import { deleteRedisKeys, deleteKeysByPrefix } from '../src/redis-keys.js'
+import { deleteRedisKeys, deleteKeysByPrefix, keyPagesByPrefix } from '../src/redis-keys.js'
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -20,6 +20,10 @@ t.test('deletes every key under the prefix, in pages, and nothing else', async (
   await redis.set(`${glob}1`, '1', 'EX', 60)
   await redis.set(`${run}:x:kept`, '1', 'EX', 60)
 
+  const pages: string[][] = []
+  for await (const page of keyPagesByPrefix(redis, prefix)) pages.push(page)
+  t.ok(pages.length > 1, `listed in pages (${pages.length})`)
+  t.equal(new Set(pages.flat()).size, 2500, 'every key under the prefix, none beside it')
   t.equal(await deleteKeysByPrefix(redis, prefix), 2500)
   t.equal(await redis.exists(`${prefix}0`, `${prefix}2499`), 0)
   t.equal(await redis.exists(`${run}:b:kept`), 1, 'a key outside the prefix stays')

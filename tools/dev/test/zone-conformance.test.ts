@@ -7,7 +7,7 @@ import t from 'tap'
 import { WorkloadApiClient } from '@cardplane/spiffe'
 import { edgeAllowed, SERVICE_NODE_FLAGS } from '@cardplane/zones'
 import { Redis } from 'ioredis'
-import { startPlatform } from '../src/index.js'
+import { keyPagesByPrefix, startPlatform } from '../src/index.js'
 
 // The whole platform, every service as its own process with its own identity, then every ordered
 // (caller, callee) pair: the caller's real JWT-SVID (from the caller's own socket, audience = callee)
@@ -124,12 +124,7 @@ t.test('Redis keys follow the database prefix and go with the databases on stop'
   // under the `cardplane:processor:` of a `pnpm start` that may run on the same machine.
   const own = async (): Promise<string[]> => {
     const keys: string[] = []
-    let cursor = '0'
-    do {
-      const [next, page] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
-      keys.push(...page)
-      cursor = next
-    } while (cursor !== '0')
+    for await (const page of keyPagesByPrefix(redis, `${prefix}:`)) keys.push(...page)
     return keys
   }
   const before = await own()
