@@ -2,15 +2,15 @@
 // runs a closed loop, and reads the CPU time (user + system, /proc/<pid>/stat) of every service process,
 // the PostgreSQL backends, Redis and the load generator itself over the run. Writes tools/load/cpu-split.json.
 // With BENCH_CPU_PROF=1 each service also writes a V8 CPU profile (--cpu-prof) into the output directory.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { StageTraceEntry } from '@cardplane/processor'
-import { postgresClusterCpuUs, processCpuUs, testProgram } from '@cardplane/tool-leak-scan/platform'
+import { processCpuUs, testProgram } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, VisaLinkClient, type SimProgram } from '@cardplane/tool-sim'
 import { calibrate } from './calibrate.js'
 import { closedLoop, fixedRate, type LoadTarget } from './load.js'
-import { nodeArgsFromBench, PATH_SERVICES, serviceEnvFromBench, startAuthPlatform } from './platform.js'
+import { nodeArgsFromBench, PATH_SERVICES, platformCpuReaders, serviceEnvFromBench, startAuthPlatform } from './platform.js'
 import { schemeSideKey, stageBreakdown, type SchemeSideRecord, type StageBreakdown } from './stages.js'
 
 const RUN_S = Number(process.env.BENCH_RUN_S ?? 15)
@@ -32,22 +32,8 @@ const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined
  * where the time of all, the slowest 10 % and the slowest 1 % of the timed authorisations went (stages.ts).
  */
 const STAGE_TRACE = process.env.BENCH_STAGE_TRACE === '1' && RATE !== undefined
-const SERVICES = PATH_SERVICES
 
 const log = (m: string): void => console.error(`[bench:auth:cpu] ${m}`)
-
-function pidsNamed(re: RegExp): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        return re.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '))
-      } catch {
-        return false
-      }
-    })
-}
 
 async function main(): Promise<void> {
   // The machine's speed before the platform starts (calibrate.ts): compare figures across runs with it.
@@ -56,7 +42,7 @@ async function main(): Promise<void> {
   if (PROF_DIR) mkdirSync(PROF_DIR, { recursive: true })
   const extraArgs = nodeArgsFromBench()
   const nodeArgs = Object.fromEntries(
-    SERVICES.map((s) => [s, [...extraArgs, ...(PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}/${s}`] : [])]]),
+    PATH_SERVICES.map((s) => [s, [...extraArgs, ...(PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}/${s}`] : [])]]),
   )
   const traceDir = STAGE_TRACE ? mkdtempSync(join(tmpdir(), 'cardplane-stages-')) : undefined
   const traceFile = traceDir ? join(traceDir, 'processor-stages.jsonl') : undefined
@@ -78,17 +64,7 @@ async function main(): Promise<void> {
     log(`warm-up ${WARM_S} s`)
     await closedLoop('warm-up', target, 16, WARM_S)
     // How to read each process group's CPU so far (µs), in report order.
-    const cpuOf = (pids: number[]) => (): number => pids.reduce((a, p) => a + processCpuUs(p), 0)
-    const readers: Record<string, () => number> = {}
-    for (const s of SERVICES) {
-      const pid = platform.pid(s)
-      if (pid === undefined) throw new Error(`${s} is not running`)
-      readers[s] = cpuOf([pid])
-    }
-    // The whole cluster at each reading: its backends come and go (postgresClusterCpuUs).
-    readers.postgres = postgresClusterCpuUs
-    readers.redis = cpuOf(pidsNamed(/redis-server/))
-    readers['load-generator'] = cpuOf([process.pid])
+    const readers = { ...platformCpuReaders(platform), 'load-generator': () => processCpuUs(process.pid) }
     const snapshot = (): Record<string, number> => Object.fromEntries(Object.entries(readers).map(([k, read]) => [k, read()]))
     let before = snapshot()
     const load0 = loadavg()

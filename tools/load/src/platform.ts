@@ -1,8 +1,9 @@
 // The authorisation path the load benchmarks drive: every service its own process (the test platform), Visa
 // links on proxy-public, the issuer clients that issue and fund the cards. Shared by bench:auth,
 // bench:auth:cpu and bench:auth:soak so they measure the same topology.
+import { readFileSync, readdirSync } from 'node:fs'
 import { createServiceClient, type ServiceClient } from '@cardplane/service-kit'
-import { freePorts, startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
+import { freePorts, postgresClusterCpuUs, processCpuUs, startTestPlatform, TEST_KEYS, type TestPlatform } from '@cardplane/tool-leak-scan/platform'
 import { setupClients } from '@cardplane/tool-sim'
 
 export const PATH_SERVICES = ['keyvault', 'card-vault', 'ledger', 'authorizations', 'proxy-internal', 'processor', 'proxy-public'] as const
@@ -88,4 +89,41 @@ export async function startAuthPlatform(opts: {
       await platform.stop()
     },
   }
+}
+
+/** The pid of every service of the path; throws if one is not running. */
+export function servicePids(platform: TestPlatform): Record<string, number> {
+  return Object.fromEntries(
+    PATH_SERVICES.map((s) => {
+      const pid = platform.pid(s)
+      if (pid === undefined) throw new Error(`${s} is not running`)
+      return [s, pid]
+    }),
+  )
+}
+
+function pidsNamed(re: RegExp): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return re.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '))
+      } catch {
+        return false
+      }
+    })
+}
+
+/**
+ * How to read the CPU (µs, user + system) used so far by each part of the running path, in report order:
+ * every service process, the PostgreSQL cluster (its backends come and go: postgresClusterCpuUs) and Redis.
+ */
+export function platformCpuReaders(platform: TestPlatform): Record<string, () => number> {
+  const cpuOf = (pids: number[]) => (): number => pids.reduce((a, p) => a + processCpuUs(p), 0)
+  const readers: Record<string, () => number> = {}
+  for (const [s, pid] of Object.entries(servicePids(platform))) readers[s] = cpuOf([pid])
+  readers.postgres = postgresClusterCpuUs
+  readers.redis = cpuOf(pidsNamed(/redis-server/))
+  return readers
 }

@@ -7,11 +7,11 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { Redis } from 'ioredis'
-import { postgresClusterCpuUs, processCpuUs, testProgram } from '@cardplane/tool-leak-scan/platform'
+import { testProgram } from '@cardplane/tool-leak-scan/platform'
 import { issueCards, VisaLinkClient } from '@cardplane/tool-sim'
 import { calibrate } from './calibrate.js'
 import { closedLoop, fixedRate, type LoadTarget } from './load.js'
-import { nodeArgsFromBench, PATH_SERVICES, serviceEnvFromBench, startAuthPlatform } from './platform.js'
+import { nodeArgsFromBench, PATH_SERVICES, platformCpuReaders, serviceEnvFromBench, servicePids, startAuthPlatform } from './platform.js'
 import { readServiceMetrics } from './server-times.js'
 import { soakVerdict, soakWindows, type SoakRecord, type SoakSample } from './soak.js'
 
@@ -58,15 +58,10 @@ async function main(): Promise<void> {
     log(`warm-up ${WARM_S} s`)
     await closedLoop('warm-up', target, 16, WARM_S)
 
-    const pids = Object.fromEntries(PATH_SERVICES.map((s) => {
-      const pid = platform.pid(s)
-      if (pid === undefined) throw new Error(`${s} is not running`)
-      return [s, pid]
-    }))
+    const pids = servicePids(platform)
     // CPU of the whole platform (services, the PostgreSQL cluster, Redis), not the load generator.
-    const redisPid = Number(/^process_id:(\d+)/m.exec(await redis.info('server'))?.[1])
-    const platformCpuUs = (): number =>
-      Object.values(pids).reduce((a, p) => a + processCpuUs(p), 0) + postgresClusterCpuUs() + (redisPid ? processCpuUs(redisPid) : 0)
+    const readers = Object.values(platformCpuReaders(platform))
+    const platformCpuUs = (): number => readers.reduce((a, read) => a + read(), 0)
     const samples: (SoakSample & { cpuUs: number; ticks: ReturnType<typeof machineTicks> })[] = []
     const sample = async (): Promise<void> => {
       const cpuUs = platformCpuUs()
